@@ -1,0 +1,1 @@
+"""Accounts, login with throttling, tokens, roles and scopes."""

@@ -1,0 +1,1 @@
+"""Shared core: configuration, database, errors, security, time, policy."""

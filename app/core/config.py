@@ -1,0 +1,55 @@
+"""Service configuration, read once from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only ever acceptable while developing; production refuses it (and any short secret).
+DEVELOPMENT_SECRET = "zhucun-development-secret-do-not-use-in-production"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    env: Literal["development", "production"] = Field(default="development", alias="ZHUCUN_ENV")
+    secret_key: str = Field(default=DEVELOPMENT_SECRET, alias="ZHUCUN_SECRET_KEY")
+    policy_file: Path | None = Field(default=None, alias="ZHUCUN_POLICY")
+    cors_origins: str = Field(default="", alias="ZHUCUN_CORS_ORIGINS")
+    token_ttl_seconds: int = Field(default=8 * 3600, alias="ZHUCUN_TOKEN_TTL")
+    max_body_bytes: int = Field(default=1_048_576, alias="ZHUCUN_MAX_BODY_BYTES")
+    docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
+    log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret(self) -> Settings:
+        if self.env == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                "ZHUCUN_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters when ZHUCUN_ENV=production"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """`DATABASE_URL`, or an SQLite file in the working directory when unset."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path.cwd() / 'zhucun.db'}"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,217 @@
+"""RFC 9457 problem responses with stable codes, in zh-CN or en.
+
+Every refusal is an `AppError` subclass carrying its HTTP status, its `code` and its message in
+both languages; one handler renders them. Domain packages define their own subclasses next to
+the rules that raise them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.i18n import Language, pick_language
+
+log = logging.getLogger("zhucun.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    """A refusal the client can act on. Subclasses set the class attributes."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title_zh: ClassVar[str] = "请求有误"
+    title_en: ClassVar[str] = "Bad request"
+    # Templates formatted with the error's params; empty means "same as the title".
+    detail_zh: ClassVar[str] = ""
+    detail_en: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(self.code)
+        self.params = params
+        self.headers: dict[str, str] = {}
+
+    def title(self, lang: Language) -> str:
+        return self.title_zh if lang == "zh-CN" else self.title_en
+
+    def detail(self, lang: Language) -> str:
+        template = (self.detail_zh if lang == "zh-CN" else self.detail_en) or self.title(lang)
+        try:
+            return template.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return template
+
+    def extra(self) -> dict[str, Any]:
+        """Further members of the problem object (RFC 9457 extensions)."""
+        return {}
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    title_zh = "资源不存在"
+    title_en = "Not found"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    title_zh = "无权执行此操作"
+    title_en = "Forbidden"
+    detail_zh = "当前角色无权执行此操作。"
+    detail_en = "Your role may not do this."
+
+
+class NotAuthenticated(AppError):
+    status = 401
+    code = "not_authenticated"
+    title_zh = "未登录"
+    title_en = "Not authenticated"
+    detail_zh = "请先登录，在 Authorization 头中携带 Bearer 令牌。"
+    detail_en = "Send a bearer token in the Authorization header."
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.headers["WWW-Authenticate"] = "Bearer"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    title_zh = "请求体过大"
+    title_en = "Payload too large"
+    detail_zh = "请求体不得超过 {limit} 字节。"
+    detail_en = "The request body may not exceed {limit} bytes."
+
+
+class ValidationFailed(AppError):
+    status = 422
+    code = "validation_error"
+    title_zh = "请求内容校验失败"
+    title_en = "Validation failed"
+    detail_zh = "请求中有 {count} 处错误。"
+    detail_en = "The request has {count} error(s)."
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(count=len(errors))
+        self.errors = errors
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": self.errors}
+
+
+_HTTP_CODES: dict[int, tuple[str, str, str]] = {
+    404: ("not_found", "资源不存在", "Not found"),
+    405: ("method_not_allowed", "不支持此方法", "Method not allowed"),
+    406: ("not_acceptable", "无法提供所需格式", "Not acceptable"),
+    415: ("unsupported_media_type", "不支持的内容类型", "Unsupported media type"),
+}
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://zhucun.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def render_app_error(request: Request, exc: AppError) -> JSONResponse:
+    lang = pick_language(request.headers.get("accept-language"))
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title(lang),
+        detail=exc.detail(lang),
+        extra=exc.extra(),
+        headers=exc.headers or None,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        out.append({"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return render_app_error(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return render_app_error(request, ValidationFailed(_validation_errors(exc)))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        lang = pick_language(request.headers.get("accept-language"))
+        code, zh, en = _HTTP_CODES.get(exc.status_code, ("http_error", "请求失败", "Request failed"))
+        title = zh if lang == "zh-CN" else en
+        return problem_response(
+            request,
+            status=exc.status_code,
+            code=code,
+            title=title,
+            detail=title,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception("unhandled error", extra={"request_id": request_id})
+        lang = pick_language(request.headers.get("accept-language"))
+        zh = f"服务器内部错误，请求编号 {request_id}。"
+        en = f"Internal server error; request id {request_id}."
+        return problem_response(
+            request,
+            status=500,
+            code="internal_error",
+            title="服务器内部错误" if lang == "zh-CN" else "Internal server error",
+            detail=zh if lang == "zh-CN" else en,
+        )
+
+    app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route, so OpenAPI lists the problems it can answer."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        entry = out.setdefault(
+            err.status,
+            {"description": "", "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+        )
+        codes = [c for c in entry["description"].split(", ") if c]
+        codes.append(f"`{err.code}`")
+        entry["description"] = ", ".join(codes)
+    return out

@@ -1,0 +1,37 @@
+"""Choosing the response language from `Accept-Language` (zh-CN unless English is preferred)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["zh-CN", "en"]
+DEFAULT_LANGUAGE: Language = "zh-CN"
+
+
+def pick_language(accept_language: str | None) -> Language:
+    """The best of zh-CN and en for an `Accept-Language` header, by q-value."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    best: tuple[float, Language] | None = None
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                q = 0.0
+        lang: Language | None = None
+        if tag.startswith("zh"):
+            lang = "zh-CN"
+        elif tag.startswith("en"):
+            lang = "en"
+        if lang is None or q <= 0:
+            continue
+        # Earlier entries win ties, as browsers list them in preference order.
+        score = q - position * 1e-6
+        if best is None or score > best[0]:
+            best = (score, lang)
+    return best[1] if best else DEFAULT_LANGUAGE

@@ -1,0 +1,71 @@
+"""Password hashing (argon2id) and signed access tokens (HS256 JWT)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.core.time import utcnow
+
+_hasher = PasswordHasher()
+# Verifying against this keeps unknown usernames as slow as wrong passwords.
+_DUMMY_HASH = _hasher.hash("zhucun-dummy-password")
+ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password(length: int = 12) -> str:
+    """A random password without look-alike characters, for members imported without one."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    role: str
+    scope: str
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def issue_token(claims: TokenClaims, secret: str, ttl_seconds: int) -> str:
+    now = utcnow()
+    payload = {
+        "sub": str(claims.user_id),
+        "role": claims.role,
+        "scope": claims.scope,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def read_token(token: str, secret: str) -> TokenClaims:
+    """The claims of a valid, unexpired token; `InvalidToken` for anything else."""
+    try:
+        payload = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+        return TokenClaims(
+            user_id=int(payload["sub"]), role=str(payload["role"]), scope=str(payload["scope"])
+        )
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise InvalidToken(str(exc)) from exc

@@ -1,0 +1,25 @@
+"""Clock and local-date helpers. All stored instants are UTC; dates are the deployment's."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime (naive values are taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    return as_utc(moment).astimezone(zone).date()
+
+
+def today(zone: ZoneInfo) -> date:
+    return utcnow().astimezone(zone).date()

@@ -1,0 +1,1 @@
+"""Geography: coordinate systems, boundaries and geofence geometry."""

@@ -1,0 +1,1 @@
+"""Divisions, villages (with versioned boundaries), dispatching units, members, assignments."""

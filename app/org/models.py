@@ -1,0 +1,101 @@
+"""Villages, their boundary versions, dispatching units, members and their assignments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+from app.core.geometry import GeometryType
+
+POSITIONS = ("first_secretary", "team_leader", "team_member")
+
+
+class Village(Base):
+    __tablename__ = "villages"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Derived from the code, stored so that scoped queries are plain prefix/equality filters.
+    township_code: Mapped[str] = mapped_column(String(9), index=True)
+    county_code: Mapped[str] = mapped_column(String(6), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("length(code) = 12", name="code_12_digits"),)
+
+
+class VillageBoundary(Base):
+    """One version of a village's boundary; the open version (valid_to NULL) is current."""
+
+    __tablename__ = "village_boundaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("villages.code"), index=True)
+    boundary: Mapped[BaseGeometry] = mapped_column(GeometryType("MULTIPOLYGON"))
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "uq_village_boundaries_open",
+            "village_code",
+            unique=True,
+            sqlite_where=text("valid_to IS NULL"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+    )
+
+
+class Unit(Base):
+    """A dispatching unit (派驻单位)."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Member(Base):
+    """A person dispatched to a village: first secretary or work-team member."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "position IN ('first_secretary', 'team_leader', 'team_member')", name="position"
+        ),
+    )
+
+
+class Assignment(Base):
+    """A member's posting to a village from `start_date` to `end_date` (inclusive, open-ended)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("villages.code"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ordered_dates"),
+    )
