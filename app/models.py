@@ -1,7 +1,10 @@
 """Imports every domain's models, so that `Base.metadata` knows all tables (Alembic, tests)."""
 
 from app.auth import models as auth_models
+from app.checkins import models as checkin_models
 from app.core.db import Base
+from app.leave import models as leave_models
+from app.ledger import models as ledger_models
 from app.org import models as org_models
 
-__all__ = ["Base", "auth_models", "org_models"]
+__all__ = ["Base", "auth_models", "checkin_models", "leave_models", "ledger_models", "org_models"]

@@ -31,11 +31,11 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
     if is_sqlite(url):
+        pool_args = {} if ":memory:" in url else {"pool_size": 8, "max_overflow": 32}
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=8,
-            max_overflow=32,
+            **pool_args,
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_on_connect)

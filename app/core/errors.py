@@ -111,6 +111,7 @@ _HTTP_CODES: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "资源不存在", "Not found"),
     405: ("method_not_allowed", "不支持此方法", "Method not allowed"),
     406: ("not_acceptable", "无法提供所需格式", "Not acceptable"),
+    413: ("payload_too_large", "请求体过大", "Payload too large"),
     415: ("unsupported_media_type", "不支持的内容类型", "Unsupported media type"),
 }
 
@@ -172,7 +173,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         lang = pick_language(request.headers.get("accept-language"))
-        code, zh, en = _HTTP_CODES.get(exc.status_code, ("http_error", "请求失败", "Request failed"))
+        code, zh, en = _HTTP_CODES.get(
+            exc.status_code, ("http_error", "请求失败", "Request failed")
+        )
         title = zh if lang == "zh-CN" else en
         return problem_response(
             request,
@@ -209,7 +212,10 @@ def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     for err in errors:
         entry = out.setdefault(
             err.status,
-            {"description": "", "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+            {
+                "description": "",
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
         )
         codes = [c for c in entry["description"].split(", ") if c]
         codes.append(f"`{err.code}`")

@@ -54,7 +54,3 @@ class GeometryType(TypeDecorator[BaseGeometry]):
         if isinstance(value, WKBElement):
             return to_shape(value)
         return shapely.from_wkb(bytes(value))
-
-    @property
-    def python_type(self) -> type[BaseGeometry]:
-        return BaseGeometry

@@ -58,6 +58,19 @@ class VillageBoundary(Base):
     )
 
 
+class BoundaryRevision(Base):
+    """A single row whose counter goes up whenever any boundary changes.
+
+    Every process compares it with the revision its in-memory geofence index was built from:
+    one primary-key read per check-in instead of a rebuild.
+    """
+
+    __tablename__ = "boundary_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Unit(Base):
     """A dispatching unit (派驻单位)."""
 

@@ -72,6 +72,14 @@ def upgrade() -> None:
             postgresql_using="gist",
         )
 
+    revision_table = op.create_table(
+        "boundary_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_boundary_revision")),
+    )
+    op.bulk_insert(revision_table, [{"id": 1, "revision": 0}])
+
     op.create_table(
         "units",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -158,6 +166,7 @@ def downgrade() -> None:
     op.drop_table("assignments")
     op.drop_table("members")
     op.drop_table("units")
+    op.drop_table("boundary_revision")
     if _postgres():
         op.drop_index("ix_village_boundaries_boundary", table_name="village_boundaries")
     op.drop_table("village_boundaries")

@@ -1,0 +1,126 @@
+"""Accounts, login with throttling of failures, and token checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.auth.errors import InvalidUser, TooManyAttempts
+from app.auth.models import ROLES, LoginFailure, User
+from app.auth.principal import DIVISION_ROLES, Principal
+from app.core.security import hash_password, verify_password
+from app.core.time import as_utc, utcnow
+
+# API.md "Auth": failed logins only; per username, and per client address.
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 50
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@\-\u4e00-\u9fff]{2,64}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def validate_role_scope(role: str, scope: str | None) -> str:
+    """The scope to store for `role`, or InvalidUser explaining what is wrong."""
+    if role not in ROLES:
+        raise InvalidUser(reason=f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "admin":
+        return scope or ""
+    if not scope:
+        raise InvalidUser(reason=f"role {role} needs a scope")
+    if role in DIVISION_ROLES:
+        digits = DIVISION_ROLES[role]
+        if not (scope.isdigit() and len(scope) == digits):
+            raise InvalidUser(reason=f"a {role} scope is a {digits}-digit division code")
+    elif role in ("auditor", "member") and not (scope.isdigit() and len(scope) <= 12):
+        raise InvalidUser(reason=f"a {role} scope is a division code prefix")
+    return scope
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    scope: str | None,
+    full_name: str = "",
+    member_id: int | None = None,
+) -> User:
+    if not USERNAME_RE.match(username):
+        raise InvalidUser(reason="a username is 2–64 letters, digits or . _ - @")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser(reason=f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    if role == "member" and member_id is None:
+        raise InvalidUser(reason="a member account belongs to a member of the roster")
+    stored_scope = validate_role_scope(role, scope)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidUser(reason=f"username {username!r} is taken")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        full_name=full_name,
+        role=role,
+        scope=stored_scope,
+        member_id=member_id,
+        is_active=True,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _retry_after(
+    session: Session, column: InstrumentedAttribute[str], value: str, limit: int, now: datetime
+) -> int:
+    """Seconds until fewer than `limit` failures remain in the window; 0 when not throttled."""
+    since = now - THROTTLE_WINDOW
+    times = session.scalars(
+        select(LoginFailure.at)
+        .where(column == value, LoginFailure.at > since)
+        .order_by(LoginFailure.at.desc())
+        .limit(limit)
+    ).all()
+    if len(times) < limit:
+        return 0
+    oldest_counted = min(as_utc(t) for t in times)
+    return max(1, int((oldest_counted + THROTTLE_WINDOW - now).total_seconds()) + 1)
+
+
+def authenticate(session: Session, username: str, password: str, address: str) -> User | None:
+    """The active user with these credentials, or None after recording the failure.
+
+    Raises TooManyAttempts while throttled: even the right password is refused until the
+    window passes, otherwise guessing could go on at full speed. The caller must commit the
+    recorded failure before refusing the login.
+    """
+    now = utcnow()
+    wait = max(
+        _retry_after(session, LoginFailure.username, username, MAX_FAILURES_PER_USERNAME, now),
+        _retry_after(session, LoginFailure.address, address, MAX_FAILURES_PER_ADDRESS, now),
+    )
+    if wait:
+        raise TooManyAttempts(retry_after=wait)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active or not verify_password(password, user.password_hash):
+        session.add(LoginFailure(username=username[:64], address=address[:64], at=now))
+        # Old failures no longer count; keep the table small.
+        session.execute(delete(LoginFailure).where(LoginFailure.at < now - 2 * THROTTLE_WINDOW))
+        return None
+    return user
+
+
+def principal_for(session: Session, user_id: int) -> Principal | None:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        scope=user.scope,
+        member_id=user.member_id,
+    )

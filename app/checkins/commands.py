@@ -1,0 +1,10 @@
+"""`zhucun` commands of the checkins domain."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this domain's commands to the `zhucun` command line."""
+    del cli

@@ -1,0 +1,100 @@
+"""Check-ins (append-only, hash-chained per member), their reviews, and chain heads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+# BIGINT on PostgreSQL; INTEGER on SQLite, where only INTEGER PRIMARY KEY autoincrements.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class CheckIn(Base):
+    """One fix as the phone sent it and as the service judged it on arrival. Never updated."""
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    client_id: Mapped[str] = mapped_column(String(36))
+    # Position in the member's hash chain (1, 2, …), in order of storage.
+    seq: Mapped[int] = mapped_column(Integer)
+    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    local_date: Mapped[date] = mapped_column(Date)
+    # WGS84 after conversion; the raw values and their system as sent are kept beside them.
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    raw_latitude: Mapped[float] = mapped_column(Float)
+    raw_longitude: Mapped[float] = mapped_column(Float)
+    coord_system: Mapped[str] = mapped_column(String(8))
+    accuracy_m: Mapped[float] = mapped_column(Float)
+    altitude_m: Mapped[float | None] = mapped_column(Float)
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    heading_deg: Mapped[float | None] = mapped_column(Float)
+    provider: Mapped[str | None] = mapped_column(String(16))
+    is_mock: Mapped[bool | None] = mapped_column(Boolean)
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    roll_call_id: Mapped[str | None] = mapped_column(String(64))
+    # The judgement on arrival.
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    assigned_village_code: Mapped[str | None] = mapped_column(String(12))
+    boundary_id: Mapped[int | None] = mapped_column(Integer)  # version judged against
+    geofence: Mapped[str | None] = mapped_column(String(8))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    credited: Mapped[bool] = mapped_column(Boolean)
+    flags: Mapped[str] = mapped_column(String(255), default="")  # comma-separated
+    # Idempotency: the hash of the parsed request body.
+    body_hash: Mapped[str] = mapped_column(String(64))
+    # Tamper evidence: sha256 of the canonical row content and the previous row's hash.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "client_id", name="uq_checkins_member_client"),
+        UniqueConstraint("member_id", "seq", name="uq_checkins_member_seq"),
+        Index("ix_checkins_member_local_date", "member_id", "local_date"),
+        Index("ix_checkins_member_captured_at", "member_id", "captured_at"),
+        Index("ix_checkins_local_date", "local_date"),
+    )
+
+
+class CheckInReview(Base):
+    """A reviewer's void or restore of a check-in: a record beside it, never an edit."""
+
+    __tablename__ = "checkin_reviews"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"), index=True)
+    action: Mapped[str] = mapped_column(String(8))  # void | restore
+    reason: Mapped[str] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChainHead(Base):
+    """The end of a member's check-in chain. Locking this row serialises a member's writes,
+    so concurrent uploads can neither fork the chain nor store one client_id twice."""
+
+    __tablename__ = "checkin_chain_heads"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    last_device_id: Mapped[str | None] = mapped_column(String(128))

@@ -1,0 +1,5 @@
+"""HTTP routes of the check-ins domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["checkins"])

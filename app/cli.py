@@ -1,0 +1,136 @@
+"""The `zhucun` command line (API.md "Command line")."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from app.core.config import get_settings
+from app.core.db import is_sqlite, make_engine, make_session_factory, session_scope
+from app.core.errors import AppError
+from app.core.policy import get_policy
+
+cli = typer.Typer(help="Zhucun (驻村): check-ins and presence ledger.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+policy_cli = typer.Typer(help="The rules in force.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(policy_cli, name="policy")
+
+
+def _database_url() -> str:
+    return get_settings().effective_database_url
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from app.core.migrate import upgrade
+
+    upgrade(_database_url(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ("base" for an empty schema)."""
+    from app.core.migrate import downgrade
+
+    downgrade(_database_url(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@policy_cli.command("show")
+def policy_show() -> None:
+    """Print the effective policy (defaults and the ZHUCUN_POLICY file) as JSON."""
+    typer.echo(json.dumps(get_policy().model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+@cli.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="member, township, county, city, unit, auditor, admin")],
+    scope: Annotated[str | None, typer.Option(help="division prefix, or the unit's name")] = None,
+    full_name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create an account (members come from `import-roster`)."""
+    from app.auth.service import create_user as create
+
+    if role != "admin" and not scope:
+        raise _fail("--scope is required for every role but admin", 2)
+    engine = make_engine(_database_url())
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            user = create(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                scope=scope,
+                full_name=full_name,
+                member_id=None,
+            )
+            typer.echo(f"created user {user.username} ({user.role}, scope {user.scope or '*'})")
+    except AppError as exc:
+        raise _fail(f"refused: {exc.detail('en')}", 2) from None
+    finally:
+        engine.dispose()
+
+
+@cli.command("serve")
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="load a generated demo county into an empty database")
+    ] = False,
+    workers: int = 1,
+) -> None:
+    """Run the API. The embedded SQLite database is created and migrated on first start."""
+    import uvicorn
+
+    from app.core.migrate import upgrade
+
+    url = _database_url()
+    if is_sqlite(url):
+        upgrade(url)
+    if demo:
+        from app.demo import load_demo_if_empty
+
+        load_demo_if_empty(url)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+def _register_domain_commands() -> None:
+    from app.checkins import commands as checkin_commands
+    from app.ledger import commands as ledger_commands
+    from app.org import commands as org_commands
+
+    for module in (org_commands, checkin_commands, ledger_commands):
+        module.register(cli)
+
+
+_register_domain_commands()
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,44 @@
+"""Request-scoped dependencies shared by every domain: the session, the policy, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.core.policy import Policy
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Services only flush; this is the one place that commits.
+    """
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_policy(request: Request) -> Policy:
+    policy: Policy = request.app.state.policy
+    return policy
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# scope="function": commit before the response is sent, so a failed commit is an error response.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,43 @@
+"""Operational endpoints and the effective policy."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from app.core.deps import PolicyDep
+from app.core.errors import problem_response
+from app.core.policy import Policy
+
+health_router = APIRouter(tags=["operations"])
+policy_router = APIRouter(tags=["villages"])
+
+
+@health_router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz", responses={503: {"description": "`database_unavailable`"}})
+def readyz(request: Request) -> JSONResponse:
+    """The database answers."""
+    try:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return problem_response(
+            request,
+            status=503,
+            code="database_unavailable",
+            title="Database unavailable",
+            detail="The database did not answer.",
+        )
+    return JSONResponse({"status": "ready"})
+
+
+@policy_router.get("/policy", response_model=Policy)
+def effective_policy(policy: PolicyDep) -> Policy:
+    """The rules in force here (quota, day rule, geofence tolerance, leave tiers, flags)."""
+    return policy

@@ -1,0 +1,49 @@
+"""The process's geofence index, rebuilt only when boundaries change (in any process).
+
+Every lookup reads one row, `boundary_revision`, which boundary imports bump in the same
+transaction as the change; the in-memory STRtree is rebuilt only when that number moves.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.geofence.index import VillageIndex, VillageShape
+from app.org.models import BoundaryRevision
+from app.org.service import current_boundaries
+
+_lock = threading.Lock()
+# One index per database (tests run several apps in one process).
+_indexes: dict[str, tuple[int, VillageIndex]] = {}
+
+
+def boundary_revision(session: Session) -> int:
+    return session.scalar(select(BoundaryRevision.revision).where(BoundaryRevision.id == 1)) or 0
+
+
+def bump_boundary_revision(session: Session) -> None:
+    """Call in the transaction that changes any boundary."""
+    session.execute(
+        update(BoundaryRevision)
+        .where(BoundaryRevision.id == 1)
+        .values(revision=BoundaryRevision.revision + 1)
+    )
+
+
+def village_index(session: Session) -> VillageIndex:
+    """The index of current boundaries as this session's transaction sees them."""
+    key = str(session.get_bind().engine.url)
+    revision = boundary_revision(session)
+    cached = _indexes.get(key)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    with _lock:
+        cached = _indexes.get(key)
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        index = VillageIndex(VillageShape(code, geom) for code, geom in current_boundaries(session))
+        _indexes[key] = (revision, index)
+        return index

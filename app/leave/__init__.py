@@ -1,0 +1,1 @@
+"""Leave (请销假): request, approval by tier, cancel, extend, return, overstay."""

@@ -1,0 +1,5 @@
+"""HTTP routes of the leave domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["leave"])

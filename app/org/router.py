@@ -1,0 +1,126 @@
+"""Villages (list, boundary, locate) and the caller's own assignment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from shapely.geometry import mapping
+
+from app.auth.dependencies import CurrentPrincipal, MemberPrincipal
+from app.core.deps import PolicyDep, SessionDep
+from app.core.errors import error_responses
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from app.core.time import today
+from app.geo.coords import CoordSystem, to_wgs84
+from app.geofence.cache import village_index
+from app.org import service
+from app.org.divisions import county_of, is_prefix, township_of
+from app.org.errors import InvalidScope, NoAssignment, VillageNotFound
+from app.org.models import Village
+from app.org.schemas import (
+    LocateResult,
+    MyAssignment,
+    VillageFeature,
+    VillageProperties,
+    VillageSummary,
+)
+
+router = APIRouter(tags=["villages"])
+
+VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="12-digit village code")]
+
+
+@router.get(
+    "/villages", response_model=Page[VillageSummary], responses=error_responses(InvalidScope)
+)
+def list_villages(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    scope: Annotated[str | None, Query(description="division code prefix")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
+) -> Page[VillageSummary]:
+    """Villages under `scope` that the caller may see, by code."""
+    if scope is not None and scope != "" and not is_prefix(scope):
+        raise InvalidScope()
+    key = decode_cursor(cursor)
+    after = str(key[0]) if key else None
+    rows = service.list_villages(session, principal, scope, after, limit + 1)
+    items = [_summary(v) for v in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
+    return Page[VillageSummary](items=items, next_cursor=next_cursor)
+
+
+@router.get("/villages/locate", response_model=LocateResult)
+def locate_village(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    latitude: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+    longitude: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+    coord_system: CoordSystem = "wgs84",
+) -> LocateResult:
+    """Which village holds a point (read-only: nothing is recorded)."""
+    lon, lat = to_wgs84(longitude, latitude, coord_system)
+    code = village_index(session).locate(lon, lat)
+    if code is None:
+        return LocateResult(village_code=None, village_name=None)
+    names = service.village_names(session, {code})
+    return LocateResult(village_code=code, village_name=names.get(code))
+
+
+@router.get(
+    "/villages/{code}",
+    response_model=VillageFeature,
+    responses=error_responses(VillageNotFound),
+)
+def get_village(
+    code: VillageCode, principal: CurrentPrincipal, session: SessionDep
+) -> VillageFeature:
+    """The village's current boundary as a GeoJSON Feature."""
+    village, boundary = service.get_visible_village(session, principal, code)
+    return VillageFeature(
+        geometry=dict(mapping(boundary.boundary)),
+        properties=VillageProperties(
+            code=village.code,
+            name=village.name,
+            township_code=village.township_code,
+            county_code=village.county_code,
+            valid_from=boundary.valid_from,
+        ),
+    )
+
+
+@router.get(
+    "/me/assignment",
+    response_model=MyAssignment,
+    responses=error_responses(NoAssignment),
+    tags=["auth"],
+)
+def my_assignment(
+    principal: MemberPrincipal, session: SessionDep, policy: PolicyDep
+) -> MyAssignment:
+    """Today's assignment with the village boundary, so the phone can draw it."""
+    assert principal.member_id is not None
+    assignment = service.assignment_on(session, principal.member_id, today(policy.zone))
+    if assignment is None:
+        raise NoAssignment()
+    village, boundary = service.get_visible_village(session, principal, assignment.village_code)
+    return MyAssignment(
+        village_code=village.code,
+        village_name=village.name,
+        township_code=township_of(village.code),
+        county_code=county_of(village.code),
+        start_date=assignment.start_date,
+        end_date=assignment.end_date,
+        boundary=dict(mapping(boundary.boundary)),
+    )
+
+
+def _summary(village: Village) -> VillageSummary:
+    return VillageSummary(
+        code=village.code,
+        name=village.name,
+        township_code=village.township_code,
+        county_code=village.county_code,
+    )

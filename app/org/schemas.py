@@ -1,0 +1,46 @@
+"""Org request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+
+class VillageSummary(BaseModel):
+    code: str
+    name: str
+    township_code: str
+    county_code: str
+
+
+class VillageProperties(BaseModel):
+    code: str
+    name: str
+    township_code: str
+    county_code: str
+    valid_from: datetime
+
+
+class VillageFeature(BaseModel):
+    """A GeoJSON Feature of the village's current boundary."""
+
+    type: Literal["Feature"] = "Feature"
+    geometry: dict[str, Any]
+    properties: VillageProperties
+
+
+class LocateResult(BaseModel):
+    village_code: str | None
+    village_name: str | None
+
+
+class MyAssignment(BaseModel):
+    village_code: str
+    village_name: str
+    township_code: str
+    county_code: str
+    start_date: date
+    end_date: date | None
+    boundary: dict[str, Any]
