@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
+from sqlalchemy import Connection
 
 from app.core.config import get_settings
 from app.core.db import make_engine
+from app.core.migrate import comparing, include_object
 from app.models import Base
 
 config = context.config
@@ -34,12 +36,13 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    comparing(connection.dialect.name)
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite needs table rebuilds for ALTER
-        include_object=alembic_helpers.include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
     )

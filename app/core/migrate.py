@@ -1,18 +1,24 @@
-"""Running the Alembic migrations from code (CLI, tests, first start)."""
+"""Running the Alembic migrations from code (CLI, tests, first start).
+
+The configuration is built here rather than read from alembic.ini, so that an installed
+package (a wheel, the Docker image) migrates without the source tree.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from geoalchemy2 import alembic_helpers
 
-ROOT = Path(__file__).resolve().parents[2]
+import migrations
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     cfg.attributes["url"] = url
     return cfg
 
@@ -23,3 +29,22 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Autogenerate filter: GeoAlchemy2's, and skip objects limited to another dialect by
+    `ddl_if` (Alembic does not honour it), such as the GiST index that only PostGIS has."""
+    ddl_if = getattr(obj, "_ddl_if", None)
+    dialect = getattr(ddl_if, "dialect", None)
+    if dialect is not None and _current_dialect and dialect != _current_dialect[-1]:
+        return False
+    included: bool = alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+    return included
+
+
+# The dialect being compared, set by `comparing` (Alembic's hook has no access to it).
+_current_dialect: list[str] = []
+
+
+def comparing(dialect_name: str) -> None:
+    _current_dialect[:] = [dialect_name]

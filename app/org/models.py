@@ -55,6 +55,10 @@ class VillageBoundary(Base):
             sqlite_where=text("valid_to IS NULL"),
             postgresql_where=text("valid_to IS NULL"),
         ),
+        # Spatial SQL (reports, the PostGIS agreement test) filters by boundary.
+        Index("ix_village_boundaries_boundary", "boundary", postgresql_using="gist").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
 

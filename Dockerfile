@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Production image: the API on uvicorn, as a non-root user. Shapely, pyproj and psycopg wheels
+# carry GEOS, PROJ and libpq, so the runtime needs no system packages.
+
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY migrations ./migrations
+RUN pip install .
+
+FROM python:3.11-slim-bookworm
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    ZHUCUN_ENV=production \
+    ZHUCUN_DOCS=false
+RUN useradd --create-home --uid 10001 zhucun
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /srv/zhucun
+USER 10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+CMD ["zhucun", "serve", "--host", "0.0.0.0", "--port", "8000"]
