@@ -85,3 +85,36 @@ def test_unexpected_error_is_500_problem_with_request_id(app, client, caplog):
 def test_readyz_and_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_cors_allows_only_configured_origins(settings, policy):
+    from starlette.testclient import TestClient
+
+    from app.main import create_app
+
+    configured = settings.model_copy(update={"cors_origins": "https://mp.example.cn"})
+    app = create_app(configured, policy)
+    with TestClient(app) as c:
+        ok = c.options(
+            "/api/v1/me",
+            headers={"Origin": "https://mp.example.cn", "Access-Control-Request-Method": "GET"},
+        )
+        bad = c.options(
+            "/api/v1/me",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
+    app.state.engine.dispose()
+    assert ok.headers["access-control-allow-origin"] == "https://mp.example.cn"
+    assert "access-control-allow-origin" not in bad.headers
+
+
+def test_accept_language_parsing():
+    from app.core.i18n import pick_language
+
+    assert pick_language(None) == "zh-CN"
+    assert pick_language("en") == "en"
+    assert pick_language("zh-CN,zh;q=0.9,en;q=0.8") == "zh-CN"
+    assert pick_language("fr-FR, en;q=0.5") == "en"
+    assert pick_language("en;q=0.2, zh-TW;q=0.9") == "zh-CN"
+    assert pick_language("de") == "zh-CN"
+    assert pick_language("en;q=oops") == "zh-CN"
