@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.core.time import utcnow
 from app.org.errors import AssignmentOverlap, MemberNotFound, VillageNotFound
 from app.org.models import Assignment, Member, Unit, Village, VillageBoundary
 
@@ -154,4 +155,22 @@ def village_names(session: Session, codes: set[str]) -> dict[str, str]:
     if not codes:
         return {}
     rows = session.execute(select(Village.code, Village.name).where(Village.code.in_(codes)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
+
+
+def get_or_create_unit(session: Session, name: str) -> tuple[Unit, bool]:
+    """The dispatching unit called `name`, created if new; (unit, whether it was created)."""
+    unit = session.scalar(select(Unit).where(Unit.name == name))
+    if unit is not None:
+        return unit, False
+    unit = Unit(name=name)
+    session.add(unit)
+    session.flush()
+    return unit, True
+
+
+def create_member(session: Session, full_name: str, position: str, unit_id: int) -> Member:
+    member = Member(full_name=full_name, position=position, unit_id=unit_id, created_at=utcnow())
+    session.add(member)
+    session.flush()
+    return member

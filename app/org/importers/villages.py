@@ -1,0 +1,295 @@
+"""Village boundaries from a GeoJSON FeatureCollection (`zhucun import-villages`).
+
+`parse_villages` is pure: it checks every feature and returns either the accepted villages or
+every problem, each naming its feature number (1-based position in the file). `apply_villages`
+writes accepted villages in the caller's transaction, versioning boundaries that changed.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.time import utcnow
+from app.geo.coords import CoordSystem, convert_geometry
+from app.geofence.cache import bump_boundary_revision
+from app.org.divisions import county_of, is_village_code, township_of
+from app.org.models import Village, VillageBoundary
+
+# Boundaries closer than this (degrees, ~0.1 mm) are the same boundary: a re-import of an
+# unchanged file must not open new versions because of float noise in a round trip.
+SAME_BOUNDARY_TOLERANCE = 1e-9
+_CHUNK = 500
+
+
+class VillageFileError(Exception):
+    """The file as a whole cannot be read as a GeoJSON FeatureCollection."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    feature: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"feature {self.feature}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class VillageFeature:
+    feature: int
+    code: str
+    name: str
+    boundary: MultiPolygon
+    repaired: bool = False
+
+
+@dataclass
+class ParsedVillages:
+    villages: list[VillageFeature] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    renamed: int = 0
+
+
+def load_feature_collection(path: Path) -> list[Any]:
+    """The `features` of the GeoJSON FeatureCollection in `path`."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VillageFileError(f"cannot read {path} as GeoJSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise VillageFileError("the file is not a GeoJSON FeatureCollection")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise VillageFileError("the FeatureCollection has no list of features")
+    return features
+
+
+def parse_villages(
+    features: list[Any],
+    *,
+    code_field: str = "code",
+    name_field: str = "name",
+    crs: CoordSystem = "wgs84",
+    on_feature: Callable[[], None] | None = None,
+) -> ParsedVillages:
+    """Check every feature; boundaries come back as WGS84 MultiPolygons."""
+    result = ParsedVillages()
+    first_seen: dict[str, int] = {}
+    for number, feature in enumerate(features, start=1):
+        code, village, reasons = _parse_feature(feature, code_field, name_field, crs, number)
+        if code is not None:
+            if code in first_seen:
+                reasons.append(f"code {code} is a duplicate of feature {first_seen[code]}")
+            else:
+                first_seen[code] = number
+        if village is not None and not reasons:
+            result.villages.append(village)
+        result.problems.extend(Problem(number, reason) for reason in reasons)
+        if on_feature is not None:
+            on_feature()
+    return result
+
+
+def _parse_feature(
+    feature: Any, code_field: str, name_field: str, crs: CoordSystem, number: int
+) -> tuple[str | None, VillageFeature | None, list[str]]:
+    """(the code if it is one, the village if nothing is wrong, what is wrong)."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        return None, None, ["not a GeoJSON Feature"]
+    properties = feature.get("properties")
+    if not isinstance(properties, dict):
+        properties = {}
+    reasons: list[str] = []
+    code = _code(properties.get(code_field), code_field, reasons)
+    name = properties.get(name_field)
+    if not isinstance(name, str) or not name.strip():
+        reasons.append(f"no name (property {name_field!r})")
+        name = ""
+    boundary, repaired, geometry_reason = _boundary(feature.get("geometry"), crs)
+    if geometry_reason:
+        reasons.append(geometry_reason)
+    if reasons or code is None or boundary is None:
+        return code, None, reasons
+    return code, VillageFeature(number, code, name.strip(), boundary, repaired), reasons
+
+
+def _code(value: Any, code_field: str, reasons: list[str]) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        reasons.append(f"no code (property {code_field!r})")
+        return None
+    code = value.strip()
+    if not is_village_code(code):
+        reasons.append(f"code {code!r} is not 12 digits")
+        return None
+    return code
+
+
+def _boundary(raw: Any, crs: CoordSystem) -> tuple[MultiPolygon | None, bool, str | None]:
+    """(WGS84 boundary, whether it was repaired, why it is refused)."""
+    if not isinstance(raw, dict):
+        return None, False, "no geometry"
+    kind = raw.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        return None, False, f"geometry {kind!r} is not a Polygon or MultiPolygon"
+    try:
+        with warnings.catch_warnings():  # NaN coordinates warn here; they are refused below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            geom = shape(raw)
+    except Exception as exc:  # shapely raises several types for malformed coordinate arrays
+        return None, False, f"malformed coordinates ({exc})"
+    if geom.is_empty:
+        return None, False, "empty geometry"
+    range_reason = _coordinate_range_problem(shapely.get_coordinates(geom))
+    if range_reason:
+        return None, False, range_reason
+    geom = convert_geometry(shapely.force_2d(geom), crs)
+    repaired = False
+    if not geom.is_valid:
+        why = shapely.is_valid_reason(geom)
+        fixed = _polygonal(shapely.make_valid(geom))
+        if fixed is None or fixed.area == 0:
+            return None, False, f"invalid boundary ({why}) that cannot be repaired to a polygon"
+        geom, repaired = fixed, True
+    boundary = _polygonal(geom)
+    if boundary is None or boundary.area == 0:
+        return None, False, "the boundary has no area"
+    return boundary, repaired, None
+
+
+def _coordinate_range_problem(coords: np.ndarray[Any, Any]) -> str | None:
+    if not np.isfinite(coords).all():
+        return "coordinates are not all finite numbers"
+    lon, lat = coords[:, 0], coords[:, 1]
+    bad_lon = np.flatnonzero(np.abs(lon) > 180)
+    if bad_lon.size:
+        return f"longitude {lon[bad_lon[0]]} is outside -180..180"
+    bad_lat = np.flatnonzero(np.abs(lat) > 90)
+    if bad_lat.size:
+        return f"latitude {lat[bad_lat[0]]} is outside -90..90"
+    return None
+
+
+def _polygonal(geom: BaseGeometry) -> MultiPolygon | None:
+    """The polygonal parts of `geom` as one MultiPolygon, None if it has none."""
+    polygons: list[Polygon] = []
+    for part in shapely.get_parts(geom):
+        if isinstance(part, Polygon) and not part.is_empty:
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(p for p in part.geoms if not p.is_empty)
+        elif part.geom_type == "GeometryCollection":
+            nested = _polygonal(part)
+            if nested is not None:
+                polygons.extend(nested.geoms)
+    if not polygons:
+        return None
+    multi = MultiPolygon(polygons)
+    if not multi.is_valid:  # parts of a collection may touch along an edge
+        merged = _polygonal(shapely.make_valid(shapely.union_all(polygons)))
+        return merged
+    return multi
+
+
+def same_boundary(a: BaseGeometry, b: BaseGeometry) -> bool:
+    """Equal up to vertex order, ring start and float noise."""
+    return bool(
+        shapely.equals_exact(
+            shapely.normalize(a), shapely.normalize(b), tolerance=SAME_BOUNDARY_TOLERANCE
+        )
+    )
+
+
+def apply_villages(
+    session: Session,
+    villages: list[VillageFeature],
+    now: datetime | None = None,
+    on_village: Callable[[], None] | None = None,
+) -> ImportSummary:
+    """Create new villages, rename renamed ones, and version changed boundaries."""
+    now = now or utcnow()
+    codes = [v.code for v in villages]
+    existing = {v.code: v for v in _in_chunks(session, Village, Village.code, codes)}
+    open_versions = {
+        b.village_code: b
+        for b in _in_chunks(
+            session,
+            VillageBoundary,
+            VillageBoundary.village_code,
+            codes,
+            VillageBoundary.valid_to.is_(None),
+        )
+    }
+    summary = ImportSummary()
+    for item in villages:
+        village = existing.get(item.code)
+        if village is None:
+            session.add(
+                Village(
+                    code=item.code,
+                    name=item.name,
+                    township_code=township_of(item.code),
+                    county_code=county_of(item.code),
+                    created_at=now,
+                )
+            )
+            summary.created += 1
+        elif village.name != item.name:
+            village.name = item.name
+            summary.renamed += 1
+        current = open_versions.get(item.code)
+        if current is not None and same_boundary(current.boundary, item.boundary):
+            if village is not None:
+                summary.unchanged += 1
+        else:
+            if current is not None:
+                current.valid_to = now
+                # The open version must be closed before its successor is inserted (a partial
+                # unique index allows one open version per village).
+                session.flush()
+            if village is not None:
+                summary.changed += 1
+            session.add(
+                VillageBoundary(
+                    village_code=item.code, boundary=item.boundary, valid_from=now, valid_to=None
+                )
+            )
+        if on_village is not None:
+            on_village()
+    session.flush()
+    if summary.created or summary.changed:
+        bump_boundary_revision(session)
+    return summary
+
+
+def _in_chunks(
+    session: Session, model: Any, column: Any, values: list[str], *criteria: Any
+) -> Iterator[Any]:
+    for chunk in _chunks(values, _CHUNK):
+        yield from session.scalars(select(model).where(column.in_(chunk), *criteria))
+
+
+def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

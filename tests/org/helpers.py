@@ -1,0 +1,54 @@
+"""Running `zhucun` in-process against a test database, and the real village data set."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from click.testing import Result
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core.config import get_settings
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+YUNLIN = SHARED_DATA / "tw_yunlin_4towns_villages.geojson"
+# Yunlin village_id is county(5) + town(2) + village(3), e.g. 1000911004. Our 12-digit codes:
+# a made-up county 710900, township "0" + town (so each of the 4 towns is a township), village.
+# 1000911004 -> 710900 011 004.
+YUNLIN_COUNTY = "710900"
+YUNLIN_TOWNSHIPS = {"710900011", "710900012", "710900014", "710900015"}
+
+
+def zhucun(db_url: str, *args: str) -> Result:
+    """`zhucun ARGS` with DATABASE_URL pointing at the test database."""
+    get_settings.cache_clear()  # the CLI reads DATABASE_URL through the cached settings
+    try:
+        return CliRunner().invoke(cli, list(args), env={"DATABASE_URL": db_url})
+    finally:
+        get_settings.cache_clear()
+
+
+def yunlin_code(village_id: str) -> str:
+    return YUNLIN_COUNTY + "0" + village_id[5:]
+
+
+@lru_cache
+def _yunlin() -> dict[str, Any]:
+    document = json.loads(YUNLIN.read_text(encoding="utf-8"))
+    for feature in document["features"]:
+        feature["properties"]["code"] = yunlin_code(feature["properties"]["village_id"])
+    return document
+
+
+def yunlin_collection() -> dict[str, Any]:
+    """The 52 Yunlin villages with a `code` property (names are in `village`)."""
+    return copy.deepcopy(_yunlin())
+
+
+def write_geojson(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
