@@ -72,6 +72,8 @@ class CheckIn(Base):
         Index("ix_checkins_member_local_date", "member_id", "local_date"),
         Index("ix_checkins_member_captured_at", "member_id", "captured_at"),
         Index("ix_checkins_local_date", "local_date"),
+        # The repeated-fix check looks a member's exact coordinates up.
+        Index("ix_checkins_member_position", "member_id", "latitude", "longitude"),
     )
 
 

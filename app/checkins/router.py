@@ -1,5 +1,222 @@
-"""HTTP routes of the check-ins domain."""
+"""HTTP routes of the check-ins domain (API.md "Check-ins")."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.dependencies import CurrentPrincipal, SupervisorPrincipal, current_principal
+from app.auth.errors import RoleRequired
+from app.checkins import service
+from app.checkins.errors import (
+    BatchTooLarge,
+    CheckInNotFound,
+    IdempotencyConflict,
+    InFuture,
+    InvalidTransition,
+    TooOld,
+)
+from app.checkins.schemas import (
+    MAX_BATCH,
+    BatchIn,
+    BatchItemResult,
+    BatchOut,
+    CheckInCreate,
+    CheckInOut,
+    ItemProblem,
+    ReviewIn,
+)
+from app.core.db import session_scope
+from app.core.deps import PolicyDep, SessionDep
+from app.core.errors import AppError, NotAuthenticated, ValidationFailed, error_responses
+from app.core.i18n import Language, pick_language
+from app.core.pagination import (
+    CursorQuery,
+    InvalidCursor,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+from app.core.time import as_utc, utcnow
+from app.org.errors import MemberNotFound
+from app.org.service import get_visible_member
 
 router = APIRouter(tags=["checkins"])
+
+CheckInId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+_JSON = "application/json"
+# The same scheme as the other routes' (one entry in OpenAPI); read here without a thread hop.
+BearerToken = Annotated[
+    str | None, Depends(OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False))
+]
+
+
+def _json(model: CheckInOut | BatchOut, status: int) -> Response:
+    # Serialised by Pydantic directly: FastAPI's response_model pass would validate it again.
+    return Response(model.model_dump_json(), status_code=status, media_type=_JSON)
+
+
+@router.post(
+    "/checkins",
+    status_code=201,
+    response_model=CheckInOut,
+    responses={
+        200: {"model": CheckInOut, "description": "the same client_id and body: stored before"},
+        **error_responses(NotAuthenticated, RoleRequired, IdempotencyConflict, TooOld, InFuture),
+    },
+)
+async def create_checkin(request: Request, body: CheckInCreate, token: BearerToken) -> Response:
+    """Check in (members only, for themselves). Safe to resend: `client_id` is the key."""
+    return await run_in_threadpool(_create_checkin, request, body, token)
+
+
+def _create_checkin(request: Request, body: CheckInCreate, token: str | None) -> Response:
+    with _member_session(request, token) as (session, member_id):
+        checkin, created = service.record(
+            session, request.app.state.policy, member_id, body, utcnow()
+        )
+    return _json(checkin, 201 if created else 200)
+
+
+@router.post(
+    "/checkins/batch",
+    response_model=BatchOut,
+    responses=error_responses(NotAuthenticated, RoleRequired, BatchTooLarge),
+)
+async def create_checkins(request: Request, batch: BatchIn, token: BearerToken) -> Response:
+    """Upload stored fixes (offline) in one go: results in input order; a bad item is
+    rejected alone, with the problem it would have had on its own."""
+    if len(batch.items) > MAX_BATCH:
+        raise BatchTooLarge(limit=MAX_BATCH, count=len(batch.items))
+    return await run_in_threadpool(_create_checkins, request, batch, token)
+
+
+def _create_checkins(request: Request, batch: BatchIn, token: str | None) -> Response:
+    with _member_session(request, token) as (session, member_id):
+        outcomes = service.record_batch(
+            session, request.app.state.policy, member_id, batch.items, utcnow()
+        )
+    lang = pick_language(request.headers.get("accept-language"))
+    results = [
+        BatchItemResult(
+            client_id=o.client_id,
+            status=o.status,
+            checkin=o.checkin,
+            error=None if o.error is None else _problem(o.error, lang),
+        )
+        for o in outcomes
+    ]
+    return _json(BatchOut(results=results), 200)
+
+
+@contextmanager
+def _member_session(request: Request, token: str | None) -> Iterator[tuple[Session, int]]:
+    """The request's transaction and the calling member, for the upload routes.
+
+    What SessionDep and MemberPrincipal do, in the one worker thread the route runs in:
+    check-ins are the hot path, and each sync dependency would be another hop between the
+    event loop and the thread pool (measured: bench/checkins_bench.py).
+    """
+    with session_scope(request.app.state.session_factory) as session:
+        principal = current_principal(request, session, request.app.state.settings, token)
+        if principal.role != "member" or principal.member_id is None:
+            raise RoleRequired(roles="member")
+        yield session, principal.member_id
+
+
+def _problem(error: AppError, lang: Language) -> ItemProblem:
+    extra = error.extra()
+    return ItemProblem(
+        status=error.status,
+        code=error.code,
+        title=error.title(lang),
+        detail=error.detail(lang),
+        errors=extra.get("errors"),
+    )
+
+
+@router.get(
+    "/checkins",
+    response_model=Page[CheckInOut],
+    responses=error_responses(MemberNotFound, InvalidCursor),
+)
+def list_checkins(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    member_id: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="omit for yourself (members)")
+    ] = None,
+    from_: Annotated[date | None, Query(alias="from", description="first local date")] = None,
+    to: Annotated[date | None, Query(description="last local date")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
+) -> Response:
+    """A member's check-ins, newest first. Members see only their own; others name one in
+    their scope."""
+    if member_id is None:
+        if principal.member_id is None:
+            raise ValidationFailed(
+                [{"loc": ["query", "member_id"], "msg": "required unless you are a member"}]
+            )
+        member_id = principal.member_id
+    get_visible_member(session, principal, member_id)
+    after = _cursor_key(decode_cursor(cursor))
+    items = service.list_checkins(session, member_id, from_, to, after, limit + 1)
+    next_cursor = None
+    if len(items) > limit:
+        last = items[limit - 1]
+        next_cursor = encode_cursor([last.captured_at.isoformat(), last.id])
+    page = Page[CheckInOut](items=items[:limit], next_cursor=next_cursor)
+    return Response(page.model_dump_json(), media_type=_JSON)
+
+
+def _cursor_key(key: list[object] | None) -> tuple[datetime, int] | None:
+    if key is None:
+        return None
+    try:
+        at, last_id = key
+        moment = datetime.fromisoformat(str(at))
+        if moment.tzinfo is None or not isinstance(last_id, int):
+            raise ValueError
+    except (ValueError, TypeError):
+        raise InvalidCursor() from None
+    return as_utc(moment), last_id
+
+
+_REVIEW_ERRORS = error_responses(RoleRequired, CheckInNotFound, InvalidTransition)
+
+
+@router.post("/checkins/{checkin_id}/void", response_model=CheckInOut, responses=_REVIEW_ERRORS)
+def void_checkin(
+    checkin_id: CheckInId,
+    body: ReviewIn,
+    principal: SupervisorPrincipal,
+    session: SessionDep,
+    policy: PolicyDep,
+) -> Response:
+    """Void a fix (township and up, in scope): a review record beside it; it no longer counts."""
+    checkin = service.review(session, policy, principal, checkin_id, "void", body.reason, utcnow())
+    return _json(checkin, 200)
+
+
+@router.post("/checkins/{checkin_id}/restore", response_model=CheckInOut, responses=_REVIEW_ERRORS)
+def restore_checkin(
+    checkin_id: CheckInId,
+    body: ReviewIn,
+    principal: SupervisorPrincipal,
+    session: SessionDep,
+    policy: PolicyDep,
+) -> Response:
+    """Undo a void (township and up, in scope): another review record."""
+    checkin = service.review(
+        session, policy, principal, checkin_id, "restore", body.reason, utcnow()
+    )
+    return _json(checkin, 200)

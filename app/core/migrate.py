@@ -31,14 +31,18 @@ def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Autogenerate filter: GeoAlchemy2's, and skip objects limited to another dialect by
     `ddl_if` (Alembic does not honour it), such as the GiST index that only PostGIS has."""
     ddl_if = getattr(obj, "_ddl_if", None)
     dialect = getattr(ddl_if, "dialect", None)
     if dialect is not None and _current_dialect and dialect != _current_dialect[-1]:
         return False
-    included: bool = alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+    included: bool = alembic_helpers.include_object(  # type: ignore[no-untyped-call]
+        obj, name, type_, reflected, compare_to
+    )
     return included
 
 

@@ -35,8 +35,13 @@ def bump_boundary_revision(session: Session) -> None:
 
 def village_index(session: Session) -> VillageIndex:
     """The index of current boundaries as this session's transaction sees them."""
+    return village_index_at(session, boundary_revision(session))
+
+
+def village_index_at(session: Session, revision: int) -> VillageIndex:
+    """The index at `revision`, read by the caller in this transaction (the check-in path
+    reads it along with other things, saving a round trip)."""
     key = str(session.get_bind().engine.url)
-    revision = boundary_revision(session)
     cached = _indexes.get(key)
     if cached is not None and cached[0] == revision:
         return cached[1]

@@ -80,6 +80,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_checkins_member_local_date", ["member_id", "local_date"], unique=False
         )
+        batch_op.create_index(
+            "ix_checkins_member_position", ["member_id", "latitude", "longitude"], unique=False
+        )
 
     op.create_table(
         "checkin_reviews",
@@ -116,6 +119,7 @@ def downgrade() -> None:
 
     op.drop_table("checkin_reviews")
     with op.batch_alter_table("checkins", schema=None) as batch_op:
+        batch_op.drop_index("ix_checkins_member_position")
         batch_op.drop_index("ix_checkins_member_local_date")
         batch_op.drop_index("ix_checkins_member_captured_at")
         batch_op.drop_index("ix_checkins_local_date")

@@ -30,6 +30,7 @@ def test_models_and_migrations_agree(db_url):
     """Autogenerate finds nothing to do: the models are what the migrations build."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+
     from app.core.migrate import comparing, include_object
 
     engine = make_engine(db_url)
