@@ -2,9 +2,18 @@
 
 from app.auth import models as auth_models
 from app.checkins import models as checkin_models
+from app.core import outbox
 from app.core.db import Base
 from app.leave import models as leave_models
 from app.ledger import models as ledger_models
 from app.org import models as org_models
 
-__all__ = ["Base", "auth_models", "checkin_models", "leave_models", "ledger_models", "org_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "checkin_models",
+    "leave_models",
+    "ledger_models",
+    "org_models",
+    "outbox",
+]

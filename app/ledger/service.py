@@ -1,20 +1,483 @@
-"""Keeping the presence ledger up to date."""
+"""Keeping the presence ledger up to date, rebuilding it, and reading it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, insert, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
 
+from app.checkins.counting import counts, latest_review_action
+from app.checkins.models import CheckIn, CheckInReview
 from app.core.policy import Policy
+from app.core.time import as_utc
+from app.leave.models import LeaveRequest
+from app.ledger import calendar, rules
+from app.ledger.models import PresenceDay
+from app.org.models import Assignment, Member, Village
+
+REBUILD_CHUNK = 2000  # members per chunk of a rebuild
+_COLUMNS = (
+    "member_id",
+    "day",
+    "counted_checkins",
+    "first_counted_at",
+    "last_counted_at",
+    "present",
+    "leave_id",
+)
 
 
 def refresh_days(session: Session, policy: Policy, member_id: int, days: Iterable[date]) -> None:
     """Recompute the member's ledger entries for `days` from the source records.
 
     Called in the same transaction as every write that can change a day (a check-in, a review,
-    a leave decision, an assignment change).
+    a leave decision, cancellation, return or extension). Assignment changes need no call: what
+    depends on assignments is derived when the ledger is read.
     """
-    # Filled in by the ledger issue; check-ins call it from the start.
-    del session, policy, member_id, days
+    wanted = sorted(set(days))
+    if not wanted:
+        return
+    _lock_member(session, member_id)
+    window = {"m": member_id, "lo": wanted[0], "hi": wanted[-1]}
+    fixes = {day: (count, lo, hi) for day, count, lo, hi in session.execute(_DAY_FIXES, window)}
+    leaves = [rules.LeaveSpan(*row) for row in session.execute(_MEMBER_LEAVES, window)]
+    upserts: list[dict[str, Any]] = []
+    empty: list[date] = []
+    for day in wanted:
+        count, lo, hi = fixes.get(day, (0, None, None))
+        facts = rules.day_facts(
+            policy.day_rule, count, _utc(lo), _utc(hi), rules.covering_leave(leaves, day)
+        )
+        if facts is None:
+            empty.append(day)
+        else:
+            upserts.append(_row(member_id, day, facts))
+    if empty:
+        session.execute(
+            delete(PresenceDay).where(
+                PresenceDay.member_id == member_id, PresenceDay.day.in_(empty)
+            )
+        )
+    if upserts:
+        _upsert(session, upserts)
+
+
+def _lock_member(session: Session, member_id: int) -> None:
+    # Serialises a member's ledger writes on PostgreSQL (a check-in and a leave decision landing
+    # together must not each miss the other's change). SQLite writers are serial already.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_MEMBER, {"m": member_id})
+
+
+# Built once: refresh_days runs inside every check-in, where building statements would cost
+# more than running them.
+_LOCK_MEMBER = select(Member.id).where(Member.id == bindparam("m")).with_for_update(key_share=True)
+_DAY_FIXES = (
+    select(
+        CheckIn.local_date,
+        func.count(),
+        func.min(CheckIn.captured_at),
+        func.max(CheckIn.captured_at),
+    )
+    .where(
+        CheckIn.member_id == bindparam("m"),
+        CheckIn.local_date.between(bindparam("lo"), bindparam("hi")),
+        counts(),
+    )
+    .group_by(CheckIn.local_date)
+)
+_MEMBER_LEAVES = select(
+    LeaveRequest.id,
+    LeaveRequest.status,
+    LeaveRequest.start_date,
+    LeaveRequest.end_date,
+    LeaveRequest.returned_on,
+).where(
+    LeaveRequest.member_id == bindparam("m"),
+    LeaveRequest.status.in_(rules.COVERING_STATUSES),
+    LeaveRequest.end_date >= bindparam("lo"),
+    LeaveRequest.start_date <= bindparam("hi"),
+)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
+
+
+@lru_cache(maxsize=4)
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (member_id, day) DO UPDATE, built once per dialect."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = dialect_insert(PresenceDay)
+    return stmt.on_conflict_do_update(
+        index_elements=[PresenceDay.member_id, PresenceDay.day],
+        set_={c: stmt.excluded[c] for c in _COLUMNS[2:]},
+    )
+
+
+def _row(member_id: int, day: date, facts: rules.DayFacts) -> dict[str, Any]:
+    return {
+        "member_id": member_id,
+        "day": day,
+        "counted_checkins": facts.counted_checkins,
+        "first_counted_at": facts.first_counted_at,
+        "last_counted_at": facts.last_counted_at,
+        "present": facts.present,
+        "leave_id": facts.leave_id,
+    }
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
+
+
+def _leave_spans(
+    session: Session, members: tuple[int, int], start: date | None, end: date | None
+) -> dict[int, list[rules.LeaveSpan]]:
+    """Approved or returned leave touching [start, end] of the members with ids in `members`
+    (an inclusive range), by member."""
+    query = select(
+        LeaveRequest.member_id,
+        LeaveRequest.id,
+        LeaveRequest.status,
+        LeaveRequest.start_date,
+        LeaveRequest.end_date,
+        LeaveRequest.returned_on,
+    ).where(LeaveRequest.status.in_(rules.COVERING_STATUSES))
+    query = query.where(LeaveRequest.member_id.between(*members))
+    if start is not None:
+        query = query.where(LeaveRequest.end_date >= start)
+    if end is not None:
+        query = query.where(LeaveRequest.start_date <= end)
+    out: dict[int, list[rules.LeaveSpan]] = {}
+    for member_id, leave_id, status, first, last, returned_on in session.execute(query):
+        out.setdefault(member_id, []).append(
+            rules.LeaveSpan(leave_id, status, first, last, returned_on)
+        )
+    return out
+
+
+# --- rebuild -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    members: int
+    days: int
+
+
+def rebuild(
+    session: Session,
+    policy: Policy,
+    member_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> RebuildResult:
+    """Recompute the ledger from the source records: every member (or one), every day (or a
+    range). Set-based: one aggregate query and one bulk insert per chunk of members."""
+    in_scope = []
+    if member_id is not None:
+        in_scope.append(PresenceDay.member_id == member_id)
+    if start is not None:
+        in_scope.append(PresenceDay.day >= start)
+    if end is not None:
+        in_scope.append(PresenceDay.day <= end)
+    session.execute(delete(PresenceDay).where(*in_scope))
+
+    ids_query = select(Member.id).order_by(Member.id)
+    if member_id is not None:
+        ids_query = ids_query.where(Member.id == member_id)
+    member_ids = list(session.scalars(ids_query))
+    written = 0
+    for chunk in _chunks(member_ids, REBUILD_CHUNK):
+        rows = list(_chunk_rows(session, policy, chunk, start, end))
+        _bulk_insert(session, rows)
+        written += len(rows)
+    if member_id is None and session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics after a bulk reload, or the planner reads the ledger with stale ones.
+        session.execute(text("ANALYZE presence_days"))
+    return RebuildResult(members=len(member_ids), days=written)
+
+
+def _chunk_rows(
+    session: Session, policy: Policy, member_ids: list[int], start: date | None, end: date | None
+) -> Iterator[tuple[Any, ...]]:
+    lo_id, hi_id = member_ids[0], member_ids[-1]
+    query = (
+        select(
+            CheckIn.member_id,
+            CheckIn.local_date,
+            func.count(),
+            func.min(CheckIn.captured_at),
+            func.max(CheckIn.captured_at),
+        )
+        .where(CheckIn.member_id.between(lo_id, hi_id), _counts_in_bulk())
+        .group_by(CheckIn.member_id, CheckIn.local_date)
+    )
+    if start is not None:
+        query = query.where(CheckIn.local_date >= start)
+    if end is not None:
+        query = query.where(CheckIn.local_date <= end)
+    fixes: dict[tuple[int, date], tuple[int, datetime, datetime]] = {
+        (m, d): (c, lo, hi) for m, d, c, lo, hi in session.execute(query)
+    }
+    leaves = _leave_spans(session, (lo_id, hi_id), start, end)
+    keys = set(fixes)
+    for m in member_ids:
+        for leave in leaves.get(m, []):
+            first = leave.start if start is None else max(leave.start, start)
+            last = leave.end if end is None else min(leave.end, end)
+            keys.update((m, d) for d in rules.days_between(first, last))
+    wanted = set(member_ids)
+    for m, day in sorted(keys):
+        if m not in wanted:
+            continue
+        count, lo, hi = fixes.get((m, day), (0, None, None))
+        facts = rules.day_facts(
+            policy.day_rule, count, _utc(lo), _utc(hi), rules.covering_leave(leaves.get(m, []), day)
+        )
+        if facts is not None:
+            yield (
+                m,
+                day,
+                facts.counted_checkins,
+                facts.first_counted_at,
+                facts.last_counted_at,
+                facts.present,
+                facts.leave_id,
+            )
+
+
+def _counts_in_bulk() -> ColumnElement[bool]:
+    """`counts()` for a scan over many check-ins: the voided fixes are found once, from the few
+    reviewed ones (by counting's own `latest_review_action`), rather than by a subquery per fix.
+    It keeps the same fixes as `counts()`; the order-independence test holds the two together."""
+    reviewed = aliased(CheckInReview)
+    voided = select(reviewed.checkin_id).where(latest_review_action(reviewed.checkin_id) == "void")
+    return and_(CheckIn.credited.is_(True), CheckIn.id.not_in(voided))
+
+
+def _bulk_insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY presence_days ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            copy.write("".join(_copy_line(row) for row in rows))
+        return
+    session.execute(insert(PresenceDay), [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
+
+
+_COPY_NULL = "\\N"
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    # COPY text format; the values are ints, dates, aware datetimes, bools and NULLs only.
+    m, day, count, first, last, present, leave_id = row
+    return (
+        f"{m}\t{day.isoformat()}\t{count}\t{_copy_ts(first)}\t{_copy_ts(last)}\t"
+        f"{'t' if present else 'f'}\t{_COPY_NULL if leave_id is None else leave_id}\n"
+    )
+
+
+def _copy_ts(moment: datetime | None) -> str:
+    return _COPY_NULL if moment is None else moment.isoformat()
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayView:
+    date: date
+    status: rules.Status
+    workday: bool
+    counted_checkins: int
+    first_counted_at: datetime | None
+    last_counted_at: datetime | None
+    leave_id: int | None
+    village_code: str | None
+    violation: str | None
+
+
+@dataclass(frozen=True)
+class Presence:
+    member_id: int
+    days: list[DayView]
+    overstays: list[rules.Overstay]
+    calendar_source: calendar.Source
+    fallback_years: list[int]
+
+
+def presence(
+    session: Session, policy: Policy, member_id: int, start: date, end: date, today: date
+) -> Presence:
+    """The member's ledger from `start` to `end`, with statuses as of `today`."""
+    periods = _assignments(session, member_id)
+    stored = {
+        day: rules.DayFacts(count, _utc(first), _utc(last), present, leave_id)
+        for day, count, first, last, present, leave_id in session.execute(
+            _STORED_DAYS, {"m": member_id, "lo": start, "hi": end}
+        )
+    }
+    spans = overstays(session, policy, member_id, start, end, today=today, periods=periods)
+    overstay_days = {d for s in spans for d in rules.days_between(s.start, s.end)}
+    days = []
+    for day in rules.days_between(start, end):
+        facts = stored.get(day)
+        village = next((code for p, code in periods if p.holds(day)), None)
+        days.append(
+            DayView(
+                date=day,
+                status=rules.status(facts, village is not None, day, today),
+                workday=calendar.is_workday(day, policy.calendar),
+                counted_checkins=0 if facts is None else facts.counted_checkins,
+                first_counted_at=None if facts is None else facts.first_counted_at,
+                last_counted_at=None if facts is None else facts.last_counted_at,
+                leave_id=None if facts is None else facts.leave_id,
+                village_code=village,
+                violation="leave_overstay" if day in overstay_days else None,
+            )
+        )
+    source, fallback = calendar.source_of(
+        [start, end, *(date(y, 1, 1) for y in range(start.year, end.year + 1))]
+    )
+    return Presence(member_id, days, spans, source, fallback)
+
+
+def _assignments(session: Session, member_id: int) -> list[tuple[rules.Period, str]]:
+    rows = session.execute(_MEMBER_ASSIGNMENTS, {"m": member_id})
+    return [(rules.Period(s, e), code) for s, e, code in rows]
+
+
+def overstays(
+    session: Session,
+    policy: Policy,
+    member_id: int,
+    start: date,
+    end: date,
+    *,
+    today: date | None = None,
+    periods: list[tuple[rules.Period, str]] | None = None,
+) -> list[rules.Overstay]:
+    """The member's overstays (超假) that touch [start, end], clipped to it, as of `today`."""
+    from app.core.time import today as local_today
+
+    today = today or local_today(policy.zone)
+    if periods is None:
+        periods = _assignments(session, member_id)
+    rows = session.execute(
+        _ENDED_LEAVES, {"m": member_id, "before": min(end, today - timedelta(days=1))}
+    )
+    out = []
+    assigned = [p for p, _ in periods]
+    for leave_id, status, s, e, returned_on, back in rows:
+        span = rules.overstay(
+            rules.LeaveSpan(leave_id, status, s, e, returned_on), back, assigned, today
+        )
+        if span is None or span.end < start or span.start > end:
+            continue
+        out.append(rules.Overstay(span.leave_id, max(span.start, start), min(span.end, end)))
+    return sorted(out, key=lambda o: o.start)
+
+
+# Built once (read paths answer within milliseconds; building a statement costs about as much).
+_STORED_DAYS = select(
+    PresenceDay.day,
+    PresenceDay.counted_checkins,
+    PresenceDay.first_counted_at,
+    PresenceDay.last_counted_at,
+    PresenceDay.present,
+    PresenceDay.leave_id,
+).where(
+    PresenceDay.member_id == bindparam("m"),
+    PresenceDay.day.between(bindparam("lo"), bindparam("hi")),
+)
+_MEMBER_ASSIGNMENTS = (
+    select(Assignment.start_date, Assignment.end_date, Assignment.village_code)
+    .where(Assignment.member_id == bindparam("m"))
+    .order_by(Assignment.start_date)
+)
+_later = PresenceDay.__table__.alias("later")
+# Approved or returned leave that ended before `before`, with the first later day on which the
+# member was back (a counted fix) or on other leave.
+_ENDED_LEAVES = select(
+    LeaveRequest.id,
+    LeaveRequest.status,
+    LeaveRequest.start_date,
+    LeaveRequest.end_date,
+    LeaveRequest.returned_on,
+    select(func.min(_later.c.day))
+    .where(
+        _later.c.member_id == LeaveRequest.member_id,
+        _later.c.day > LeaveRequest.end_date,
+        or_(_later.c.counted_checkins > 0, _later.c.leave_id.is_not(None)),
+    )
+    .scalar_subquery(),
+).where(
+    LeaveRequest.member_id == bindparam("m"),
+    LeaveRequest.status.in_(rules.COVERING_STATUSES),
+    LeaveRequest.end_date < bindparam("before"),
+)
+
+
+# --- on-post rates -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnPost:
+    code: str
+    name: str | None
+    assigned: int
+    present: int
+    on_leave: int
+
+
+def on_post(session: Session, prefix: str, day: date) -> list[OnPost]:
+    """Per village under `prefix`: members assigned on `day`, present, on leave (not present)."""
+    present = case((PresenceDay.present.is_(True), 1), else_=0)
+    on_leave = case(
+        (and_(PresenceDay.present.is_(False), PresenceDay.leave_id.is_not(None)), 1), else_=0
+    )
+    query = (
+        select(
+            Assignment.village_code,
+            Village.name,
+            func.count(),
+            func.coalesce(func.sum(present), 0),
+            func.coalesce(func.sum(on_leave), 0),
+        )
+        .join(Village, Village.code == Assignment.village_code)
+        .outerjoin(
+            PresenceDay,
+            and_(PresenceDay.member_id == Assignment.member_id, PresenceDay.day == day),
+        )
+        .where(
+            Assignment.start_date <= day,
+            or_(Assignment.end_date.is_(None), Assignment.end_date >= day),
+        )
+        .group_by(Assignment.village_code, Village.name)
+        .order_by(Assignment.village_code)
+    )
+    if prefix:
+        query = query.where(Assignment.village_code.startswith(prefix))
+    return [
+        OnPost(code, name, int(a), int(p), int(lv))
+        for code, name, a, p, lv in session.execute(query)
+    ]
