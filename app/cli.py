@@ -105,7 +105,7 @@ def serve(
     if demo:
         from app.demo import load_demo_if_empty
 
-        load_demo_if_empty(url)
+        load_demo_if_empty(url, docs_url=f"http://{host}:{port}/docs")
     uvicorn.run(
         "app.asgi:app",
         host=host,
@@ -119,10 +119,11 @@ def serve(
 
 def _register_domain_commands() -> None:
     from app.checkins import commands as checkin_commands
+    from app.leave import commands as leave_commands
     from app.ledger import commands as ledger_commands
     from app.org import commands as org_commands
 
-    for module in (org_commands, checkin_commands, ledger_commands):
+    for module in (org_commands, checkin_commands, ledger_commands, leave_commands):
         module.register(cli)
 
 
