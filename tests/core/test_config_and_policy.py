@@ -42,7 +42,7 @@ def test_policy_toml_overrides_only_what_it_names(tmp_path):
     f = tmp_path / "policy.toml"
     f.write_text(
         'timezone = "Asia/Urumqi"\n[quota]\ndays_per_quarter = 60\n'
-        '[calendar]\nholidays = [2027-01-01]\n',
+        "[calendar]\nholidays = [2027-01-01]\n",
         encoding="utf-8",
     )
     p = load_policy(f)
