@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from app.core.policy import Flag
+from app.core.time import UtcDateTime
 from app.geo.coords import CoordSystem
 
 MAX_BATCH = 500
@@ -99,7 +100,7 @@ class ReviewOut(BaseModel):
     action: ReviewAction
     reason: str
     reviewer_id: int
-    at: datetime
+    at: UtcDateTime
 
 
 class CheckInOut(BaseModel):
@@ -108,8 +109,8 @@ class CheckInOut(BaseModel):
     id: int
     client_id: UUID
     member_id: int
-    captured_at: datetime
-    received_at: datetime
+    captured_at: UtcDateTime
+    received_at: UtcDateTime
     local_date: date
     latitude: float = Field(description="WGS84, after conversion")
     longitude: float = Field(description="WGS84, after conversion")

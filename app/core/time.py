@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 
 def utcnow() -> datetime:
@@ -23,3 +26,8 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
 
 def today(zone: ZoneInfo) -> date:
     return utcnow().astimezone(zone).date()
+
+
+# For response models: always an aware UTC instant, even when the database (SQLite) hands
+# back a naive one, so every time on the wire is RFC 3339 with an offset.
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]

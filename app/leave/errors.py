@@ -52,8 +52,13 @@ class ApproverLevelMismatch(AppError):
     code = "approver_level_mismatch"
     title_zh = "审批层级不符"
     title_en = "Wrong approver level"
-    detail_zh = "此请假申请应由{level}审批。"
+    detail_zh = "此请假申请应由{level_zh}审批。"
     detail_en = "This leave request is decided at the {level} level."
+
+    LEVEL_NAMES_ZH = {"township": "乡镇党委", "county": "县区组织部门", "city": "市委组织部"}
+
+    def __init__(self, level: str) -> None:
+        super().__init__(level=level, level_zh=self.LEVEL_NAMES_ZH.get(level, level))
 
 
 class LeaveOutsideAssignment(AppError):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from app.core.time import UtcDateTime
 
 LeaveType = Literal["personal", "sick", "annual", "official", "recall"]
 LeaveStatus = Literal["pending", "approved", "rejected", "cancelled", "returned"]
@@ -42,7 +44,7 @@ class LeaveCancel(BaseModel):
 
 
 class LeaveTransitionOut(BaseModel):
-    at: datetime
+    at: UtcDateTime
     actor_id: int | None
     actor: str | None = Field(description="the acting user's username")
     from_status: LeaveStatus | None
@@ -63,11 +65,11 @@ class LeaveRequestOut(BaseModel):
     approver_level: str
     filed_with: str | None
     decided_by: int | None
-    decided_at: datetime | None
+    decided_at: UtcDateTime | None
     decision_comment: str | None
     returned_on: date | None
     extends_id: int | None
-    created_at: datetime
+    created_at: UtcDateTime
     history: list[LeaveTransitionOut] = Field(
         description="every transition, oldest first: who, when, from, to and the comment"
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from app.core.time import UtcDateTime
 
 DayStatus = Literal["present", "partial", "leave", "absent", "pending", "unassigned"]
 
@@ -23,8 +25,8 @@ class PresenceDayOut(BaseModel):
     status: DayStatus
     workday: bool
     counted_checkins: int
-    first_counted_at: datetime | None
-    last_counted_at: datetime | None
+    first_counted_at: UtcDateTime | None
+    last_counted_at: UtcDateTime | None
     leave_id: int | None
     village_code: str | None = Field(description="the assigned village that day")
     violation: Literal["leave_overstay"] | None = Field(

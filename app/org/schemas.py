@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from app.core.time import UtcDateTime
 
 
 class VillageSummary(BaseModel):
@@ -20,7 +22,7 @@ class VillageProperties(BaseModel):
     name: str
     township_code: str
     county_code: str
-    valid_from: datetime
+    valid_from: UtcDateTime
 
 
 class VillageFeature(BaseModel):

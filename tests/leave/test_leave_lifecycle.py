@@ -181,3 +181,24 @@ def test_an_extension_is_routed_by_the_total_length(world):
         "alice", f"/leave-requests/{ext['id']}/extend", json={"end_date": str(days_from_today(4))}
     )
     assert r.json()["code"] == "invalid_range"
+
+
+def test_every_time_on_the_wire_carries_an_offset(world):
+    leave = ask(world, "alice", days_from_today(1), days_from_today(5)).json()
+    decided = world.post(
+        "county", f"/leave-requests/{leave['id']}/approve", json={"comment": "同意"}
+    ).json()
+    times = [decided["created_at"], decided["decided_at"]] + [h["at"] for h in decided["history"]]
+    for value in times:
+        assert value.endswith("Z") or value[-6] in "+-", value
+
+
+def test_the_wrong_level_is_named_in_the_callers_language(world):
+    leave = ask(world, "alice", days_from_today(1), days_from_today(5)).json()
+    path = f"/leave-requests/{leave['id']}/approve"
+    zh = world.client.post(f"/api/v1{path}", headers=world.headers("township1")).json()
+    en = world.client.post(
+        f"/api/v1{path}", headers=world.headers("township1", **{"Accept-Language": "en"})
+    ).json()
+    assert "县区组织部门" in zh["detail"]
+    assert "county" in en["detail"]
