@@ -47,6 +47,9 @@ class InvalidTransition(AppError):
     detail_en = "Leave request {leave_id} is {status}; it cannot be {action_en}."
 
 
+LEVEL_NAMES_ZH = {"township": "乡镇党委", "county": "县区组织部门", "city": "市委组织部"}
+
+
 class ApproverLevelMismatch(AppError):
     status = 403
     code = "approver_level_mismatch"
@@ -55,10 +58,8 @@ class ApproverLevelMismatch(AppError):
     detail_zh = "此请假申请应由{level_zh}审批。"
     detail_en = "This leave request is decided at the {level} level."
 
-    LEVEL_NAMES_ZH = {"township": "乡镇党委", "county": "县区组织部门", "city": "市委组织部"}
-
     def __init__(self, level: str) -> None:
-        super().__init__(level=level, level_zh=self.LEVEL_NAMES_ZH.get(level, level))
+        super().__init__(level=level, level_zh=LEVEL_NAMES_ZH.get(level, level))
 
 
 class LeaveOutsideAssignment(AppError):
