@@ -8,12 +8,17 @@ from typing import Annotated
 
 import typer
 
+import app.models  # noqa: F401  every mapper must be known before any session is used
 from app.core.config import get_settings
 from app.core.db import is_sqlite, make_engine, make_session_factory, session_scope
 from app.core.errors import AppError
 from app.core.policy import get_policy
 
-cli = typer.Typer(help="Zhucun (驻村): check-ins and presence ledger.", no_args_is_help=True)
+cli = typer.Typer(
+    help="Zhucun (驻村): check-ins and presence ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 policy_cli = typer.Typer(help="The rules in force.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
