@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
+from app.core.db import session_scope
 from app.core.policy import Policy
 
 
@@ -17,15 +18,8 @@ def get_db(request: Request) -> Iterator[Session]:
 
     Services only flush; this is the one place that commits.
     """
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_policy(request: Request) -> Policy:
