@@ -47,6 +47,25 @@ _INSERT = text(
 def create_bench_app() -> FastAPI:
     """`uvicorn --factory bench.bench_app:create_bench_app`: the product app plus /bench/bare."""
     app = create_app()
+    import os
+
+    import anyio.to_thread
+
+    threads = int(os.environ.get("BENCH_THREADS", "40"))
+    if os.environ.get("BENCH_NO_LEDGER"):
+        # Only to measure what the ledger update costs a check-in: the same server without it.
+        from app.ledger import service as ledger_service
+
+        def _skip(*_args: object, **_kwargs: object) -> None:
+            return None
+
+        ledger_service.refresh_days = _skip  # type: ignore[assignment]
+        ledger_service.refresh_days_locked = _skip  # type: ignore[assignment]
+
+    @app.on_event("startup")
+    async def _limit() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
     app.add_api_route(
         "/bench/bare", bare_checkin, methods=["POST"], status_code=201, include_in_schema=False
     )

@@ -10,10 +10,19 @@ make a fresh client_id per request and rotate tokens across members:
 
   bare    POST /bench/bare       validate, locate, INSERT one row (the bench-only baseline)
   full    POST /api/v1/checkins  everything: idempotency, flags, hash chain, ledger update
+  no-ledger  the same, on a second server whose ledger update is switched off
+             (BENCH_NO_LEDGER): what the update costs is 1 - full / no-ledger
   batch   POST /api/v1/checkins/batch with 500 items
 
 Targets (PostGIS, 2 cores): full >= 1,000/s with p99 <= 100 ms at 32 connections and >= 60 %
-of bare; batch >= 10,000 check-ins/s. Afterwards the chains are verified and rows counted.
+of bare; batch >= 10,000 check-ins/s.
+
+Honesty checks, per run: each wrk run gets a fresh nonce that, with the wrk thread and a
+per-thread counter, makes every client_id unique (a repeated one would be a cheap 200
+duplicate or a 409); the Lua scripts count answers by status. The bench fails unless every
+answered bare/full request was a 201 (batch: a 200) and the rows stored under the run's nonce
+lie between the requests answered and the requests sent (requests in flight when wrk stops
+are still stored) with no client_id twice. Afterwards the chains are verified.
 """
 
 from __future__ import annotations
@@ -21,18 +30,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,6 +74,9 @@ class Figure:
     p99_ms: float
     per_request: int = 1
     server_cpu_s: float = 0.0  # user + system time of the server process during the run
+    sent: int = 0  # requests wrk wrote (answered or in flight when it stopped)
+    answers: dict[str, int] = field(default_factory=dict)  # by status: s201, s200, s409, other
+    stored: int = 0  # rows (check-ins) stored under the run's nonce
 
     @property
     def rate(self) -> float:
@@ -185,13 +198,15 @@ def _pk(url: str) -> str:
     )
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, *, no_ledger: bool = False) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "ZHUCUN_SECRET_KEY": SECRET,
         "ZHUCUN_LOG_LEVEL": "WARNING",
     }
+    if no_ledger:
+        env["BENCH_NO_LEDGER"] = "1"
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.bench_app:create_bench_app",
          "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
@@ -222,18 +237,21 @@ def run_wrk(
     seconds: int,
     per_request: int = 1,
     extra: tuple[str, ...] = (),
+    stored_table: str | None = None,
+    engine: Engine | None = None,
 ) -> Figure:
+    nonce = secrets.token_hex(4)  # 8 hex digits: the first group of every client_id this run
     cmd = [
         "wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
         "-s", str(WRK_DIR / script), f"http://127.0.0.1:{port}{path}",
-        "--", str(members_file), *extra,
+        "--", str(members_file), nonce, *extra,
     ]  # fmt: skip
     cpu_before = cpu_seconds(server.pid)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server.pid) - cpu_before
     line = next(ln for ln in out.splitlines() if ln.startswith("WRK_RESULT "))
     r = json.loads(line.removeprefix("WRK_RESULT "))
-    return Figure(
+    figure = Figure(
         name=name,
         requests=r["requests"],
         seconds=r["duration_us"] / 1e6,
@@ -243,7 +261,52 @@ def run_wrk(
         p99_ms=r["p99_us"] / 1000,
         per_request=per_request,
         server_cpu_s=cpu,
+        sent=r["sent"],
+        answers={k: r[k] for k in ("s201", "s200", "s409", "other")},
     )
+    if stored_table is not None and engine is not None:
+        figure.stored = count_stored(engine, stored_table, nonce)
+        assert_honest(figure)
+    return figure
+
+
+def count_stored(engine: Engine, table: str, nonce: str) -> int:
+    """Rows of the run (its nonce leads every client_id), once requests in flight have landed;
+    fails on a client_id stored twice."""
+    query = text(f"SELECT count(*), count(DISTINCT client_id) FROM {table} WHERE client_id LIKE :p")
+    last = -1
+    while True:
+        with engine.connect() as conn:
+            rows, distinct = conn.execute(query, {"p": f"{nonce}-%"}).one()
+        if rows == last:
+            break
+        last = rows
+        time.sleep(0.5)
+    if rows != distinct:
+        raise SystemExit(f"{table}: {rows - distinct} client_ids stored twice")
+    return int(rows)
+
+
+def assert_honest(f: Figure) -> None:
+    """Every answered request did the work measured: all created, nothing a duplicate."""
+    expected = "s200" if f.per_request > 1 else "s201"
+    answered = f.answers[expected]
+    problems = []
+    if f.non_2xx or f.socket_errors:
+        problems.append(f"{f.non_2xx} non-2xx answers, {f.socket_errors} socket errors")
+    if answered != f.requests or sum(f.answers.values()) != f.requests:
+        problems.append(f"answers {f.answers} for {f.requests} requests")
+    low, high = f.requests * f.per_request, f.sent * f.per_request
+    if not low <= f.stored <= high:
+        problems.append(f"{f.stored} rows stored, expected {low}..{high}")
+    print(
+        f"  {f.name:10} sent {f.sent}, answered {f.requests} (all {expected[1:]}), "
+        f"rows stored {f.stored} = {f.stored / f.per_request:.0f} requests"
+        + ("" if not problems else "  FAILED: " + "; ".join(problems)),
+        flush=True,
+    )
+    if problems:
+        raise SystemExit(f"{f.name}: the run was not what it claims to measure")
 
 
 def bench_backend(backend: str, args: argparse.Namespace) -> list[Figure]:
@@ -258,28 +321,42 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Figure]:
                   f"in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
             port = free_port()
             server = start_server(url, port)
+            # The same app without the ledger update, to measure what the update costs.
+            port_nl = free_port()
+            server_nl = start_server(url, port_nl, no_ledger=True)
+            engine = make_engine(url)
             try:
                 single = "/api/v1/checkins"
                 run_wrk("warm-up", server, port, single, "checkin.lua", members_file,
                         connections=32, seconds=2)  # fmt: skip
                 run_wrk("warm-up", server, port, "/bench/bare", "checkin.lua", members_file,
                         connections=32, seconds=2)  # fmt: skip
+                run_wrk("warm-up", server_nl, port_nl, single, "checkin.lua", members_file,
+                        connections=32, seconds=2)  # fmt: skip
                 figures = [
                     run_wrk("bare", server, port, "/bench/bare", "checkin.lua", members_file,
-                            connections=args.connections, seconds=args.seconds),
+                            connections=args.connections, seconds=args.seconds,
+                            stored_table="bench_bare_checkins", engine=engine),
                     run_wrk("full", server, port, single, "checkin.lua", members_file,
-                            connections=args.connections, seconds=args.seconds),
+                            connections=args.connections, seconds=args.seconds,
+                            stored_table="checkins", engine=engine),
+                    run_wrk("no-ledger", server_nl, port_nl, single, "checkin.lua",
+                            members_file, connections=args.connections, seconds=args.seconds,
+                            stored_table="checkins", engine=engine),
                     run_wrk("batch×500", server, port, "/api/v1/checkins/batch", "batch.lua",
                             members_file, connections=args.batch_connections,
-                            seconds=args.seconds, per_request=500),
+                            seconds=args.seconds, per_request=500,
+                            stored_table="checkins", engine=engine),
                 ]  # fmt: skip
             finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                engine.dispose()
+                for proc in (server, server_nl):
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
             check(url, backend, figures)
             return figures
         finally:
@@ -308,6 +385,10 @@ def print_table(results: dict[str, list[Figure]]) -> None:
         by = {f.name: f for f in figures}
         ratio = by["full"].rate / by["bare"].rate
         print(f"{backend:8} full / bare = {ratio:.0%} of the rate")
+        share = 1 - by["full"].rate / by["no-ledger"].rate
+        cpu_share = 1 - by["no-ledger"].cpu_ms_per_checkin / by["full"].cpu_ms_per_checkin
+        print(f"{backend:8} the ledger update costs {share:.0%} of the check-in rate "
+              f"({cpu_share:.0%} of the server's CPU per check-in)")  # fmt: skip
     load = os.getloadavg()
     print(f"(load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
           f"{os.cpu_count()} CPUs; other processes on the machine skew the figures)")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from app.auth.principal import Principal
 from app.auth.service import principal_for
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated
-from app.core.security import InvalidToken, read_token
+from app.core.security import InvalidToken, TokenClaims, read_token
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -26,10 +27,7 @@ def current_principal(
 ) -> Principal:
     if not token:
         raise NotAuthenticated()
-    try:
-        claims = read_token(token, settings.secret_key)
-    except InvalidToken:
-        raise InvalidTokenError() from None
+    claims = _verified_claims(token, settings.secret_key)
     principal = principal_for(session, claims.user_id)
     if principal is None:
         raise InvalidTokenError()
@@ -38,6 +36,27 @@ def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+# Tokens whose signature was verified, with their expiry: checking an HS256 signature cost
+# more than the database lookup of the user. Only the token's own content is cached; whether
+# the user may still act is read from the database on every request.
+_VERIFIED_MAX = 10_000
+_verified: dict[tuple[str, str], TokenClaims] = {}
+
+
+def _verified_claims(token: str, secret: str) -> TokenClaims:
+    key = (secret, token)
+    hit = _verified.get(key)
+    if hit is not None and time.time() < hit.expires_at:
+        return hit
+    try:
+        claims = read_token(token, secret)
+    except InvalidToken:
+        raise InvalidTokenError() from None
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = claims
+    return claims
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Principal]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.errors import InvalidUser, TooManyAttempts
@@ -114,13 +114,24 @@ def authenticate(session: Session, username: str, password: str, address: str) -
 
 
 def principal_for(session: Session, user_id: int) -> Principal | None:
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    """The active user behind a token, read afresh on every request (deactivation is at once).
+
+    Core, not the ORM: it runs on every request, where loading a User entity through the
+    identity map cost as much as the rest of a check-in's statements together.
+    """
+    row = session.connection().execute(_PRINCIPAL, {"id": user_id}).first()
+    if row is None or not row.is_active:
         return None
     return Principal(
-        user_id=user.id,
-        username=user.username,
-        role=user.role,
-        scope=user.scope,
-        member_id=user.member_id,
+        user_id=user_id,
+        username=row.username,
+        role=row.role,
+        scope=row.scope,
+        member_id=row.member_id,
     )
+
+
+_users = User.__table__.c
+_PRINCIPAL = select(
+    _users.username, _users.role, _users.scope, _users.member_id, _users.is_active
+).where(_users.id == bindparam("id"))

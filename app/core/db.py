@@ -41,7 +41,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, pool_size=16, max_overflow=32, pool_pre_ping=True, **kwargs)
+    # As many pooled connections as worker threads (anyio's default, 40): overflow connections
+    # are closed on return, and opening one per request costs more than the request itself.
+    # No pre-ping (a round trip per checkout); a disconnect invalidates the pool instead.
+    return create_engine(url, pool_size=40, max_overflow=8, pool_recycle=3600, **kwargs)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -40,6 +40,7 @@ class TokenClaims:
     user_id: int
     role: str
     scope: str
+    expires_at: int = 0  # epoch seconds; set when read from a token
 
 
 class InvalidToken(Exception):
@@ -65,7 +66,10 @@ def read_token(token: str, secret: str) -> TokenClaims:
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
         )
         return TokenClaims(
-            user_id=int(payload["sub"]), role=str(payload["role"]), scope=str(payload["scope"])
+            user_id=int(payload["sub"]),
+            role=str(payload["role"]),
+            scope=str(payload["scope"]),
+            expires_at=int(payload["exp"]),
         )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc

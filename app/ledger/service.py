@@ -8,7 +8,24 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Interval,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -44,6 +61,31 @@ def refresh_days(session: Session, policy: Policy, member_id: int, days: Iterabl
     if not wanted:
         return
     _lock_member(session, member_id)
+    refresh_days_locked(session, policy, member_id, wanted)
+
+
+def refresh_days_locked(
+    session: Session, policy: Policy, member_id: int, days: Iterable[date]
+) -> None:
+    """`refresh_days` for a caller that already holds the member's ledger lock in this
+    transaction (`LEDGER_LOCK_MODE` on the member's row, taken in an earlier statement, so that
+    the reads here see every write that held the lock before)."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return
+    if len(wanted) == 1 and session.get_bind().dialect.name == "postgresql":
+        # One day (a check-in, a review): one statement recomputes and stores it.
+        rule = policy.day_rule
+        session.connection().execute(
+            _REFRESH_ONE_DAY,
+            {
+                "m": member_id,
+                "d": wanted[0],
+                "min_n": rule.min_checkins,
+                "span": timedelta(hours=rule.min_span_hours),
+            },
+        )
+        return
     window = {"m": member_id, "lo": wanted[0], "hi": wanted[-1]}
     fixes = {day: (count, lo, hi) for day, count, lo, hi in session.execute(_DAY_FIXES, window)}
     leaves = [rules.LeaveSpan(*row) for row in session.execute(_MEMBER_LEAVES, window)]
@@ -77,6 +119,8 @@ def _lock_member(session: Session, member_id: int) -> None:
 
 # Built once: refresh_days runs inside every check-in, where building statements would cost
 # more than running them.
+# The member row's FOR NO KEY UPDATE lock serialises the member's ledger writes; a check-in
+# takes it together with its chain head (app.checkins.service).
 _LOCK_MEMBER = select(Member.id).where(Member.id == bindparam("m")).with_for_update(key_share=True)
 _DAY_FIXES = (
     select(
@@ -104,6 +148,76 @@ _MEMBER_LEAVES = select(
     LeaveRequest.end_date >= bindparam("lo"),
     LeaveRequest.start_date <= bindparam("hi"),
 )
+
+
+def _refresh_one_day_statement() -> Any:
+    """PostgreSQL: recompute one day of one member and store it, in one statement.
+
+    The same facts as `rules.day_facts` over `counts()` and `rules.covering_leave`: the day's
+    counted fixes (count, first, last), whether the day rule is met, and the oldest covering
+    leave; the row is upserted, or deleted when there is neither a counted fix nor leave.
+    Parameters: m, d, min_n (policy.day_rule.min_checkins), span (min_span_hours as interval).
+    """
+    member, day = bindparam("m", type_=Integer()), bindparam("d", type_=Date())
+    fixes = (
+        select(
+            func.count().label("n"),
+            func.min(CheckIn.captured_at).label("lo"),
+            func.max(CheckIn.captured_at).label("hi"),
+        )
+        .where(CheckIn.member_id == member, CheckIn.local_date == day, counts())
+        .subquery("fixes")
+    )
+    leave = (
+        select(func.min(LeaveRequest.id).label("leave_id"))
+        .where(
+            LeaveRequest.member_id == member,
+            # Not IN (…): an expanding parameter is re-rendered into the SQL on every execution.
+            or_(*(LeaveRequest.status == status for status in rules.COVERING_STATUSES)),
+            LeaveRequest.start_date <= day,
+            LeaveRequest.end_date >= day,
+            or_(LeaveRequest.returned_on.is_(None), LeaveRequest.returned_on > day),
+        )
+        .subquery("leave")
+    )
+    present = func.coalesce(
+        and_(
+            fixes.c.n >= bindparam("min_n", type_=Integer()),
+            fixes.c.hi - fixes.c.lo >= bindparam("span", type_=Interval()),
+        ),
+        false(),
+    )
+    facts = (
+        select(
+            member.label("member_id"),
+            day.label("day"),
+            fixes.c.n,
+            fixes.c.lo,
+            fixes.c.hi,
+            present.label("present"),
+            leave.c.leave_id,
+        )
+        .select_from(fixes.join(leave, true()))
+        .where(or_(fixes.c.n > 0, leave.c.leave_id.is_not(None)))
+        .cte("facts")
+    )
+    gone = (
+        delete(PresenceDay)
+        .where(
+            PresenceDay.member_id == member,
+            PresenceDay.day == day,
+            ~exists(select(facts.c.member_id)),
+        )
+        .cte("gone")
+    )
+    stmt = postgresql.insert(PresenceDay).from_select(list(_COLUMNS), select(facts))
+    return stmt.on_conflict_do_update(
+        index_elements=[PresenceDay.member_id, PresenceDay.day],
+        set_={c: stmt.excluded[c] for c in _COLUMNS[2:]},
+    ).add_cte(gone)
+
+
+_REFRESH_ONE_DAY = _refresh_one_day_statement()
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -107,3 +107,15 @@ def test_deactivated_user_token_stops_working(world, client, db):
     db.commit()
     r = client.get("/api/v1/me", headers=world.headers("city"))
     assert r.json()["code"] == "invalid_token"
+
+
+def test_a_token_seen_before_still_expires(world, client):
+    import time
+
+    token = world.token("county", ttl=1)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    time.sleep(1.2)
+    r = client.get("/api/v1/me", headers=headers)
+    assert r.status_code == 401
+    assert r.json()["code"] == "invalid_token"
