@@ -61,6 +61,10 @@ def create_bench_app() -> FastAPI:
 
         ledger_service.refresh_days = _skip  # type: ignore[assignment]
         ledger_service.refresh_days_locked = _skip  # type: ignore[assignment]
+        # A check-in on PostgreSQL refreshes its day in its INSERT statement: the plain one.
+        from app.checkins import service as checkins_service
+
+        checkins_service._INSERT_ADVANCE_AND_REFRESH = checkins_service._INSERT_AND_ADVANCE
 
     @app.on_event("startup")
     async def _limit() -> None:

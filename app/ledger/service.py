@@ -75,15 +75,8 @@ def refresh_days_locked(
         return
     if len(wanted) == 1 and session.get_bind().dialect.name == "postgresql":
         # One day (a check-in, a review): one statement recomputes and stores it.
-        rule = policy.day_rule
         session.connection().execute(
-            _REFRESH_ONE_DAY,
-            {
-                "m": member_id,
-                "d": wanted[0],
-                "min_n": rule.min_checkins,
-                "span": timedelta(hours=rule.min_span_hours),
-            },
+            _REFRESH_ONE_DAY, {"m": member_id, "d": wanted[0]} | day_rule_params(policy)
         )
         return
     window = {"m": member_id, "lo": wanted[0], "hi": wanted[-1]}
@@ -150,15 +143,19 @@ _MEMBER_LEAVES = select(
 )
 
 
-def _refresh_one_day_statement() -> Any:
-    """PostgreSQL: recompute one day of one member and store it, in one statement.
+def _one_day_parts(
+    member: Any, day: Any, pending_at: Any = None, pending_counted: Any = None
+) -> tuple[Any, Any]:
+    """PostgreSQL: recompute one day of one member and store it: (`gone`, `upsert`).
 
     The same facts as `rules.day_facts` over `counts()` and `rules.covering_leave`: the day's
     counted fixes (count, first, last), whether the day rule is met, and the oldest covering
-    leave; the row is upserted, or deleted when there is neither a counted fix nor leave.
-    Parameters: m, d, min_n (policy.day_rule.min_checkins), span (min_span_hours as interval).
+    leave; the row is upserted, or deleted (the `gone` CTE) when there is neither a counted fix
+    nor leave. Parameters besides `member` and `day`: min_n (policy.day_rule.min_checkins),
+    span (min_span_hours as interval). With `pending_at`/`pending_counted`, one more fix of
+    that day is counted (when `pending_counted`): one the same statement writes, which its
+    snapshot does not see (a new fix has no review yet, so it counts when credited).
     """
-    member, day = bindparam("m", type_=Integer()), bindparam("d", type_=Date())
     fixes = (
         select(
             func.count().label("n"),
@@ -168,6 +165,13 @@ def _refresh_one_day_statement() -> Any:
         .where(CheckIn.member_id == member, CheckIn.local_date == day, counts())
         .subquery("fixes")
     )
+    n: Any = fixes.c.n
+    lo: Any = fixes.c.lo
+    hi: Any = fixes.c.hi
+    if pending_counted is not None:
+        n = n + case((pending_counted, 1), else_=0)
+        lo = case((pending_counted, func.least(lo, pending_at)), else_=lo)
+        hi = case((pending_counted, func.greatest(hi, pending_at)), else_=hi)
     leave = (
         select(func.min(LeaveRequest.id).label("leave_id"))
         .where(
@@ -182,8 +186,8 @@ def _refresh_one_day_statement() -> Any:
     )
     present = func.coalesce(
         and_(
-            fixes.c.n >= bindparam("min_n", type_=Integer()),
-            fixes.c.hi - fixes.c.lo >= bindparam("span", type_=Interval()),
+            n >= bindparam("min_n", type_=Integer()),
+            hi - lo >= bindparam("span", type_=Interval()),
         ),
         false(),
     )
@@ -191,14 +195,14 @@ def _refresh_one_day_statement() -> Any:
         select(
             member.label("member_id"),
             day.label("day"),
-            fixes.c.n,
-            fixes.c.lo,
-            fixes.c.hi,
+            n.label("n"),
+            lo.label("lo"),
+            hi.label("hi"),
             present.label("present"),
             leave.c.leave_id,
         )
         .select_from(fixes.join(leave, true()))
-        .where(or_(fixes.c.n > 0, leave.c.leave_id.is_not(None)))
+        .where(or_(n > 0, leave.c.leave_id.is_not(None)))
         .cte("facts")
     )
     gone = (
@@ -211,13 +215,36 @@ def _refresh_one_day_statement() -> Any:
         .cte("gone")
     )
     stmt = postgresql.insert(PresenceDay).from_select(list(_COLUMNS), select(facts))
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[PresenceDay.member_id, PresenceDay.day],
         set_={c: stmt.excluded[c] for c in _COLUMNS[2:]},
-    ).add_cte(gone)
+    )
+    return gone, upsert
+
+
+def _refresh_one_day_statement() -> Any:
+    """One statement for `refresh_days_locked`'s single day. Parameters: m, d, min_n, span."""
+    gone, upsert = _one_day_parts(bindparam("m", type_=Integer()), bindparam("d", type_=Date()))
+    return upsert.add_cte(gone)
 
 
 _REFRESH_ONE_DAY = _refresh_one_day_statement()
+
+
+def with_day_refresh(stmt: Any, *, member: Any, day: Any, at: Any, counted: Any) -> Any:
+    """PostgreSQL: `stmt` that also refreshes the ledger day `day` of `member`, counting the
+    fix at `at` that `stmt` itself writes when `counted` is true (the ledger CTEs read the
+    statement's snapshot, which misses that fix). For a caller holding the member's ledger
+    lock (`refresh_days_locked`'s condition): a check-in saves a round trip this way. Bind
+    `day_rule_params(policy)` too."""
+    gone, upsert = _one_day_parts(member, day, at, counted)
+    return stmt.add_cte(gone).add_cte(upsert.cte("ledger_day"))
+
+
+def day_rule_params(policy: Policy) -> dict[str, Any]:
+    """The policy's parameters of the one-day refresh (min_n, span)."""
+    rule = policy.day_rule
+    return {"min_n": rule.min_checkins, "span": timedelta(hours=rule.min_span_hours)}
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
