@@ -7,6 +7,7 @@ POST /checkins does that and idempotency, flags, the hash chain and the ledger u
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -47,11 +48,6 @@ _INSERT = text(
 def create_bench_app() -> FastAPI:
     """`uvicorn --factory bench.bench_app:create_bench_app`: the product app plus /bench/bare."""
     app = create_app()
-    import os
-
-    import anyio.to_thread
-
-    threads = int(os.environ.get("BENCH_THREADS", "40"))
     if os.environ.get("BENCH_NO_LEDGER"):
         # Only to measure what the ledger update costs a check-in: the same server without it.
         from app.ledger import service as ledger_service
@@ -65,10 +61,6 @@ def create_bench_app() -> FastAPI:
         from app.checkins import service as checkins_service
 
         checkins_service._INSERT_ADVANCE_AND_REFRESH = checkins_service._INSERT_AND_ADVANCE
-
-    @app.on_event("startup")
-    async def _limit() -> None:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
     app.add_api_route(
         "/bench/bare", bare_checkin, methods=["POST"], status_code=201, include_in_schema=False
