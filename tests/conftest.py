@@ -27,7 +27,6 @@ BACKEND = os.environ.get("ZHUCUN_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get(
     "ZHUCUN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TEST_SECRET = "test-secret-" + "x" * 40
 
 

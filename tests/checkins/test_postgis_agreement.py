@@ -17,9 +17,9 @@ from sqlalchemy import text
 
 from app.geofence.cache import bump_boundary_revision, village_index
 from app.org.models import Village, VillageBoundary
-from tests.conftest import SHARED_DATA
+from tests.reference_data import YUNLIN_VILLAGES, require
 
-YUNLIN = SHARED_DATA / "tw_yunlin_4towns_villages.geojson"
+YUNLIN = YUNLIN_VILLAGES
 POINTS = 10_000
 EDGE_M = 1.0
 FAR_M = 5_000.0
@@ -51,7 +51,7 @@ AGREEMENT_SQL = text(
 def load_yunlin(db) -> list[str]:
     """The 52 Yunlin villages with derived 12-digit codes (as they are: TWD97 ≈ WGS84; no
     GCJ-02 shift applies to this data)."""
-    features = json.loads(YUNLIN.read_text(encoding="utf-8"))["features"]
+    features = json.loads(require(YUNLIN).read_text(encoding="utf-8"))["features"]
     now = datetime.now(UTC)
     codes = []
     for f in features:

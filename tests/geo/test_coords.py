@@ -1,6 +1,6 @@
 """Tests for app.geo.coords (WGS84 / GCJ-02 / BD-09).
 
-Reference vectors come from shared/data/coord_vectors.csv; see shared/data/README.md
+Reference vectors come from tests/data/coord_vectors.csv; see tests/data/README.md
 for what each group of rows is exact to.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,8 +29,9 @@ from app.geo.coords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from tests.reference_data import COORD_VECTORS, require
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "coord_vectors.csv"
+VECTORS = COORD_VECTORS
 
 Fn = Callable[[float, float], tuple[float, float]]
 
@@ -60,16 +60,12 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def _rows() -> list[dict[str, str]]:
-    if not VECTORS.is_file():
-        return []
-    with VECTORS.open(newline="", encoding="utf-8") as fh:
+    with require(VECTORS).open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
 def _params(*kinds: str, to: str | None = None) -> list[object]:
-    """Rows of the given kinds as pytest params, or one skipped param if the file is absent."""
-    if not VECTORS.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{VECTORS} not found"))]
+    """Rows of the given kinds as pytest params (collection fails if the file is absent)."""
     out: list[object] = []
     for i, row in enumerate(_rows()):
         if _kind(row) in kinds and to in (None, row["system_to"]):
@@ -105,8 +101,6 @@ def _assert_exact_inverse(row: dict[str, str], lon: float, lat: float) -> None:
 
 
 def test_vectors_file_has_every_kind() -> None:
-    if not VECTORS.is_file():
-        pytest.skip(f"{VECTORS} not found")
     kinds = {_kind(r) for r in _rows()}
     assert kinds == {"variant", "one_step", "gcoord", "bd_closed_form", "exact"}
 
@@ -236,7 +230,7 @@ def test_outside_china_passes_through_vectorised(system: coords.CoordSystem) -> 
 
 
 def test_taiwan_is_inside_the_rough_box_and_is_shifted() -> None:
-    # shared/data/README.md: Taiwan is inside the box, so the standard algorithm shifts it.
+    # tests/data/README.md: Taiwan is inside the box, so the standard algorithm shifts it.
     lon, lat = 121.5654, 25.0330  # Taipei
     assert 100.0 < haversine_m(lon, lat, *wgs84_to_gcj02(lon, lat)) < 1000.0
 

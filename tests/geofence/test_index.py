@@ -6,7 +6,6 @@ import itertools
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,20 +18,16 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from app.geofence.index import Match, VillageIndex, VillageShape
+from tests.reference_data import YUNLIN_VILLAGES, require
 
-DATA = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "data"
-    / "tw_yunlin_4towns_villages.geojson"
-)
+DATA = YUNLIN_VILLAGES
 GEOD = Geod(ellps="WGS84")
 YUNLIN_LAT = 23.74
 
 
 def load_yunlin() -> list[VillageShape]:
     # Plain WGS84-ish lon/lat (TWD97); no GCJ-02 shift applies to this data.
-    features = json.loads(DATA.read_text(encoding="utf-8"))["features"]
+    features = json.loads(require(DATA).read_text(encoding="utf-8"))["features"]
     return [VillageShape(f["properties"]["village_id"], shape(f["geometry"])) for f in features]
 
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import get_settings
+from tests.reference_data import YUNLIN_VILLAGES, require
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-YUNLIN = SHARED_DATA / "tw_yunlin_4towns_villages.geojson"
+YUNLIN = YUNLIN_VILLAGES
 # Yunlin village_id is county(5) + town(2) + village(3), e.g. 1000911004. Our 12-digit codes:
 # a made-up county 710900, township "0" + town (so each of the 4 towns is a township), village.
 # 1000911004 -> 710900 011 004.
@@ -38,7 +38,7 @@ def yunlin_code(village_id: str) -> str:
 
 @lru_cache
 def _yunlin() -> dict[str, Any]:
-    document = json.loads(YUNLIN.read_text(encoding="utf-8"))
+    document = json.loads(require(YUNLIN).read_text(encoding="utf-8"))
     for feature in document["features"]:
         feature["properties"]["code"] = yunlin_code(feature["properties"]["village_id"])
     return document
