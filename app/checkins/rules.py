@@ -29,6 +29,7 @@ class Fix:
     captured_at: datetime
     latitude: float
     longitude: float
+    accuracy_m: float = 0.0
 
 
 def check_window(captured_at: datetime, received_at: datetime, rules: FlagPolicy) -> None:
@@ -39,13 +40,66 @@ def check_window(captured_at: datetime, received_at: datetime, rules: FlagPolicy
         raise InFuture(max_future_hours=f"{rules.max_future_hours:g}")
 
 
-def speed_kmh(a: Fix, b: Fix) -> float:
-    """Implied ground speed between two fixes; infinite when they differ in place only."""
-    metres = float(_GEOD.inv(a.longitude, a.latitude, b.longitude, b.latitude)[2])
-    seconds = abs((b.captured_at - a.captured_at).total_seconds())
+def distance_m(a: Fix, b: Fix) -> float:
+    return float(_GEOD.inv(a.longitude, a.latitude, b.longitude, b.latitude)[2])
+
+
+def speed_kmh(a: Fix, b: Fix, min_interval_s: float = 0.0) -> float:
+    """The least ground speed two fixes imply: the distance beyond both accuracy circles
+    (never below zero) over the time between them, that time taken as at least
+    `min_interval_s`. A network fix (500 m) and a GPS fix 780 m away 5 s later are consistent;
+    a fix 200 km from the one 10 minutes before is not."""
+    metres = max(0.0, distance_m(a, b) - a.accuracy_m - b.accuracy_m)
+    seconds = max(abs((b.captured_at - a.captured_at).total_seconds()), min_interval_s)
     if seconds == 0:
         return math.inf if metres > 0 else 0.0
     return metres / seconds * 3.6
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a receiver reported beside the position: real receivers vary these fix to fix."""
+
+    accuracy_m: float
+    altitude_m: float | None
+    speed_mps: float | None
+    heading_deg: float | None
+
+    @property
+    def has_motion_fields(self) -> bool:
+        return not (self.altitude_m is None and self.speed_mps is None and self.heading_deg is None)
+
+
+def reading(body: CheckInCreate) -> Reading:
+    return Reading(body.accuracy_m, body.altitude_m, body.speed_mps, body.heading_deg)
+
+
+def replay_box(latitude: float, tolerance_m: float) -> tuple[float, float]:
+    """Half-sides, in degrees of latitude and longitude, of the box within which two positions
+    are "the same place" for replay: `tolerance_m` along each axis."""
+    metres_per_degree = 111_320.0
+    dlat = tolerance_m / metres_per_degree
+    dlon = tolerance_m / (metres_per_degree * max(math.cos(math.radians(latitude)), 1e-6))
+    return dlat, dlon
+
+
+def replays(new: Reading, old: Reading, rules: FlagPolicy) -> bool:
+    """Whether `new` repeats `old` field for field (their positions being within the
+    `replay_box`): the accuracy, and the altitude, speed and heading each missing from
+    both or equal within its tolerance. A fix that reports none of altitude, speed and heading
+    (a network or Wi-Fi position, which a phone at the same desk genuinely repeats) is never
+    judged a replay. The SQL twin of this predicate is `service._replay_condition`."""
+    if not new.has_motion_fields:
+        return False
+    pairs = (
+        (new.altitude_m, old.altitude_m, rules.repeat_altitude_tolerance_m),
+        (new.speed_mps, old.speed_mps, rules.repeat_speed_tolerance_mps),
+        (new.heading_deg, old.heading_deg, rules.repeat_heading_tolerance_deg),
+    )
+    return abs(new.accuracy_m - old.accuracy_m) <= rules.repeat_accuracy_tolerance_m and all(
+        (x is None and y is None) or (x is not None and y is not None and abs(x - y) <= tol)
+        for x, y, tol in pairs
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +111,7 @@ class Evidence:
     fix: Fix
     previous: Fix | None  # the member's fix just before, in capture order
     following: Fix | None  # just after (the new fix is a late upload)
-    repeated: bool  # same coordinates as a stored fix of the member on another day
+    repeated: bool  # replays a stored fix of the member on another day (`replays`)
     last_device_id: str | None
     assigned_village_code: str | None
     village_code: str | None
@@ -73,7 +127,8 @@ def flags_for(ev: Evidence, policy: Policy) -> list[str]:
     if ev.body.accuracy_m > policy.geofence.max_accuracy_m:
         found.add("low_accuracy")
     if any(
-        other is not None and speed_kmh(other, ev.fix) > rules.max_speed_kmh
+        other is not None
+        and speed_kmh(other, ev.fix, rules.speed_min_interval_s) > rules.max_speed_kmh
         for other in (ev.previous, ev.following)
     ):
         found.add("impossible_speed")

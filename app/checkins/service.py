@@ -16,7 +16,9 @@ from typing import Any, Literal, cast
 import orjson
 from pydantic import ValidationError
 from sqlalchemy import (
+    Boolean,
     Date,
+    Float,
     Result,
     Row,
     Select,
@@ -35,6 +37,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -113,13 +116,13 @@ def record(
     Raises IdempotencyConflict for a known client_id with another body, TooOld or InFuture.
     """
     p = _prepare(body, policy)
-    head, ctx = _lock_head_with_context(session, member_id, p)
+    head, ctx = _lock_head_with_context(session, member_id, p, policy)
     if ctx.existing_id is not None:
         return _replay(session, ctx.existing_id, p), False
     rules.check_window(p.captured_at, received_at, policy.flags)
     index = village_index_at(session, ctx.boundary_revision or 0)
-    previous = _fix(ctx.prev_at, ctx.prev_lat, ctx.prev_lon)
-    following = _fix(ctx.next_at, ctx.next_lat, ctx.next_lon)
+    previous = _fix(ctx.prev_at, ctx.prev_lat, ctx.prev_lon, ctx.prev_acc)
+    following = _fix(ctx.next_at, ctx.next_lat, ctx.next_lon, ctx.next_acc)
     row = _judge(
         p, member_id, received_at, head, index, policy,
         assigned=ctx.assigned, boundary_id=ctx.boundary_id,
@@ -134,7 +137,9 @@ def record(
     return _out(row, new_id, []), True
 
 
-def _lock_head_with_context(session: Session, member_id: int, p: _Prepared) -> tuple[_Head, Any]:
+def _lock_head_with_context(
+    session: Session, member_id: int, p: _Prepared, policy: Policy
+) -> tuple[_Head, Any]:
     """Lock the member's chain head and read what the fix is judged by, in one round trip.
 
     On PostgreSQL the same statement takes the ledger's lock on the member row (the one
@@ -155,7 +160,7 @@ def _lock_head_with_context(session: Session, member_id: int, p: _Prepared) -> t
         "at": p.captured_at,
         "lat": p.latitude,
         "lon": p.longitude,
-    }
+    } | _replay_params(p, policy)
     conn = session.connection()  # Core: these run on every check-in
     if conn.dialect.name != "postgresql":
         head = _lock_head(session, member_id)
@@ -199,6 +204,51 @@ def _insert_and_advance(
     return int(new_id)
 
 
+def _replay_condition() -> Any:
+    """`rules.replays` in SQL, for a stored fix `c` against the bound new one: within the
+    position box, and every reported field equal within its tolerance."""
+    lat, lon = bindparam("lat", type_=Float()), bindparam("lon", type_=Float())
+    dlat, dlon = bindparam("r_dlat", type_=Float()), bindparam("r_dlon", type_=Float())
+
+    def tolerance(name: str) -> Any:
+        return bindparam(f"r_{name}_tol", type_=Float())
+
+    def same(column: Any, name: str) -> Any:
+        # Typed by a cast: PostgreSQL cannot infer the type of a bare NULL parameter.
+        value = sql_cast(bindparam(f"r_{name}", type_=Float()), Float())
+        return or_(
+            and_(column.is_(None), value.is_(None)), func.abs(column - value) <= tolerance(name)
+        )
+
+    return and_(
+        c.latitude.between(lat - dlat, lat + dlat),
+        c.longitude.between(lon - dlon, lon + dlon),
+        func.abs(c.accuracy_m - bindparam("r_acc", type_=Float())) <= tolerance("acc"),
+        same(c.altitude_m, "alt"),
+        same(c.speed_mps, "spd"),
+        same(c.heading_deg, "hdg"),
+    )
+
+
+def _replay_params(p: _Prepared, policy: Policy) -> dict[str, Any]:
+    rules_ = policy.flags
+    body = p.body
+    dlat, dlon = rules.replay_box(p.latitude, rules_.repeat_tolerance_m)
+    return {
+        "check_replay": rules.reading(body).has_motion_fields,
+        "r_dlat": dlat,
+        "r_dlon": dlon,
+        "r_acc": body.accuracy_m,
+        "r_acc_tol": rules_.repeat_accuracy_tolerance_m,
+        "r_alt": body.altitude_m,
+        "r_alt_tol": rules_.repeat_altitude_tolerance_m,
+        "r_spd": body.speed_mps,
+        "r_spd_tol": rules_.repeat_speed_tolerance_mps,
+        "r_hdg": body.heading_deg,
+        "r_hdg_tol": rules_.repeat_heading_tolerance_deg,
+    }
+
+
 def _context_query() -> Select[Any]:
     """Everything a new fix is judged by: a stored fix with its client_id, the assignment on
     its day and that village's boundary version, its neighbours in capture order, and whether
@@ -238,17 +288,15 @@ def _context_query() -> Select[Any]:
         neighbour(c.captured_at, True).label("prev_at"),
         neighbour(c.latitude, True).label("prev_lat"),
         neighbour(c.longitude, True).label("prev_lon"),
+        neighbour(c.accuracy_m, True).label("prev_acc"),
         neighbour(c.captured_at, False).label("next_at"),
         neighbour(c.latitude, False).label("next_lat"),
         neighbour(c.longitude, False).label("next_lon"),
-        exists()
-        .where(
-            mine,
-            c.latitude == bindparam("lat"),
-            c.longitude == bindparam("lon"),
-            c.local_date != day,
-        )
-        .label("repeated"),
+        neighbour(c.accuracy_m, False).label("next_acc"),
+        and_(
+            bindparam("check_replay", type_=Boolean()),
+            exists().where(mine, c.local_date != day, _replay_condition()),
+        ).label("repeated"),
         select(BoundaryRevision.revision)
         .where(BoundaryRevision.id == 1)
         .scalar_subquery()
@@ -317,10 +365,12 @@ _INSERT_ADVANCE_AND_REFRESH = ledger_service.with_day_refresh(
 )
 
 
-def _fix(at: datetime | None, lat: float | None, lon: float | None) -> rules.Fix | None:
+def _fix(
+    at: datetime | None, lat: float | None, lon: float | None, accuracy_m: float | None
+) -> rules.Fix | None:
     if at is None or lat is None or lon is None:
         return None
-    return rules.Fix(as_utc(at), lat, lon)
+    return rules.Fix(as_utc(at), lat, lon, accuracy_m or 0.0)
 
 
 def _replay(session: Session, checkin_id: int, p: _Prepared) -> CheckInOut:
@@ -351,7 +401,7 @@ def _judge(
         rules.Evidence(
             body=body,
             received_at=received_at,
-            fix=rules.Fix(p.captured_at, p.latitude, p.longitude),
+            fix=rules.Fix(p.captured_at, p.latitude, p.longitude, body.accuracy_m),
             previous=previous,
             following=following,
             repeated=repeated,
@@ -475,7 +525,7 @@ def _record_valid(
         except AppError:
             continue
         fresh.append(p)
-    ctx = _BatchContext.load(session, member_id, fresh) if fresh else None
+    ctx = _BatchContext.load(session, policy, member_id, fresh) if fresh else None
 
     new_rows: list[dict[str, Any]] = []
     new_outcomes: list[Outcome] = []  # filled in with their check-ins once stored
@@ -507,7 +557,7 @@ def _record_valid(
             p, member_id, received_at, head, index, policy,
             assigned=assigned, boundary_id=ctx.boundary_ids.get(assigned or ""),
             previous=previous, following=following,
-            repeated=ctx.repeated(p.latitude, p.longitude, p.local_date),
+            repeated=ctx.repeated(p),
         )  # fmt: skip
         ctx.add(p)
         known[p.client_id] = p.body_hash
@@ -577,10 +627,15 @@ class _BatchContext:
     boundary_ids: dict[str, int]
     times: list[datetime]  # the member's fixes around the batch, in capture order
     fixes: list[rules.Fix]
-    places: dict[tuple[float, float], set[date]]
+    # Fixes that may be replayed (they report altitude, speed or heading), by latitude.
+    lats: list[float]
+    places: list[tuple[float, float, date, rules.Reading]]
+    policy: Policy
 
     @classmethod
-    def load(cls, session: Session, member_id: int, fresh: list[_Prepared]) -> _BatchContext:
+    def load(
+        cls, session: Session, policy: Policy, member_id: int, fresh: list[_Prepared]
+    ) -> _BatchContext:
         first_day = min(p.local_date for p in fresh)
         last_day = max(p.local_date for p in fresh)
         spans = [
@@ -599,7 +654,7 @@ class _BatchContext:
         earliest = min(p.captured_at for p in fresh)
         latest = max(p.captured_at for p in fresh)
         mine = c.member_id == member_id
-        point = (c.captured_at, c.latitude, c.longitude)
+        point = (c.captured_at, c.latitude, c.longitude, c.accuracy_m)
         around = list(
             session.execute(
                 select(*point).where(mine, c.captured_at.between(earliest, latest))
@@ -613,18 +668,33 @@ class _BatchContext:
                 session.execute(select(*point).where(mine, when).order_by(*order).limit(1))
             )
         fixes = sorted(
-            (rules.Fix(as_utc(at), lat, lon) for at, lat, lon in around),
+            (rules.Fix(as_utc(at), lat, lon, acc) for at, lat, lon, acc in around),
             key=lambda f: f.captured_at,
         )
-        places: dict[tuple[float, float], set[date]] = {}
-        lats = {p.latitude for p in fresh}
-        for lat, lon, day in session.execute(
-            select(c.latitude, c.longitude, c.local_date)
-            .where(mine, c.latitude.in_(lats))
-            .distinct()
-        ):
-            places.setdefault((lat, lon), set()).add(day)
-        return cls(spans, boundary_ids, [f.captured_at for f in fixes], fixes, places)
+        # Replay candidates: the member's fixes with motion fields in the batch's band of
+        # latitude (the rows the single path's box query would look at).
+        margin, _ = rules.replay_box(0.0, policy.flags.repeat_tolerance_m)
+        low = min(p.latitude for p in fresh) - margin
+        high = max(p.latitude for p in fresh) + margin
+        candidates = session.execute(
+            select(
+                c.latitude, c.longitude, c.local_date,
+                c.accuracy_m, c.altitude_m, c.speed_mps, c.heading_deg,
+            )
+            .where(
+                mine,
+                c.latitude.between(low, high),
+                or_(c.altitude_m.isnot(None), c.speed_mps.isnot(None), c.heading_deg.isnot(None)),
+            )
+        ).all()  # fmt: skip
+        places = sorted(
+            (lat, lon, day, rules.Reading(acc, alt, spd, hdg))
+            for lat, lon, day, acc, alt, spd, hdg in candidates
+        )
+        return cls(
+            spans, boundary_ids, [f.captured_at for f in fixes], fixes,
+            [place[0] for place in places], places, policy,
+        )  # fmt: skip
 
     def assigned_on(self, day: date) -> str | None:
         for start, end, code in self.assignments:
@@ -638,14 +708,30 @@ class _BatchContext:
         following = self.fixes[k] if k < len(self.fixes) else None
         return previous, following
 
-    def repeated(self, lat: float, lon: float, day: date) -> bool:
-        return any(d != day for d in self.places.get((lat, lon), ()))
+    def repeated(self, p: _Prepared) -> bool:
+        """`rules.replays` against every candidate in the fix's box, on another day."""
+        reading = rules.reading(p.body)
+        if not reading.has_motion_fields:
+            return False
+        dlat, dlon = rules.replay_box(p.latitude, self.policy.flags.repeat_tolerance_m)
+        start = bisect.bisect_left(self.lats, p.latitude - dlat)
+        stop = bisect.bisect_right(self.lats, p.latitude + dlat)
+        return any(
+            day != p.local_date
+            and abs(lon - p.longitude) <= dlon
+            and rules.replays(reading, old, self.policy.flags)
+            for _, lon, day, old in self.places[start:stop]
+        )
 
     def add(self, p: _Prepared) -> None:
         k = bisect.bisect_right(self.times, p.captured_at)
         self.times.insert(k, p.captured_at)
-        self.fixes.insert(k, rules.Fix(p.captured_at, p.latitude, p.longitude))
-        self.places.setdefault((p.latitude, p.longitude), set()).add(p.local_date)
+        self.fixes.insert(k, rules.Fix(p.captured_at, p.latitude, p.longitude, p.body.accuracy_m))
+        reading = rules.reading(p.body)
+        if reading.has_motion_fields:
+            k = bisect.bisect_right(self.lats, p.latitude)
+            self.lats.insert(k, p.latitude)
+            self.places.insert(k, (p.latitude, p.longitude, p.local_date, reading))
 
 
 def _raw_client_id(raw: Any) -> str | None:

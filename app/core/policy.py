@@ -82,7 +82,22 @@ class LeavePolicy(_Section):
 
 
 class FlagPolicy(_Section):
-    max_speed_kmh: float = Field(300.0, gt=0)
+    max_speed_kmh: float = Field(
+        300.0, gt=0, description="implied speed beyond both fixes' accuracy circles"
+    )
+    speed_min_interval_s: float = Field(
+        10.0,
+        ge=0,
+        description="shortest time base of the implied speed: two fixes seconds apart (a "
+        "provider switch) are judged as if this far apart",
+    )
+    repeat_tolerance_m: float = Field(
+        1.0, ge=0, description="a fix this close to one of another day may be a replay"
+    )
+    repeat_accuracy_tolerance_m: float = Field(0.5, ge=0)
+    repeat_altitude_tolerance_m: float = Field(0.5, ge=0)
+    repeat_speed_tolerance_mps: float = Field(0.1, ge=0)
+    repeat_heading_tolerance_deg: float = Field(1.0, ge=0)
     max_clock_ahead_s: float = Field(300.0, ge=0)
     late_sync_hours: float = Field(72.0, ge=0)
     max_age_days: int = Field(30, ge=1, description="older fixes are refused (too_old)")

@@ -65,8 +65,11 @@ def test_late_sync(world):
     assert post(world, fix(ago=timedelta(hours=71)))["flags"] == []
 
 
+GPS = {"altitude_m": 61.3, "speed_mps": 0.4, "heading_deg": 212.0, "provider": "gps"}
+
+
 def test_repeated_fix_on_another_day_only(world):
-    spot = {"latitude": 28.3123456, "longitude": 113.0123456}
+    spot = {"latitude": 28.3123456, "longitude": 113.0123456, **GPS}
     assert post(world, fix(ago=timedelta(days=2), **spot))["flags"] == []
     assert post(world, fix(ago=timedelta(days=2, hours=-1), **spot))["flags"] in (
         [],
@@ -76,6 +79,46 @@ def test_repeated_fix_on_another_day_only(world):
     assert (out["flags"], out["credited"]) == (["repeated_fix"], True)
     # Another member at the same spot is no repeat of alice's.
     assert post(world, fix(**spot), user="bob")["flags"] == ["wrong_village"]
+
+
+def test_a_replay_with_centimetres_of_noise_is_still_a_repeated_fix(world):
+    spot = {"latitude": 28.3123456, "longitude": 113.0123456, **GPS}
+    post(world, fix(ago=timedelta(days=3), **spot))
+    # 0.1 m north and east: a replay tool's noise; every other field as reported that day.
+    noisy = spot | {"latitude": 28.3123465, "longitude": 113.0123466}
+    assert post(world, fix(**noisy))["flags"] == ["repeated_fix"]
+    # A genuine fix at the same desk: the receiver reports another altitude and speed.
+    genuine = noisy | {"altitude_m": 63.9, "speed_mps": 0.0}
+    assert post(world, fix(ago=timedelta(minutes=30), **genuine))["flags"] == []
+    # Three metres away is another place, whatever the fields say.
+    moved = spot | {"latitude": 28.3123726}
+    assert post(world, fix(ago=timedelta(minutes=20), **moved))["flags"] == []
+
+
+def test_a_network_fix_repeated_across_days_is_no_replay(world):
+    # Wi-Fi/cell positioning returns the same point for the same access points every day;
+    # without altitude, speed or heading there is nothing to tell a replay by.
+    spot = {"latitude": 28.3123456, "longitude": 113.0123456, "provider": "network"}
+    post(world, fix(ago=timedelta(days=4), accuracy_m=30.0, **spot))
+    assert post(world, fix(accuracy_m=30.0, **spot))["flags"] == []
+
+
+def test_a_provider_switch_is_not_impossible_speed(world):
+    t = datetime.now(UTC) - timedelta(hours=1)
+    # A network fix (500 m) then a GPS fix 780 m away 5 s later, both in the village: the
+    # GPS fix lies within the first fix's own accuracy circle plus 280 m.
+    post(world, fix(at=t, accuracy_m=500.0, provider="network"))
+    out = post(world, fix(at=t + timedelta(seconds=5), dlat=0.00702, accuracy_m=8.0))
+    assert "impossible_speed" not in out["flags"]
+    assert out["geofence"] == "inside"
+
+
+def test_teleporting_into_the_village_is_impossible_speed(world):
+    t = datetime.now(UTC) - timedelta(hours=1)
+    # 200 km away, then in the village 10 minutes later: 1,200 km/h.
+    post(world, fix(at=t, dlat=1.8, accuracy_m=20.0))
+    out = post(world, fix(at=t + timedelta(minutes=10), accuracy_m=20.0))
+    assert "impossible_speed" in out["flags"]
 
 
 def test_device_change_after_the_first_device(world):

@@ -112,7 +112,7 @@ def test_a_batch_answers_in_input_order_and_rejects_bad_items_alone(world, db):
 def test_a_batch_is_judged_as_if_sent_one_by_one(world, db):
     """Flags that depend on earlier fixes see the batch's own earlier items."""
     t = datetime.now(UTC) - timedelta(hours=6)
-    spot = {"latitude": 28.3111111, "longitude": 113.0111111}
+    spot = {"latitude": 28.3111111, "longitude": 113.0111111, "altitude_m": 50.0}
     items = [
         fix(at=t - timedelta(days=1), device_id="a", **spot),
         fix(at=t, device_id="a", **spot),  # repeated_fix (yesterday's spot)
