@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -60,6 +62,8 @@ class CheckIn(Base):
     distance_m: Mapped[float | None] = mapped_column(Float)
     credited: Mapped[bool] = mapped_column(Boolean)
     flags: Mapped[str] = mapped_column(String(255), default="")  # comma-separated
+    # The numbers behind each flag (`rules.judge_flags`); NULL when none was raised.
+    flag_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Idempotency: the hash of the parsed request body.
     body_hash: Mapped[str] = mapped_column(String(64))
     # Tamper evidence: sha256 of the canonical row content and the previous row's hash.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, get_args
 
+import orjson
 from pyproj import Geod
 
 from app.checkins.errors import InFuture, TooOld
@@ -111,45 +112,74 @@ class Evidence:
     fix: Fix
     previous: Fix | None  # the member's fix just before, in capture order
     following: Fix | None  # just after (the new fix is a late upload)
-    repeated: bool  # replays a stored fix of the member on another day (`replays`)
+    replayed_day: date | None  # a day with a stored fix that this one replays (`replays`)
     last_device_id: str | None
     assigned_village_code: str | None
     village_code: str | None
     geofence: str | None
 
 
-def flags_for(ev: Evidence, policy: Policy) -> list[str]:
-    """The risk flags of a fix, in API.md's order. Evidence, not verdicts."""
+# Each raised flag with the numbers behind it (stored beside the fix, rendered as
+# `flag_reasons` in the reader's language), in API.md's order.
+Findings = dict[str, dict[str, Any]]
+
+
+def judge_flags(ev: Evidence, policy: Policy) -> Findings:
+    """The risk flags of a fix and their numbers. Evidence, not verdicts."""
     rules = policy.flags
-    found: set[str] = set()
+    found: Findings = {}
+    fix = ev.fix
     if ev.body.is_mock:
-        found.add("mock_location")
+        found["mock_location"] = {}
     if ev.body.accuracy_m > policy.geofence.max_accuracy_m:
-        found.add("low_accuracy")
-    if any(
-        other is not None
-        and speed_kmh(other, ev.fix, rules.speed_min_interval_s) > rules.max_speed_kmh
-        for other in (ev.previous, ev.following)
-    ):
-        found.add("impossible_speed")
-    if (ev.fix.captured_at - ev.received_at).total_seconds() > rules.max_clock_ahead_s:
-        found.add("clock_skew")
-    if (ev.received_at - ev.fix.captured_at).total_seconds() > rules.late_sync_hours * 3600:
-        found.add("late_sync")
-    if ev.repeated:
-        found.add("repeated_fix")
+        found["low_accuracy"] = {
+            "accuracy_m": ev.body.accuracy_m,
+            "limit_m": policy.geofence.max_accuracy_m,
+        }
+    for other in (ev.previous, ev.following):
+        if other is None:
+            continue
+        speed = speed_kmh(other, fix, rules.speed_min_interval_s)
+        if speed > rules.max_speed_kmh:
+            found["impossible_speed"] = {
+                "km": round(max(0.0, distance_m(other, fix) - other.accuracy_m - fix.accuracy_m)
+                            / 1000, 3),
+                "seconds": abs((fix.captured_at - other.captured_at).total_seconds()),
+                "kmh": round(speed, 1) if math.isfinite(speed) else None,
+                "limit_kmh": rules.max_speed_kmh,
+            }  # fmt: skip
+            break
+    ahead = (fix.captured_at - ev.received_at).total_seconds()
+    if ahead > rules.max_clock_ahead_s:
+        found["clock_skew"] = {"ahead_s": round(ahead), "limit_s": rules.max_clock_ahead_s}
+    delay_h = (ev.received_at - fix.captured_at).total_seconds() / 3600
+    if delay_h > rules.late_sync_hours:
+        found["late_sync"] = {"hours": round(delay_h, 1), "limit_hours": rules.late_sync_hours}
+    if ev.replayed_day is not None:
+        found["repeated_fix"] = {
+            "date": ev.replayed_day.isoformat(),
+            "tolerance_m": rules.repeat_tolerance_m,
+        }
     device = ev.body.device_id
     if device is not None and ev.last_device_id is not None and device != ev.last_device_id:
-        found.add("device_change")
+        found["device_change"] = {"previous": ev.last_device_id, "device": device}
     if ev.assigned_village_code is None:
-        found.add("no_assignment")
+        found["no_assignment"] = {}
     elif (
         ev.geofence == "outside"
         and ev.village_code is not None
         and ev.village_code != ev.assigned_village_code
     ):
-        found.add("wrong_village")
-    return [f for f in FLAG_ORDER if f in found]
+        found["wrong_village"] = {
+            "village_code": ev.village_code,
+            "assigned_village_code": ev.assigned_village_code,
+        }
+    return {flag: found[flag] for flag in FLAG_ORDER if flag in found}
+
+
+def flags_for(ev: Evidence, policy: Policy) -> list[str]:
+    """The risk flags of a fix, in API.md's order."""
+    return list(judge_flags(ev, policy))
 
 
 def is_credited(flags: list[str], geofence: str | None, accuracy_m: float, policy: Policy) -> bool:
@@ -219,6 +249,8 @@ def _canonical(value: Any, kind: str) -> str:
         return str(int(value))
     if kind == "bool":
         return "true" if value else "false"
+    if kind == "json":
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     if kind == "datetime":
         t = value if value.tzinfo is UTC else as_utc(value)
         return (
@@ -229,8 +261,18 @@ def _canonical(value: Any, kind: str) -> str:
     return value.isoformat()
 
 
+# Columns added after the chain began: covered when set, so that links stored before they
+# existed (NULL there) keep their hashes.
+CHAIN_FIELDS_WHEN_SET: tuple[tuple[str, str], ...] = (("flag_evidence", "json"),)
+
+
 def row_hash(row: Mapping[str, Any]) -> str:
     """The chain hash of a check-in row: sha256 over its canonical content (with `seq` and
     `prev_hash`), independent of the database id and of the backend."""
-    text = "\n".join(f"{name}={_canonical(row[name], kind)}" for name, kind in CHAIN_FIELDS)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    lines = [f"{name}={_canonical(row[name], kind)}" for name, kind in CHAIN_FIELDS]
+    lines += [
+        f"{name}={_canonical(row[name], kind)}"
+        for name, kind in CHAIN_FIELDS_WHEN_SET
+        if row.get(name) is not None
+    ]
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()

@@ -103,6 +103,11 @@ class ReviewOut(BaseModel):
     at: UtcDateTime
 
 
+class FlagReason(BaseModel):
+    flag: Flag
+    reason: str = Field(description="e.g. 0.9 km in 5 s beyond both accuracy circles: 650 km/h")
+
+
 class CheckInOut(BaseModel):
     """A stored check-in and the service's judgement of it."""
 
@@ -122,6 +127,9 @@ class CheckInOut(BaseModel):
     distance_m: float | None = Field(description="to the assigned village's boundary, 0 inside")
     credited: bool = Field(description="it counts toward the day (unless voided)")
     flags: list[Flag]
+    flag_reasons: list[FlagReason] = Field(
+        description="one per flag: the numbers behind it, in the request's language"
+    )
     voided: bool = Field(description="a reviewer's latest record voids it")
     reviews: list[ReviewOut] = Field(description="void and restore records, oldest first")
 

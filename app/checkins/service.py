@@ -27,7 +27,6 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    exists,
     false,
     func,
     insert,
@@ -45,8 +44,10 @@ from app.auth.principal import Principal
 from app.checkins import rules
 from app.checkins.errors import CheckInNotFound, IdempotencyConflict, InvalidTransition
 from app.checkins.models import ChainHead, CheckIn, CheckInReview
+from app.checkins.reasons import flag_reasons
 from app.checkins.schemas import CheckInCreate, CheckInOut, ReviewOut
 from app.core.errors import AppError, ValidationFailed
+from app.core.i18n import current_language
 from app.core.policy import Policy
 from app.core.time import as_utc
 from app.geo.coords import to_wgs84
@@ -126,7 +127,7 @@ def record(
     row = _judge(
         p, member_id, received_at, head, index, policy,
         assigned=ctx.assigned, boundary_id=ctx.boundary_id,
-        previous=previous, following=following, repeated=bool(ctx.repeated),
+        previous=previous, following=following, replayed_day=ctx.replayed_day,
     )  # fmt: skip
     if ctx.member_locked:
         # PostgreSQL, the member's ledger lock held: the same statement refreshes the day.
@@ -293,10 +294,12 @@ def _context_query() -> Select[Any]:
         neighbour(c.latitude, False).label("next_lat"),
         neighbour(c.longitude, False).label("next_lon"),
         neighbour(c.accuracy_m, False).label("next_acc"),
-        and_(
-            bindparam("check_replay", type_=Boolean()),
-            exists().where(mine, c.local_date != day, _replay_condition()),
-        ).label("repeated"),
+        select(c.local_date)
+        .where(bindparam("check_replay", type_=Boolean()), mine, c.local_date != day)
+        .where(_replay_condition())
+        .limit(1)
+        .scalar_subquery()
+        .label("replayed_day"),
         select(BoundaryRevision.revision)
         .where(BoundaryRevision.id == 1)
         .scalar_subquery()
@@ -392,19 +395,19 @@ def _judge(
     boundary_id: int | None,
     previous: rules.Fix | None,
     following: rules.Fix | None,
-    repeated: bool,
+    replayed_day: date | None,
 ) -> dict[str, Any]:
     """The row to store for a new fix: the judgement, the next chain link. Advances `head`."""
     body = p.body
     match = index.classify(assigned, p.longitude, p.latitude, policy.geofence.near_m)
-    flags = rules.flags_for(
+    findings = rules.judge_flags(
         rules.Evidence(
             body=body,
             received_at=received_at,
             fix=rules.Fix(p.captured_at, p.latitude, p.longitude, body.accuracy_m),
             previous=previous,
             following=following,
-            repeated=repeated,
+            replayed_day=replayed_day,
             last_device_id=head.last_device_id,
             assigned_village_code=assigned,
             village_code=match.village_code,
@@ -438,8 +441,9 @@ def _judge(
         "geofence": match.geofence,
         "distance_m": match.distance_m,
         "credited": assigned is not None
-        and rules.is_credited(flags, match.geofence, body.accuracy_m, policy),
-        "flags": ",".join(flags),
+        and rules.is_credited(list(findings), match.geofence, body.accuracy_m, policy),
+        "flags": ",".join(findings),
+        "flag_evidence": findings or None,
         "body_hash": p.body_hash,
         "prev_hash": head.last_hash,
     }
@@ -557,7 +561,7 @@ def _record_valid(
             p, member_id, received_at, head, index, policy,
             assigned=assigned, boundary_id=ctx.boundary_ids.get(assigned or ""),
             previous=previous, following=following,
-            repeated=ctx.repeated(p),
+            replayed_day=ctx.replayed_day(p),
         )  # fmt: skip
         ctx.add(p)
         known[p.client_id] = p.body_hash
@@ -708,19 +712,23 @@ class _BatchContext:
         following = self.fixes[k] if k < len(self.fixes) else None
         return previous, following
 
-    def repeated(self, p: _Prepared) -> bool:
-        """`rules.replays` against every candidate in the fix's box, on another day."""
+    def replayed_day(self, p: _Prepared) -> date | None:
+        """A day of a candidate in the fix's box that `rules.replays`, if any."""
         reading = rules.reading(p.body)
         if not reading.has_motion_fields:
-            return False
+            return None
         dlat, dlon = rules.replay_box(p.latitude, self.policy.flags.repeat_tolerance_m)
         start = bisect.bisect_left(self.lats, p.latitude - dlat)
         stop = bisect.bisect_right(self.lats, p.latitude + dlat)
-        return any(
-            day != p.local_date
-            and abs(lon - p.longitude) <= dlon
-            and rules.replays(reading, old, self.policy.flags)
-            for _, lon, day, old in self.places[start:stop]
+        return next(
+            (
+                day
+                for _, lon, day, old in self.places[start:stop]
+                if day != p.local_date
+                and abs(lon - p.longitude) <= dlon
+                and rules.replays(reading, old, self.policy.flags)
+            ),
+            None,
         )
 
     def add(self, p: _Prepared) -> None:
@@ -780,7 +788,7 @@ def _reviews(session: Session, checkin_ids: Iterable[int]) -> dict[int, list[Rev
 
 
 def _out(row: Mapping[Any, Any], checkin_id: int, reviews: list[ReviewOut]) -> CheckInOut:
-    flags = row["flags"]
+    flag_list = row["flags"].split(",") if row["flags"] else []
     return CheckInOut(
         id=checkin_id,
         client_id=row["client_id"],
@@ -797,7 +805,8 @@ def _out(row: Mapping[Any, Any], checkin_id: int, reviews: list[ReviewOut]) -> C
         geofence=row["geofence"],
         distance_m=row["distance_m"],
         credited=row["credited"],
-        flags=flags.split(",") if flags else [],
+        flags=flag_list,
+        flag_reasons=flag_reasons(flag_list, row["flag_evidence"], current_language()),
         voided=bool(reviews) and reviews[-1].action == "void",
         reviews=reviews,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Literal
 
 Language = Literal["zh-CN", "en"]
@@ -35,3 +36,16 @@ def pick_language(accept_language: str | None) -> Language:
         if best is None or score > best[0]:
             best = (score, lang)
     return best[1] if best else DEFAULT_LANGUAGE
+
+
+# The language of the request being served, for answers (not only errors) that carry text;
+# set once per request by the RequestIdMiddleware.
+_current: ContextVar[Language] = ContextVar("zhucun_language", default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> Language:
+    return _current.get()
+
+
+def set_language(lang: Language) -> None:
+    _current.set(lang)

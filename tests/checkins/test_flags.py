@@ -144,3 +144,27 @@ def test_wrong_village_needs_another_village_and_beyond_tolerance(world):
 def test_flags_come_in_a_fixed_order(world):
     out = post(world, fix(is_mock=True, accuracy_m=900, ago=-timedelta(minutes=30)))
     assert out["flags"] == ["mock_location", "low_accuracy", "clock_skew"]
+
+
+def test_every_flag_comes_with_its_numbers_in_the_readers_language(world):
+    t = datetime.now(UTC) - timedelta(hours=1)
+    post(world, fix(at=t, dlat=1.8, accuracy_m=20.0))
+    body = fix(at=t + timedelta(minutes=10), accuracy_m=250.0, is_mock=True)
+    zh = world.post("alice", "/checkins", json=body).json()
+    assert zh["flags"] == ["mock_location", "low_accuracy", "impossible_speed"]
+    reasons = {r["flag"]: r["reason"] for r in zh["flag_reasons"]}
+    assert set(reasons) == set(zh["flags"])
+    assert "250 米" in reasons["low_accuracy"]
+    assert "600 秒" in reasons["impossible_speed"]
+    en = world.client.get(
+        f"/api/v1/checkins?member_id={zh['member_id']}",
+        headers=world.headers("county", **{"Accept-Language": "en"}),
+    ).json()["items"][0]
+    speed = next(r["reason"] for r in en["flag_reasons"] if r["flag"] == "impossible_speed")
+    # About 200 km less both accuracy circles, in 600 s: some 1,190 km/h.
+    assert "in 600 s beyond both accuracy circles" in speed
+    assert "km/h, over the 300 km/h limit" in speed
+
+
+def test_a_clean_fix_has_no_reasons(world):
+    assert post(world, fix())["flag_reasons"] == []

@@ -1,0 +1,93 @@
+"""`flag_reasons`: each flag of a check-in explained with its numbers, in zh-CN or en.
+
+The numbers were stored beside the fix when it was judged (`rules.judge_flags`); a fix stored
+before they were kept gets the reason without its numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.core.i18n import Language
+
+# flag -> (zh-CN, en) templates over the stored numbers, and the text when none were stored.
+_TEMPLATES: dict[str, tuple[str, str, str, str]] = {
+    "mock_location": (
+        "手机系统报告该定位为模拟位置",
+        "the phone's OS reported a simulated location",
+        "手机系统报告该定位为模拟位置",
+        "the phone's OS reported a simulated location",
+    ),
+    "low_accuracy": (
+        "定位精度 {accuracy_m:g} 米，差于 {limit_m:g} 米的要求",
+        "accuracy {accuracy_m:g} m is worse than the {limit_m:g} m limit",
+        "定位精度差于要求",
+        "accuracy worse than the limit",
+    ),
+    "impossible_speed": (
+        "{seconds:g} 秒内移动 {km:g} 公里（已扣除两次定位的精度范围）：约 {kmh} 公里/小时，"
+        "超过 {limit_kmh:g} 公里/小时",
+        "{km:g} km in {seconds:g} s beyond both accuracy circles: {kmh} km/h, over the "
+        "{limit_kmh:g} km/h limit",
+        "与相邻定位之间的速度不可能达到",
+        "the speed implied from the neighbouring fix is impossible",
+    ),
+    "clock_skew": (
+        "定位时间比服务器时间快 {ahead_s:g} 秒（允许 {limit_s:g} 秒）",
+        "stamped {ahead_s:g} s ahead of the server's clock (limit {limit_s:g} s)",
+        "定位时间快于服务器时间",
+        "stamped ahead of the server's clock",
+    ),
+    "late_sync": (
+        "采集后 {hours:g} 小时才上传（超过 {limit_hours:g} 小时）",
+        "uploaded {hours:g} h after capture (over {limit_hours:g} h)",
+        "上传时间晚于规定",
+        "uploaded late",
+    ),
+    "repeated_fix": (
+        "与 {date} 的一次定位在 {tolerance_m:g} 米内重合，且精度、海拔、速度、方向均相同",
+        "within {tolerance_m:g} m of a fix of {date}, with the same accuracy, altitude, speed "
+        "and heading",
+        "与另一天的定位完全重合",
+        "repeats a fix of another day",
+    ),
+    "device_change": (
+        "设备由 {previous} 换为 {device}",
+        "device changed from {previous} to {device}",
+        "更换了设备",
+        "device changed",
+    ),
+    "wrong_village": (
+        "位于 {village_code} 村，而非驻村村 {assigned_village_code}",
+        "inside village {village_code}, not the assigned village {assigned_village_code}",
+        "位于其他村",
+        "inside another village",
+    ),
+    "no_assignment": (
+        "定位当天没有驻村安排",
+        "no assignment on the fix's day",
+        "定位当天没有驻村安排",
+        "no assignment on the fix's day",
+    ),
+}
+
+
+def reason(flag: str, numbers: Mapping[str, Any] | None, lang: Language) -> str:
+    zh, en, zh_bare, en_bare = _TEMPLATES[flag]
+    if numbers is None:
+        return zh_bare if lang == "zh-CN" else en_bare
+    try:
+        return (zh if lang == "zh-CN" else en).format(**numbers)
+    except (KeyError, ValueError, TypeError):  # numbers of an older shape
+        return zh_bare if lang == "zh-CN" else en_bare
+
+
+def flag_reasons(
+    flags: list[str], evidence: Mapping[str, Mapping[str, Any]] | None, lang: Language
+) -> list[dict[str, str]]:
+    return [
+        {"flag": flag, "reason": reason(flag, (evidence or {}).get(flag), lang)}
+        for flag in flags
+        if flag in _TEMPLATES
+    ]
