@@ -64,6 +64,10 @@ class CheckIn(Base):
     flags: Mapped[str] = mapped_column(String(255), default="")  # comma-separated
     # The numbers behind each flag (`rules.judge_flags`); NULL when none was raised.
     flag_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The access points the phone saw (BSSIDs, as sent), and whether one is registered in the
+    # assigned village.
+    wifi: Mapped[list[str] | None] = mapped_column(JSON)
+    wifi_match: Mapped[bool | None] = mapped_column(Boolean)
     # Idempotency: the hash of the parsed request body.
     body_hash: Mapped[str] = mapped_column(String(64))
     # Tamper evidence: sha256 of the canonical row content and the previous row's hash.

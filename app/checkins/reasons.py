@@ -70,6 +70,12 @@ _TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "定位当天没有驻村安排",
         "no assignment on the fix's day",
     ),
+    "wifi_mismatch": (
+        "手机看到 {seen} 个 Wi-Fi，但没有一个是该村已登记的",
+        "the phone sees {seen} Wi-Fi access points, none of them registered in the village",
+        "手机看到的 Wi-Fi 都不是该村已登记的",
+        "none of the Wi-Fi access points the phone sees is registered in the village",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, get_args
@@ -117,6 +117,16 @@ class Evidence:
     assigned_village_code: str | None
     village_code: str | None
     geofence: str | None
+    wifi_match: bool | None = None
+
+
+def wifi_match(seen: Iterable[str] | None, registered: set[str]) -> bool | None:
+    """Whether the phone saw one of the assigned village's registered access points: None when
+    the village has none registered or the phone reported none."""
+    seen = set(seen or ())
+    if not registered or not seen:
+        return None
+    return not seen.isdisjoint(registered)
 
 
 # Each raised flag with the numbers behind it (stored beside the fix, rendered as
@@ -174,6 +184,10 @@ def judge_flags(ev: Evidence, policy: Policy) -> Findings:
             "village_code": ev.village_code,
             "assigned_village_code": ev.assigned_village_code,
         }
+    if ev.wifi_match is False and ev.geofence in ("inside", "near"):
+        # Evidence, not a verdict: the phone claims the village but hears none of its known
+        # access points while hearing others.
+        found["wifi_mismatch"] = {"seen": len(ev.body.wifi or ())}
     return {flag: found[flag] for flag in FLAG_ORDER if flag in found}
 
 
@@ -199,7 +213,14 @@ def body_hash(body: CheckInCreate) -> str:
     left out, a UUID in capitals) hash alike: the JSON is the model's own serialisation, in
     its field order, whatever the order and spelling of the request.
     """
-    return hashlib.sha256(body.model_dump_json().encode("utf-8")).hexdigest()
+    unset_later_fields = {name for name in BODY_FIELDS_ADDED_LATER if getattr(body, name) is None}
+    canonical = body.model_dump_json(exclude=unset_later_fields or None)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# Body fields added after phones began sending fixes: left out of the hash when absent, so a
+# fix stored before them, sent again, still matches its stored hash.
+BODY_FIELDS_ADDED_LATER = ("wifi",)
 
 
 # What a chain link covers: every stored column but the database id, in a fixed order.
@@ -263,7 +284,11 @@ def _canonical(value: Any, kind: str) -> str:
 
 # Columns added after the chain began: covered when set, so that links stored before they
 # existed (NULL there) keep their hashes.
-CHAIN_FIELDS_WHEN_SET: tuple[tuple[str, str], ...] = (("flag_evidence", "json"),)
+CHAIN_FIELDS_WHEN_SET: tuple[tuple[str, str], ...] = (
+    ("flag_evidence", "json"),
+    ("wifi", "json"),
+    ("wifi_match", "bool"),
+)
 
 
 def row_hash(row: Mapping[str, Any]) -> str:

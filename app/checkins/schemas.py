@@ -19,8 +19,10 @@ from pydantic import (
 from app.core.policy import Flag
 from app.core.time import UtcDateTime
 from app.geo.coords import CoordSystem
+from app.org.schemas import Bssid
 
 MAX_BATCH = 500
+MAX_WIFI = 64
 
 Geofence = Literal["inside", "near", "outside"]
 Provider = Literal["gps", "network", "wifi", "fused", "unknown"]
@@ -71,6 +73,15 @@ Number = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
 Text = Annotated[str, AfterValidator(_storable_text)]
 
 
+class WifiSeen(BaseModel):
+    """One Wi-Fi access point the phone sees."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    bssid: Bssid
+    rssi: Annotated[int, Field(ge=-127, le=0, description="signal strength, dBm")] | None = None
+
+
 class CheckInCreate(BaseModel):
     """One fix as the phone sends it."""
 
@@ -89,6 +100,11 @@ class CheckInCreate(BaseModel):
     is_mock: bool = Field(False, description="the phone's OS says the fix is simulated")
     device_id: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
     roll_call_id: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
+    wifi: list[WifiSeen] | None = Field(
+        None,
+        max_length=MAX_WIFI,
+        description="the Wi-Fi access points the phone sees (可见的 Wi-Fi), to corroborate the fix",
+    )
 
 
 class ReviewIn(BaseModel):
@@ -129,6 +145,10 @@ class CheckInOut(BaseModel):
     flags: list[Flag]
     flag_reasons: list[FlagReason] = Field(
         description="one per flag: the numbers behind it, in the request's language"
+    )
+    wifi_match: bool | None = Field(
+        description="the phone saw a registered access point of the assigned village (true), "
+        "saw others but none of them (false), or nothing to tell (null)"
     )
     voided: bool = Field(description="a reviewer's latest record voids it")
     reviews: list[ReviewOut] = Field(description="void and restore records, oldest first")

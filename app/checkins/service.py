@@ -54,6 +54,7 @@ from app.geo.coords import to_wgs84
 from app.geofence.cache import village_index, village_index_at
 from app.geofence.index import VillageIndex
 from app.ledger import service as ledger_service
+from app.org.access_points import registered_bssids
 from app.org.models import Assignment, BoundaryRevision, Member, VillageBoundary
 from app.org.service import assignments_between, member_visibility
 
@@ -122,12 +123,14 @@ def record(
         return _replay(session, ctx.existing_id, p), False
     rules.check_window(p.captured_at, received_at, policy.flags)
     index = village_index_at(session, ctx.boundary_revision or 0)
+    registered = _registered_wifi(session, body, ctx.assigned)
     previous = _fix(ctx.prev_at, ctx.prev_lat, ctx.prev_lon, ctx.prev_acc)
     following = _fix(ctx.next_at, ctx.next_lat, ctx.next_lon, ctx.next_acc)
     row = _judge(
         p, member_id, received_at, head, index, policy,
         assigned=ctx.assigned, boundary_id=ctx.boundary_id,
         previous=previous, following=following, replayed_day=ctx.replayed_day,
+        registered_wifi=registered,
     )  # fmt: skip
     if ctx.member_locked:
         # PostgreSQL, the member's ledger lock held: the same statement refreshes the day.
@@ -376,6 +379,13 @@ def _fix(
     return rules.Fix(as_utc(at), lat, lon, accuracy_m or 0.0)
 
 
+def _registered_wifi(session: Session, body: CheckInCreate, assigned: str | None) -> set[str]:
+    """The assigned village's registered access points, read only when the phone sent Wi-Fi."""
+    if not body.wifi or assigned is None:
+        return set()
+    return registered_bssids(session, [assigned])[assigned]
+
+
 def _replay(session: Session, checkin_id: int, p: _Prepared) -> CheckInOut:
     row = session.execute(select(checkins).where(c.id == checkin_id)).one()
     if row.body_hash != p.body_hash:
@@ -396,10 +406,13 @@ def _judge(
     previous: rules.Fix | None,
     following: rules.Fix | None,
     replayed_day: date | None,
+    registered_wifi: set[str],
 ) -> dict[str, Any]:
     """The row to store for a new fix: the judgement, the next chain link. Advances `head`."""
     body = p.body
     match = index.classify(assigned, p.longitude, p.latitude, policy.geofence.near_m)
+    seen = [w.bssid for w in body.wifi] if body.wifi else None
+    wifi_match = rules.wifi_match(seen, registered_wifi)
     findings = rules.judge_flags(
         rules.Evidence(
             body=body,
@@ -412,6 +425,7 @@ def _judge(
             assigned_village_code=assigned,
             village_code=match.village_code,
             geofence=match.geofence,
+            wifi_match=wifi_match,
         ),
         policy,
     )
@@ -444,6 +458,8 @@ def _judge(
         and rules.is_credited(list(findings), match.geofence, body.accuracy_m, policy),
         "flags": ",".join(findings),
         "flag_evidence": findings or None,
+        "wifi": seen,
+        "wifi_match": wifi_match,
         "body_hash": p.body_hash,
         "prev_hash": head.last_hash,
     }
@@ -562,6 +578,7 @@ def _record_valid(
             assigned=assigned, boundary_id=ctx.boundary_ids.get(assigned or ""),
             previous=previous, following=following,
             replayed_day=ctx.replayed_day(p),
+            registered_wifi=ctx.registered_wifi.get(assigned or "", set()),
         )  # fmt: skip
         ctx.add(p)
         known[p.client_id] = p.body_hash
@@ -635,6 +652,7 @@ class _BatchContext:
     lats: list[float]
     places: list[tuple[float, float, date, rules.Reading]]
     policy: Policy
+    registered_wifi: dict[str, set[str]]
 
     @classmethod
     def load(
@@ -695,9 +713,11 @@ class _BatchContext:
             (lat, lon, day, rules.Reading(acc, alt, spd, hdg))
             for lat, lon, day, acc, alt, spd, hdg in candidates
         )
+        sends_wifi = any(p.body.wifi for p in fresh)
         return cls(
             spans, boundary_ids, [f.captured_at for f in fixes], fixes,
             [place[0] for place in places], places, policy,
+            registered_bssids(session, codes) if sends_wifi else {},
         )  # fmt: skip
 
     def assigned_on(self, day: date) -> str | None:
@@ -806,6 +826,7 @@ def _out(row: Mapping[Any, Any], checkin_id: int, reviews: list[ReviewOut]) -> C
         distance_m=row["distance_m"],
         credited=row["credited"],
         flags=flag_list,
+        wifi_match=row["wifi_match"],
         flag_reasons=flag_reasons(flag_list, row["flag_evidence"], current_language()),
         voided=bool(reviews) and reviews[-1].action == "void",
         reviews=reviews,

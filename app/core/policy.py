@@ -26,6 +26,7 @@ Flag = Literal[
     "device_change",
     "wrong_village",
     "no_assignment",
+    "wifi_mismatch",
 ]
 
 

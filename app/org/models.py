@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -115,4 +116,22 @@ class Assignment(Base):
 
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ordered_dates"),
+    )
+
+
+class VillageAccessPoint(Base):
+    """A Wi-Fi access point known to be in a village (the committee office, the team's
+    dormitory), registered by a township user: a phone that sees it corroborates a fix."""
+
+    __tablename__ = "village_access_points"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("villages.code"))
+    bssid: Mapped[str] = mapped_column(String(17))  # aa:bb:cc:dd:ee:ff
+    label: Mapped[str] = mapped_column(String(100))
+    registered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("village_code", "bssid", name="uq_village_access_points_bssid"),
     )

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from shapely.geometry import mapping
 
-from app.auth.dependencies import CurrentPrincipal, MemberPrincipal
+from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, SupervisorPrincipal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
-from app.core.time import today
+from app.core.time import today, utcnow
 from app.geo.coords import CoordSystem, to_wgs84
 from app.geofence.cache import village_index
-from app.org import service
+from app.org import access_points, service
 from app.org.divisions import county_of, is_prefix, township_of
 from app.org.errors import InvalidScope, NoAssignment, VillageNotFound
-from app.org.models import Village
+from app.org.models import Village, VillageAccessPoint
 from app.org.schemas import (
+    AccessPointIn,
+    AccessPointList,
+    AccessPointOut,
     LocateResult,
     MyAssignment,
     VillageFeature,
@@ -92,6 +95,48 @@ def get_village(
 
 
 @router.get(
+    "/villages/{code}/wifi",
+    response_model=AccessPointList,
+    responses=error_responses(VillageNotFound),
+)
+def list_village_wifi(
+    code: VillageCode, principal: SupervisorPrincipal, session: SessionDep
+) -> AccessPointList:
+    """The village's registered Wi-Fi access points (township and up, in scope)."""
+    points = access_points.list_access_points(session, principal, code)
+    return AccessPointList(
+        items=[AccessPointOut.model_validate(p, from_attributes=True) for p in points]
+    )
+
+
+@router.post(
+    "/villages/{code}/wifi",
+    response_model=AccessPointOut,
+    status_code=201,
+    responses={
+        200: {"description": "already registered", "model": AccessPointOut},
+        **error_responses(VillageNotFound),
+    },
+)
+def register_village_wifi(
+    code: VillageCode,
+    body: AccessPointIn,
+    principal: SupervisorPrincipal,
+    session: SessionDep,
+    response: Response,
+) -> AccessPointOut:
+    """Register an access point of the village (the committee office, the team's dormitory):
+    a check-in whose phone sees it gains `wifi_match: true`. Registering it again answers
+    200 with the point as registered."""
+    point, created = access_points.register_access_point(
+        session, principal, code, body.bssid, body.label, utcnow()
+    )
+    if not created:
+        response.status_code = 200
+    return _access_point(point)
+
+
+@router.get(
     "/me/assignment",
     response_model=MyAssignment,
     responses=error_responses(NoAssignment),
@@ -124,3 +169,7 @@ def _summary(village: Village) -> VillageSummary:
         township_code=village.township_code,
         county_code=village.county_code,
     )
+
+
+def _access_point(point: VillageAccessPoint) -> AccessPointOut:
+    return AccessPointOut.model_validate(point, from_attributes=True)

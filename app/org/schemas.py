@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.core.time import UtcDateTime
 
@@ -46,3 +47,46 @@ class MyAssignment(BaseModel):
     start_date: date
     end_date: date | None
     boundary: dict[str, Any]
+
+
+_BSSID = re.compile(r"[0-9a-f]{2}([:-][0-9a-f]{2}){5}", re.ASCII)
+
+
+def _bssid(value: str) -> str:
+    text = value.strip().lower()
+    if not _BSSID.fullmatch(text):
+        raise ValueError("must be a BSSID of six hex octets, e.g. 3c:84:6a:12:ab:01")
+    return text.replace("-", ":")
+
+
+Bssid = Annotated[
+    str,
+    Field(min_length=17, max_length=17, examples=["3c:84:6a:12:ab:01"]),
+    AfterValidator(_bssid),
+]
+
+
+class AccessPointIn(BaseModel):
+    bssid: Bssid = Field(description="the access point's MAC address (BSSID)")
+    label: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00]+$",
+        description="where it is, e.g. 村委会办公室 (committee office)",
+    )
+
+
+class AccessPointOut(BaseModel):
+    """A Wi-Fi access point known to be in the village (已登记的村内 Wi-Fi)."""
+
+    id: int
+    village_code: str
+    bssid: str
+    label: str
+    registered_by: int
+    registered_at: UtcDateTime
+
+
+class AccessPointList(BaseModel):
+    items: list[AccessPointOut]
+    next_cursor: str | None = None
