@@ -95,8 +95,8 @@ class FlagPolicy(_Section):
     repeat_tolerance_m: float = Field(
         1.0, ge=0, description="a fix this close to one of another day may be a replay"
     )
-    repeat_accuracy_tolerance_m: float = Field(0.5, ge=0)
-    repeat_altitude_tolerance_m: float = Field(0.5, ge=0)
+    repeat_accuracy_tolerance_m: float = Field(0.1, ge=0)
+    repeat_altitude_tolerance_m: float = Field(0.2, ge=0)
     repeat_speed_tolerance_mps: float = Field(0.1, ge=0)
     repeat_heading_tolerance_deg: float = Field(1.0, ge=0)
     max_clock_ahead_s: float = Field(300.0, ge=0)
