@@ -714,6 +714,7 @@ def _out(row: Mapping[Any, Any], checkin_id: int, reviews: list[ReviewOut]) -> C
         flags=flags.split(",") if flags else [],
         voided=bool(reviews) and reviews[-1].action == "void",
         reviews=reviews,
+        roll_call_id=row["roll_call_id"],
     )
 
 
