@@ -263,20 +263,21 @@ def answer_statuses(session: Session, checkins: Sequence[CheckInOut]) -> dict[in
     call judges the fix, or `not_called` for an id that is unknown or does not call the member.
 
     Handed to the check-in router by app/main.py (checkins cannot import supervision)."""
-    wanted = {ci.member_id: _call_id(ci.roll_call_id) for ci in checkins if ci.roll_call_id}
-    call_ids = {call_id for call_id in wanted.values() if call_id is not None}
+    carrying = [ci for ci in checkins if ci.roll_call_id]
+    call_ids = {i for i in (_call_id(ci.roll_call_id) for ci in carrying) if i is not None}
     calls: dict[tuple[int, int], tuple[datetime, datetime]] = {}
     if call_ids:
         rows = session.execute(
             select(RollCall.id, RollCallMember.member_id, RollCall.issued_at, RollCall.deadline)
             .join(RollCallMember, RollCallMember.roll_call_id == RollCall.id)
-            .where(RollCall.id.in_(call_ids), RollCallMember.member_id.in_(list(wanted)))
+            .where(
+                RollCall.id.in_(call_ids),
+                RollCallMember.member_id.in_({ci.member_id for ci in carrying}),
+            )
         )
         calls = {(rc, m): (as_utc(at), as_utc(end)) for rc, m, at, end in rows}
     out: dict[int, RollCallStatus] = {}
-    for ci in checkins:
-        if not ci.roll_call_id:
-            continue
+    for ci in carrying:
         window = calls.get((_call_id(ci.roll_call_id) or 0, ci.member_id))
         if window is None:
             out[ci.id] = "not_called"
