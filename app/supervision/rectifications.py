@@ -204,14 +204,12 @@ def outs(
         return []
     member_ids = {i.member_id for i in items}
     names = dict(
-        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(member_ids)))
-        .tuples()
-        .all()
+        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(member_ids))).all()
     )
     units = dict(
-        session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({i.unit_id for i in items})))
-        .tuples()
-        .all()
+        session.execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_({i.unit_id for i in items}))
+        ).all()
     )
     history: dict[int, list[TransitionOut]] = {}
     for t in session.scalars(

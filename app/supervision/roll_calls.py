@@ -309,7 +309,7 @@ def member_record(
                 RollCallMember.member_id.in_(member_ids),
                 RollCall.call_date.between(start_date, end_date),
             )
-        ).tuples()
+        )
     }
     if not calls:
         return {}
@@ -329,7 +329,7 @@ def member_record(
                     PresenceDay.leave_id.is_not(None),
                 ),
             )
-        ).tuples()
+        )
     }
     out: dict[int, list[tuple[RollCall, rules.Verdict]]] = {}
     for (call_id, member_id), call in sorted(calls.items()):
