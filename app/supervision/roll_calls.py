@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, exists, insert, literal, or_, select
+from sqlalchemy import Table, and_, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.errors import RoleRequired
@@ -81,15 +81,12 @@ def issue(
         Assignment.start_date <= day,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= day),
     )
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            insert(called_table).from_select(
-                ["roll_call_id", "member_id", "village_code"], assigned
-            )
-        ),
+    session.execute(
+        insert(called_table).from_select(["roll_call_id", "member_id", "village_code"], assigned)
     )
-    if not result.rowcount:
+    # Counted apart: psycopg reports no rowcount for INSERT … SELECT here.
+    called = session.scalar(select(func.count()).where(RollCallMember.roll_call_id == call.id))
+    if not called:
         raise NobodyCalled(scope=body.scope)
     return RollCallIssued(
         id=call.id,
@@ -99,7 +96,7 @@ def issue(
         issued_at=call.issued_at,
         deadline=call.deadline,
         issued_by=call.issued_by,
-        called=result.rowcount,
+        called=called,
     )
 
 
