@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, require_roles
 from app.auth.errors import RoleRequired
@@ -129,11 +129,11 @@ def list_roll_calls(
 )
 def get_roll_call(
     roll_call_id: ItemId, principal: ReaderPrincipal, session: SessionDep
-) -> RollCallOut:
+) -> Response:
     """Who responded, who is excused (approved leave), whose answer was rejected and why, and
     who is missing, as the check-ins and leave stand now."""
     call = roll_calls.get_visible(session, principal, roll_call_id)
-    return roll_calls.status_page(session, call, utcnow())
+    return Response(roll_calls.status_page(session, call, utcnow()), media_type="application/json")
 
 
 @router.get(

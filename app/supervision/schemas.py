@@ -57,7 +57,7 @@ class RollCallCounts(BaseModel):
     missing: int
 
 
-class RollCallOut(BaseModel):
+class RollCallHead(BaseModel):
     id: int
     scope: str
     message: str
@@ -66,6 +66,9 @@ class RollCallOut(BaseModel):
     issued_by: int
     open: bool = Field(description="the window has not closed yet")
     counts: RollCallCounts
+
+
+class RollCallOut(RollCallHead):
     responded: list[RollCallEntry]
     excused: list[RollCallEntry]
     rejected: list[RollCallEntry]
