@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -90,7 +90,9 @@ def record(
 
 def _visible(principal: Principal) -> Any:
     prefix = principal.division_prefix
-    return Inspection.village_code.startswith(prefix) if prefix else prefix == ""
+    if prefix is None:
+        return false()
+    return Inspection.village_code.startswith(prefix, autoescape=True) if prefix else true()
 
 
 def get_visible(session: Session, principal: Principal, inspection_id: int) -> Inspection:

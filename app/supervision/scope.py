@@ -16,7 +16,9 @@ def prefix_for(principal: Principal, scope: str | None) -> str:
     """The division prefix a list is filtered by: `scope` when it lies within the caller's own
     (404 `scope_not_found` when it does not), else the caller's own."""
     own = principal.division_prefix
-    if own is None:
+    if own is None:  # members and units see no division scope but their own data
+        if scope:
+            raise ScopeNotFound(scope=scope)
         raise RoleRequired(roles=", ".join(DIVISION_READERS))
     if not scope:
         return own

@@ -90,3 +90,5 @@ def test_event_reads_and_acknowledgements_are_scoped(world):
     assert (r.status_code, r.json()["code"]) == (404, "scope_not_found")
     assert world.get("county", "/events", params={"scope": "430121002"}).json()["items"] == []
     assert world.post("county", "/events/999999/acknowledge").status_code == 404
+    r = world.get("alice", "/events", params={"scope": "430121"})
+    assert (r.status_code, r.json()["code"]) == (404, "scope_not_found")
