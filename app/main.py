@@ -21,6 +21,8 @@ from app.core.router import health_router, policy_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.org.router import router as org_router
+from app.supervision import roll_calls
+from app.supervision.router import router as supervision_router
 
 API_PREFIX = "/api/v1"
 
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     app.state.policy = policy or load_policy(settings.policy_file)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # Supervision judges check-ins that answer a roll call (checkins cannot import it).
+    app.state.roll_call_judge = roll_calls.answer_statuses
 
     install_error_handlers(app)
     app.include_router(health_router)
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         checkins_router,
         ledger_router,
         leave_router,
+        supervision_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -7,6 +7,7 @@ from app.core.db import Base
 from app.leave import models as leave_models
 from app.ledger import models as ledger_models
 from app.org import models as org_models
+from app.supervision import models as supervision_models
 
 __all__ = [
     "Base",
@@ -16,4 +17,5 @@ __all__ = [
     "ledger_models",
     "org_models",
     "outbox",
+    "supervision_models",
 ]

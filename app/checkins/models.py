@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,6 +83,13 @@ class CheckIn(Base):
         Index("ix_checkins_local_date", "local_date"),
         # The repeated-fix check looks a member's exact coordinates up.
         Index("ix_checkins_member_position", "member_id", "latitude", "longitude"),
+        # Answers to roll calls: few fixes carry one, so the index stays small.
+        Index(
+            "ix_checkins_roll_call_id",
+            "roll_call_id",
+            sqlite_where=text("roll_call_id IS NOT NULL"),
+            postgresql_where=text("roll_call_id IS NOT NULL"),
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.dependencies import CurrentPrincipal, SupervisorPrincipal, current_principal
 from app.auth.errors import RoleRequired
 from app.checkins import service
+from app.checkins.answers import add_roll_call_status
 from app.checkins.errors import (
     BatchTooLarge,
     CheckInNotFound,
@@ -83,6 +84,8 @@ def _create_checkin(request: Request, body: CheckInCreate, token: str | None) ->
         checkin, created = service.record(
             session, request.app.state.policy, member_id, body, utcnow()
         )
+        if body.roll_call_id is not None:
+            add_roll_call_status(request.app, session, [checkin])
     return _json(checkin, 201 if created else 200)
 
 
@@ -103,6 +106,9 @@ def _create_checkins(request: Request, batch: BatchIn, token: str | None) -> Res
     with _member_session(request, token) as (session, member_id):
         outcomes = service.record_batch(
             session, request.app.state.policy, member_id, batch.items, utcnow()
+        )
+        add_roll_call_status(
+            request.app, session, [o.checkin for o in outcomes if o.checkin is not None]
         )
     lang = pick_language(request.headers.get("accept-language"))
     results = [
@@ -149,6 +155,7 @@ def _problem(error: AppError, lang: Language) -> ItemProblem:
     responses=error_responses(MemberNotFound, InvalidCursor),
 )
 def list_checkins(
+    request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
     member_id: Annotated[
@@ -170,6 +177,7 @@ def list_checkins(
     get_visible_member(session, principal, member_id)
     after = _cursor_key(decode_cursor(cursor))
     items = service.list_checkins(session, member_id, from_, to, after, limit + 1)
+    add_roll_call_status(request.app, session, items[:limit])
     next_cursor = None
     if len(items) > limit:
         last = items[limit - 1]
@@ -196,6 +204,7 @@ _REVIEW_ERRORS = error_responses(RoleRequired, CheckInNotFound, InvalidTransitio
 
 @router.post("/checkins/{checkin_id}/void", response_model=CheckInOut, responses=_REVIEW_ERRORS)
 def void_checkin(
+    request: Request,
     checkin_id: CheckInId,
     body: ReviewIn,
     principal: SupervisorPrincipal,
@@ -204,11 +213,13 @@ def void_checkin(
 ) -> Response:
     """Void a fix (township and up, in scope): a review record beside it; it no longer counts."""
     checkin = service.review(session, policy, principal, checkin_id, "void", body.reason, utcnow())
+    add_roll_call_status(request.app, session, [checkin])
     return _json(checkin, 200)
 
 
 @router.post("/checkins/{checkin_id}/restore", response_model=CheckInOut, responses=_REVIEW_ERRORS)
 def restore_checkin(
+    request: Request,
     checkin_id: CheckInId,
     body: ReviewIn,
     principal: SupervisorPrincipal,
@@ -219,4 +230,5 @@ def restore_checkin(
     checkin = service.review(
         session, policy, principal, checkin_id, "restore", body.reason, utcnow()
     )
+    add_roll_call_status(request.app, session, [checkin])
     return _json(checkin, 200)

@@ -27,6 +27,8 @@ MAX_WIFI = 64
 Geofence = Literal["inside", "near", "outside"]
 Provider = Literal["gps", "network", "wifi", "fused", "unknown"]
 ReviewAction = Literal["void", "restore"]
+# How a roll call judged a fix answering it (judged by supervision; see app/checkins/answers.py).
+RollCallStatus = Literal["answered", "late", "outside", "mock", "not_called"]
 
 # RFC 3339 date-time: an offset is required (Pydantic alone also takes naive values and
 # Unix timestamps).
@@ -152,6 +154,12 @@ class CheckInOut(BaseModel):
     )
     voided: bool = Field(description="a reviewer's latest record voids it")
     reviews: list[ReviewOut] = Field(description="void and restore records, oldest first")
+    roll_call_id: str | None = Field(None, description="the roll call this fix answers, as sent")
+    roll_call_status: RollCallStatus | None = Field(
+        None,
+        description="with a roll_call_id: how the roll call judges this answer; `not_called` "
+        "when the id is unknown or does not call the member (the fix is stored all the same)",
+    )
 
 
 class BatchIn(BaseModel):

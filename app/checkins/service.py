@@ -830,6 +830,7 @@ def _out(row: Mapping[Any, Any], checkin_id: int, reviews: list[ReviewOut]) -> C
         flag_reasons=flag_reasons(flag_list, row["flag_evidence"], current_language()),
         voided=bool(reviews) and reviews[-1].action == "void",
         reviews=reviews,
+        roll_call_id=row["roll_call_id"],
     )
 
 

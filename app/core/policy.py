@@ -116,8 +116,28 @@ class CalendarPolicy(_Section):
 
 
 class SupervisionPolicy(_Section):
-    inspection_window_hours: float = Field(2.0, gt=0)
-    event_ack_hours: float = Field(24.0, gt=0)
+    township_roll_calls: bool = Field(
+        False, description="township users may issue roll calls within their own township"
+    )
+    roll_call_min_window_minutes: int = Field(1, ge=1, description="shortest roll-call window")
+    roll_call_max_window_minutes: int = Field(
+        1440, ge=1, le=1440, description="longest roll-call window (at most a day)"
+    )
+    inspection_window_hours: float = Field(
+        2.0, gt=0, description="counted fixes this close to a visit contradict 'found absent'"
+    )
+    event_ack_hours: float = Field(
+        24.0, gt=0, description="an event unacknowledged this long after its report is overdue"
+    )
+    late_event_report_hours: float = Field(
+        24.0, gt=0, description="an event reported this long after it occurred is late"
+    )
+
+    @model_validator(mode="after")
+    def _ordered_windows(self) -> SupervisionPolicy:
+        if self.roll_call_min_window_minutes > self.roll_call_max_window_minutes:
+            raise ValueError("roll_call_min_window_minutes exceeds roll_call_max_window_minutes")
+        return self
 
 
 class Policy(_Section):
