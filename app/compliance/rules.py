@@ -100,28 +100,87 @@ class Mark(StrEnum):
 
 
 UNASSIGNED = "U"
-_NOTHING = {True: ".", False: "_"}
+_UNASSIGNED, _WORKDAY, _OFF_DAY = 0, 1, 2
+_MARK_CODES = {"P": 1, "L": 2, "S": 3, "O": 4}
+_OFFICIAL = bytes.maketrans(b"\x02", b"\x04")  # leave → official business
+
+
+def _line_table() -> bytes:
+    # byte = mark code × 4 + day code  →  the day's character
+    table = bytearray(b"?" * 256)
+    for mark, code in {"": 0, **_MARK_CODES}.items():
+        table[code * 4 + _UNASSIGNED] = ord(UNASSIGNED)
+        table[code * 4 + _WORKDAY] = ord(mark or ".")
+        table[code * 4 + _OFF_DAY] = ord(mark.lower() or "_")
+    return bytes(table)
+
+
+_LINE_TABLE = _line_table()
+
+
+def base_line(period: Period, workdays: Iterable[date]) -> bytes:
+    """The period's day codes: working day (调休 included) or not; day_line's `base`."""
+    working = set(workdays)
+    return bytes(
+        _WORKDAY if period.start + timedelta(days=i) in working else _OFF_DAY
+        for i in range(period.days)
+    )
+
+
+def marks_from_days(days: int, marks: Iterable[tuple[int, str]]) -> bytearray:
+    """day_line's `marks` from (day offset, P/L/S) pairs."""
+    found = bytearray(days)
+    for offset, mark in marks:
+        found[offset] = _MARK_CODES[mark]
+    return found
+
+
+_BIT_BYTES = {
+    mark: str.maketrans({"0": "00", "1": f"{code:02x}"}) for mark, code in _MARK_CODES.items()
+}
+
+
+def marks_from_bits(present: str, leave: str, short: str) -> bytearray:
+    """day_line's `marks` from one '0'/'1' string per kind of day (bit i: day i)."""
+    total = 0
+    for mark, bits in (("P", present), ("L", leave), ("S", short)):
+        if bits:
+            total += int.from_bytes(bytes.fromhex(bits.translate(_BIT_BYTES[mark])), "big")
+    n = max(len(present), len(leave), len(short))
+    return bytearray(total.to_bytes(n, "big"))
 
 
 def day_line(
     period: Period,
+    base: bytes,
     assigned: Iterable[tuple[date, date]],
-    marks: Mapping[date, Mark],
-    workdays: Iterable[date],
+    marks: bytes,
+    official: Iterable[tuple[date, date]] = (),
 ) -> str:
-    """The period as a day line: `assigned` are (first, last) day spans, `marks` what the
-    ledger holds for a day, `workdays` the period's working days (调休 included)."""
-    working = set(workdays)
-    chars = [UNASSIGNED] * period.days
+    """A member's period as a day line: `base` from base_line, `assigned` the (first, last)
+    day spans, `marks` a mark code per day (marks_from_days, marks_from_bits; ignored outside
+    the assigned days), `official` the spans of official business (公出): leave there becomes O.
+
+    Built with byte strings and one big-integer sum, as it runs for every member of a city."""
+    n = period.days
+    days = bytearray(n)
     for lo, hi in assigned:
-        day = max(lo, period.start)
-        while day <= min(hi, period.end):
-            mark = marks.get(day)
-            work = day in working
-            char = _NOTHING[work] if mark is None else mark.value
-            chars[(day - period.start).days] = char if work else char.lower()
-            day += timedelta(days=1)
-    return "".join(chars)
+        a, b = _slice(period, lo, hi)
+        days[a:b] = base[a:b]
+    found = bytearray(marks) if marks else bytearray(n)
+    for lo, hi in official:
+        a, b = _slice(period, lo, hi)
+        found[a:b] = found[a:b].translate(_OFFICIAL)
+    # Every byte of `found` is < 64, so shifting the whole number left by 2 multiplies each
+    # byte by 4 without carrying into its neighbour; the day codes (< 4) fill the low bits.
+    combined = (int.from_bytes(found, "big") << 2) | int.from_bytes(days, "big")
+    return combined.to_bytes(n, "big").translate(_LINE_TABLE).decode("ascii")
+
+
+def _slice(period: Period, lo: date, hi: date) -> tuple[int, int]:
+    a = min(max((lo - period.start).days, 0), period.days)
+    b = min(max((hi - period.start).days + 1, 0), period.days)
+    return a, max(a, b)
 
 
 def today_index(period: Period, today: date) -> int:
@@ -224,6 +283,12 @@ def absent_runs(period: Period, line: str, today: date) -> list[Run]:
     ]
 
 
+def absent_run_lengths(period: Period, line: str, today: date) -> list[int]:
+    """The working days of each run of absent_runs, without the dates."""
+    past = line[: today_index(period, today)]
+    return [len(r) - r.count("_") - r.count("s") for r in _ABSENT_RUN.findall(past)]
+
+
 @dataclass(frozen=True)
 class ShortVisits:
     days: int
@@ -277,31 +342,46 @@ def rotation(
     if len(lines) < 2:
         return None
     t = today_index(period, today)
+    there = {m: _bits(line[:t], _PRESENT_BITS) for m, line in lines.items()}
+    seen = twice = 0  # days someone was there; days two or more were
+    for bits in there.values():
+        twice |= seen & bits
+        seen |= bits
     turns: list[tuple[date, int]] = []
+    away: dict[int, int] | None = None
     monday = week_start(period.start)
-    while monday < period.start + timedelta(days=t):
+    while (monday - period.start).days < t:
         lo = max((monday - period.start).days, 0)
         hi = min((monday - period.start).days + 7, t)
-        weeks = {m: line[lo:hi] for m, line in lines.items()}
-        turn = _turn(weeks, policy)
-        if turn is not None:
-            turns.append((monday, turn))
+        window = (1 << (hi - lo)) - 1
+        covered = ((seen >> lo) & window).bit_count()
+        overlap = ((twice >> lo) & window).bit_count()
         monday += timedelta(days=7)
+        if covered < policy.min_covered_days or overlap > policy.max_overlap_days:
+            continue
+        if away is None:
+            away = {m: _bits(line[:t], _AWAY_BITS) for m, line in lines.items()}
+        carrier = max(there, key=lambda m: (((there[m] >> lo) & window).bit_count(), -m))
+        if any(
+            ((bits >> lo) & window).bit_count() >= policy.min_away_days
+            for m, bits in away.items()
+            if m != carrier
+        ):
+            turns.append((monday - timedelta(days=7), carrier))
     if len(turns) < policy.min_weeks or len({m for _, m in turns}) < 2:
         return None
     return Rotation(tuple(sorted(lines)), tuple(turns))
 
 
-def _turn(week: Mapping[int, str], policy: RotationPolicy) -> int | None:
-    """The member who carried the week alone, when it was a turn."""
-    present = {m: {i for i, c in enumerate(chars) if c in "Pp"} for m, chars in week.items()}
-    headcount: dict[int, int] = {}
-    for days in present.values():
-        for i in days:
-            headcount[i] = headcount.get(i, 0) + 1
-    overlap = sum(1 for n in headcount.values() if n >= 2)
-    if len(headcount) < policy.min_covered_days or overlap > policy.max_overlap_days:
-        return None
-    carrier = max(present, key=lambda m: (len(present[m]), -m))
-    away = (chars.count(".") + chars.count("S") for m, chars in week.items() if m != carrier)
-    return carrier if any(n >= policy.min_away_days for n in away) else None
+def _bit_table(ones: str) -> dict[int, int]:
+    chars = "PpOoLlSs._U"
+    return str.maketrans(chars, "".join("1" if c in ones else "0" for c in chars))
+
+
+_PRESENT_BITS = _bit_table("Pp")
+_AWAY_BITS = _bit_table(".S")  # working days absent without leave
+
+
+def _bits(line: str, table: dict[int, int]) -> int:
+    """Bit i set when day i's character is one of the table's ones."""
+    return int(line[::-1].translate(table), 2) if line else 0

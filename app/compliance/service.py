@@ -13,7 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -23,6 +35,7 @@ from app.compliance.violations import Violation
 from app.core.policy import Policy, QuotaRule
 from app.leave.models import LeaveRequest
 from app.ledger import calendar
+from app.ledger import rules as ledger_rules
 from app.ledger.models import PresenceDay
 from app.org import service as org_service
 from app.org.models import Assignment, Member, Unit
@@ -47,6 +60,15 @@ class MemberFacts:
     village_code: str | None  # the last village served in the span
     line: str
     violations: list[Violation] = field(default_factory=list)
+    # With gather(counts_only=True): the day line's own violations, counted by code (the
+    # others are in `violations`).
+    line_counts: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        out = dict(self.line_counts)
+        for v in self.violations:
+            out[v.code] = out.get(v.code, 0) + 1
+        return out
 
 
 @dataclass(frozen=True)
@@ -79,15 +101,22 @@ def calendar_info(period: rules.Period) -> CalendarInfo:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def gather(
-    session: Session,
-    policy: Policy,
-    members: ColumnElement[bool],
-    span: rules.Period,
-    today: date,
-) -> dict[int, MemberFacts]:
-    """Facts over `span` of the members matched by `members` (a filter on `Member`) who were
-    assigned in it, with every violation; teammates are read for rotation but not returned."""
+@dataclass
+class Loaded:
+    """Day lines over a span: each member's, and each village team's (a line per member, U
+    where the member was not assigned to that village)."""
+
+    people: dict[int, tuple[str, str, bool]]  # member → (name, unit, asked for)
+    villages: dict[int, str]  # member → the last village served in the span
+    lines: dict[int, str]
+    teams: dict[str, dict[int, str]]
+
+
+def load(
+    session: Session, policy: Policy, members: ColumnElement[bool], span: rules.Period
+) -> Loaded:
+    """Day lines of the members matched by `members` (a filter on `Member`) who were assigned in
+    `span`, and of their teammates (for rotation): one assignments query, one ledger aggregate."""
     overlaps = and_(
         Assignment.start_date <= span.end,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= span.start),
@@ -95,57 +124,90 @@ def gather(
     wanted = select(Member.id).where(members)
     villages = select(Assignment.village_code).where(overlaps, Assignment.member_id.in_(wanted))
     team = select(Assignment.member_id).where(overlaps, Assignment.village_code.in_(villages))
-    rows = session.execute(
-        select(
-            Assignment.member_id,
-            Assignment.village_code,
-            Assignment.start_date,
-            Assignment.end_date,
-            Member.full_name,
-            Unit.name,
-            Member.id.in_(wanted),
+    # Core rows (ten thousand of them for a city): no ORM processing needed.
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Assignment.member_id,
+                Assignment.village_code,
+                Assignment.start_date,
+                Assignment.end_date,
+                Member.full_name,
+                Unit.name,
+                Member.id.in_(wanted),
+            )
+            .join(Member, Member.id == Assignment.member_id)
+            .join(Unit, Unit.id == Member.unit_id)
+            .where(overlaps, Assignment.member_id.in_(team))
+            .order_by(Assignment.member_id, Assignment.start_date)
         )
-        .join(Member, Member.id == Assignment.member_id)
-        .join(Unit, Unit.id == Member.unit_id)
-        .where(overlaps, Assignment.member_id.in_(team))
-        .order_by(Assignment.member_id, Assignment.start_date)
-    ).all()
+        .all()
+    )
+    loaded = Loaded({}, {}, {}, {})
     if not rows:
-        return {}
+        return loaded
     marks = _marks(session, team, span)
-    working = workdays(policy, span)
+    official = _official_leave(session, team, span)
+    base = rules.base_line(span, workdays(policy, span))
     segments: dict[int, list[tuple[date, date, str]]] = {}
-    people: dict[int, tuple[str, str, bool]] = {}
     for member_id, village, lo, hi, name, unit, is_wanted in rows:
         segments.setdefault(member_id, []).append((lo, hi or span.end, village))
-        people[member_id] = (name, unit, bool(is_wanted))
-    lines: dict[int, str] = {}
-    teams: dict[str, dict[int, str]] = {}
+        loaded.people[member_id] = (name, unit, bool(is_wanted))
     for member_id, spans in segments.items():
-        mine = marks.get(member_id, {})
-        lines[member_id] = rules.day_line(span, [(lo, hi) for lo, hi, _ in spans], mine, working)
+        mine = marks.get(member_id, b"")
+        away = official.get(member_id, ())
+        loaded.villages[member_id] = spans[-1][2]
+        line = rules.day_line(span, base, [s[:2] for s in spans], mine, away)
+        loaded.lines[member_id] = line
+        if len(spans) == 1:
+            loaded.teams.setdefault(spans[0][2], {})[member_id] = line
+            continue
         for lo, hi, village in spans:
-            part = rules.day_line(span, [(lo, hi)], mine, working)
-            team_lines = teams.setdefault(village, {})
+            part = rules.day_line(span, base, [(lo, hi)], mine, away)
+            team_lines = loaded.teams.setdefault(village, {})
             team_lines[member_id] = _merge(team_lines.get(member_id), part)
-    out: dict[int, MemberFacts] = {}
-    for member_id, (name, unit, is_wanted) in people.items():
-        if is_wanted:
-            out[member_id] = MemberFacts(
-                member_id,
-                name,
-                unit,
-                segments[member_id][-1][2],
-                lines[member_id],
-                violations.from_line(policy, span, lines[member_id], today),
-            )
-    names = {m: p[0] for m, p in people.items()}
-    for village, team_lines in teams.items():
-        if len(team_lines) < 2 or not any(m in out for m in team_lines):
+    return loaded
+
+
+def rotations(
+    policy: Policy, loaded: Loaded, span: rules.Period, today: date
+) -> list[tuple[str, rules.Rotation]]:
+    """Every team of the loaded villages that took turns (轮着来) in the span."""
+    out = []
+    for village, team_lines in sorted(loaded.teams.items()):
+        if len(team_lines) < 2 or not any(loaded.people[m][2] for m in team_lines):
             continue
         found = rules.rotation(span, team_lines, today, policy.compliance.rotation)
-        if found is None:
-            continue
+        if found is not None:
+            out.append((village, found))
+    return out
+
+
+def gather(
+    session: Session,
+    policy: Policy,
+    members: ColumnElement[bool],
+    span: rules.Period,
+    today: date,
+    *,
+    counts_only: bool = False,
+) -> dict[int, MemberFacts]:
+    """Facts over `span` of the members matched by `members` who were assigned in it, with
+    every violation; teammates are read for rotation but not returned."""
+    loaded = load(session, policy, members, span)
+    out: dict[int, MemberFacts] = {}
+    for member_id, (name, unit, is_wanted) in loaded.people.items():
+        if is_wanted:
+            line = loaded.lines[member_id]
+            facts = MemberFacts(member_id, name, unit, loaded.villages[member_id], line)
+            if counts_only:
+                facts.line_counts = violations.line_counts(policy, span, line, today)
+            else:
+                facts.violations = violations.from_line(policy, span, line, today)
+            out[member_id] = facts
+    names = {m: p[0] for m, p in loaded.people.items()}
+    for village, found in rotations(policy, loaded, span, today):
         violation = violations.from_rotation(found, names, village)
         for member_id in found.members:
             if member_id in out:
@@ -172,46 +234,78 @@ def _violation_order(v: Violation) -> tuple[date, str]:
     return (v.date or v.start or date.min, v.code)
 
 
-_KIND_PRESENT, _KIND_OFFICIAL, _KIND_LEAVE, _KIND_SHORT = 0, 1, 2, 3
-_KINDS = {
-    _KIND_PRESENT: rules.Mark.PRESENT,
-    _KIND_OFFICIAL: rules.Mark.OFFICIAL,
-    _KIND_LEAVE: rules.Mark.LEAVE,
-    _KIND_SHORT: rules.Mark.SHORT,
-}
-
-
-def _marks(session: Session, members: Any, span: rules.Period) -> dict[int, dict[date, rules.Mark]]:
-    """Each member's ledger days in `span`, one row per member: the days packed into a string
-    of numbers (day offset × 4 + kind), so ten thousand members are ten thousand rows."""
+def _marks(session: Session, members: Any, span: rules.Period) -> dict[int, bytes]:
+    """Each member's ledger days in `span` (day_line's `marks`), one short row per member."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _marks_postgresql(session, members, span)
+    # Elsewhere, the days travel as numbers (day offset × 4 + kind) in one string per member.
     kind = case(
-        (PresenceDay.present.is_(True), _KIND_PRESENT),
-        (LeaveRequest.type == "official", _KIND_OFFICIAL),
-        (PresenceDay.leave_id.is_not(None), _KIND_LEAVE),
-        else_=_KIND_SHORT,
+        (PresenceDay.present.is_(True), 0),
+        (PresenceDay.leave_id.is_not(None), 1),
+        else_=2,
     )
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        offset: Any = PresenceDay.day - span.start
-        packed = func.string_agg(cast(offset * 4 + kind, String), ",")
-    else:
-        offset = cast(
-            func.julianday(PresenceDay.day) - func.julianday(span.start.isoformat()), Integer
-        )
-        packed = func.group_concat(offset * 4 + kind, ",")
+    offset = cast(func.julianday(PresenceDay.day) - func.julianday(span.start.isoformat()), Integer)
     rows = session.execute(
-        select(PresenceDay.member_id, packed)
-        .outerjoin(LeaveRequest, LeaveRequest.id == PresenceDay.leave_id)
+        select(PresenceDay.member_id, func.group_concat(offset * 4 + kind, ","))
         .where(PresenceDay.member_id.in_(members), PresenceDay.day.between(span.start, span.end))
         .group_by(PresenceDay.member_id)
     )
-    out: dict[int, dict[date, rules.Mark]] = {}
-    days = _days(span.start, span.end)
-    for member_id, text in rows:
-        mine: dict[date, rules.Mark] = {}
-        for code in map(int, str(text).split(",")):
-            mine[days[code >> 2]] = _KINDS[code & 3]
-        out[member_id] = mine
+    kinds = ("P", "L", "S")
+    return {
+        member_id: bytes(
+            rules.marks_from_days(
+                span.days, ((c >> 2, kinds[c & 3]) for c in map(int, str(packed).split(",")))
+            )
+        )
+        for member_id, packed in rows
+    }
+
+
+def _marks_postgresql(session: Session, members: Any, span: rules.Period) -> dict[int, bytes]:
+    # One bit string per kind of day (bit i: day i), OR-ed together by the database.
+    bit: ColumnElement[Any] = literal_column(f"B'1'::bit({span.days})")
+    shifted = bit.op(">>")(PresenceDay.day - span.start)
+    not_present = PresenceDay.present.is_(False)
+
+    def kind(test: ColumnElement[bool]) -> Any:
+        return type_coerce(func.bit_or(case((test, shifted))), String)
+
+    rows = session.execute(
+        select(
+            PresenceDay.member_id,
+            kind(PresenceDay.present.is_(True)),
+            kind(and_(not_present, PresenceDay.leave_id.is_not(None))),
+            kind(and_(not_present, PresenceDay.leave_id.is_(None))),
+        )
+        .where(PresenceDay.member_id.in_(members), PresenceDay.day.between(span.start, span.end))
+        .group_by(PresenceDay.member_id)
+    )
+    return {m: bytes(rules.marks_from_bits(p or "", lv or "", sh or "")) for m, p, lv, sh in rows}
+
+
+def _official_leave(
+    session: Session, members: Any, span: rules.Period
+) -> dict[int, list[tuple[date, date]]]:
+    """The days of approved official business (公出) of the members, as covered leave spans."""
+    rows = session.execute(
+        select(
+            LeaveRequest.member_id,
+            LeaveRequest.start_date,
+            LeaveRequest.end_date,
+            LeaveRequest.returned_on,
+        ).where(
+            LeaveRequest.member_id.in_(members),
+            LeaveRequest.type == "official",
+            LeaveRequest.status.in_(ledger_rules.COVERING_STATUSES),
+            LeaveRequest.start_date <= span.end,
+            LeaveRequest.end_date >= span.start,
+        )
+    )
+    out: dict[int, list[tuple[date, date]]] = {}
+    for member_id, lo, hi, returned_on in rows:
+        if returned_on is not None:
+            hi = min(hi, returned_on - timedelta(days=1))
+        out.setdefault(member_id, []).append((lo, hi))
     return out
 
 
@@ -327,11 +421,9 @@ def scope_rows(
     rule = policy.quota.rule_for(period.kind)
     assert rule is not None
     out = []
-    for facts in gather(session, policy, members, period, today).values():
+    for facts in gather(session, policy, members, period, today, counts_only=True).values():
         result = rules.evaluate(rule, period, facts.line, today)
-        counts: dict[str, int] = {}
-        for v in facts.violations:
-            counts[v.code] = counts.get(v.code, 0) + 1
+        counts = facts.counts()
         out.append(
             Row(
                 facts.member_id,

@@ -11,17 +11,20 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, aliased
 
 from app.checkins.models import CheckIn
 from app.compliance import rules
 from app.core.policy import Policy
+from app.core.time import today as local_today
 from app.leave.models import LeaveRequest
 from app.ledger import rules as ledger_rules
-from app.ledger import service as ledger_service
+from app.ledger.models import PresenceDay
+from app.org.models import Assignment
 
 
 class FindingLike(Protocol):
@@ -53,6 +56,17 @@ class Violation:
 Source = Callable[[Session, Policy, Sequence[int], date, date], Mapping[int, Sequence[FindingLike]]]
 
 
+def member_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`, as one array parameter on PostgreSQL (a city is ten thousand ids)."""
+    if _is_pg(session):
+        test: ColumnElement[bool] = column == func.any(
+            bindparam("member_ids", list(ids), type_=ARRAY(Integer))
+        )
+    else:
+        test = column.in_(ids)
+    return test
+
+
 def suspicious_checkins(
     session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
 ) -> dict[int, list[Violation]]:
@@ -60,7 +74,7 @@ def suspicious_checkins(
     serious = policy.flags.serious
     if not serious or not member_ids:
         return {}
-    # flags is a comma-separated list: match whole names.
+    # flags is a comma-separated list: match whole names. `flags <> ''` picks the partial index.
     padded = "," + CheckIn.flags + ","
     rows = session.execute(
         select(
@@ -70,7 +84,8 @@ def suspicious_checkins(
             func.max(CheckIn.local_date),
         )
         .where(
-            CheckIn.member_id.in_(member_ids),
+            member_in(session, CheckIn.member_id, member_ids),
+            CheckIn.flags != "",
             CheckIn.local_date.between(start, end),
             or_(*(padded.contains(f",{flag},") for flag in serious)),
         )
@@ -94,38 +109,83 @@ def suspicious_checkins(
 def leave_overstays(
     session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
 ) -> dict[int, list[Violation]]:
-    """Staying away after leave ended (超假), as the ledger derives it. The few members with a
-    leave that ended in time to overstay are found in one query; the ledger judges each."""
+    """Staying away after leave ended (超假), judged by the ledger's own rule
+    (`ledger.rules.overstay`) on facts read for all the members at once: the leaves that ended
+    without the member back the next day, the first day each was back, their assignments."""
     if not member_ids:
         return {}
-    candidates = session.scalars(
-        select(LeaveRequest.member_id)
-        .distinct()
-        .where(
-            LeaveRequest.member_id.in_(member_ids),
-            LeaveRequest.status.in_(ledger_rules.COVERING_STATUSES),
-            LeaveRequest.end_date < end,
-            or_(
-                LeaveRequest.returned_on.is_(None), LeaveRequest.returned_on > LeaveRequest.end_date
-            ),
-        )
+    today = local_today(policy.zone)
+    after = (
+        LeaveRequest.end_date + 1 if _is_pg(session) else func.date(LeaveRequest.end_date, "+1 day")
     )
+    later = aliased(PresenceDay)
+    back_on = (
+        select(func.min(later.day))
+        .where(
+            later.member_id == LeaveRequest.member_id,
+            later.day > LeaveRequest.end_date,
+            or_(later.counted_checkins > 0, later.leave_id.is_not(None)),
+        )
+        .scalar_subquery()
+    )
+    back_next_day = exists().where(
+        PresenceDay.member_id == LeaveRequest.member_id,
+        PresenceDay.day == after,
+        or_(PresenceDay.counted_checkins > 0, PresenceDay.leave_id.is_not(None)),
+    )
+    leaves = session.execute(
+        select(
+            LeaveRequest.member_id,
+            LeaveRequest.id,
+            LeaveRequest.status,
+            LeaveRequest.start_date,
+            LeaveRequest.end_date,
+            LeaveRequest.returned_on,
+            back_on,
+        ).where(
+            member_in(session, LeaveRequest.member_id, member_ids),
+            LeaveRequest.status.in_(ledger_rules.COVERING_STATUSES),
+            LeaveRequest.end_date >= start - timedelta(days=1) - _LONGEST_LOOKBACK,
+            LeaveRequest.end_date < min(end, today - timedelta(days=1)),
+            or_(LeaveRequest.returned_on.is_(None), LeaveRequest.returned_on > after),
+            ~back_next_day,
+        )
+    ).all()
+    if not leaves:
+        return {}
+    periods: dict[int, list[ledger_rules.Period]] = {}
+    for member_id, lo, hi in session.execute(
+        select(Assignment.member_id, Assignment.start_date, Assignment.end_date).where(
+            Assignment.member_id.in_({row[0] for row in leaves})
+        )
+    ):
+        periods.setdefault(member_id, []).append(ledger_rules.Period(lo, hi))
     out: dict[int, list[Violation]] = {}
-    for member_id in candidates:
-        spans = ledger_service.overstays(session, policy, member_id, start, end)
-        if spans:
-            out[member_id] = [
-                Violation(
-                    "leave_overstay",
-                    None,
-                    s.start,
-                    s.end,
-                    f"stayed away {(s.end - s.start).days + 1} day(s) after leave #{s.leave_id} "
-                    "ended, without reporting back (超假)",
-                )
-                for s in spans
-            ]
+    for member_id, leave_id, status, first, last, returned_on, back in leaves:
+        leave = ledger_rules.LeaveSpan(leave_id, status, first, last, returned_on)
+        span = ledger_rules.overstay(leave, back, periods.get(member_id, []), today)
+        if span is None or span.end < start or span.start > end:
+            continue
+        lo, hi = max(span.start, start), min(span.end, end)
+        out.setdefault(member_id, []).append(
+            Violation(
+                "leave_overstay",
+                None,
+                lo,
+                hi,
+                f"stayed away {(hi - lo).days + 1} day(s) after leave #{leave_id} ended "
+                f"on {last.isoformat()}, without reporting back (超假)",
+            )
+        )
     return out
+
+
+# An overstay that began this long before the span and still runs into it is found too.
+_LONGEST_LOOKBACK = timedelta(days=366)
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 # Each source is called once per request with every member it concerns.
@@ -183,6 +243,20 @@ def from_line(policy: Policy, period: rules.Period, line: str, today: date) -> l
                 "credited day(s) (走读作秀)",
             )
         )
+    return out
+
+
+def line_counts(policy: Policy, period: rules.Period, line: str, today: date) -> dict[str, int]:
+    """from_line's violations counted by code, without building them (a whole city's list)."""
+    runs = rules.absent_run_lengths(period, line, today)
+    out = {}
+    if runs:
+        out["absent_without_leave"] = len(runs)
+        long = sum(1 for n in runs if n >= policy.compliance.absent_run_days)
+        if long:
+            out["absent_run"] = long
+    if rules.short_visits(period, line, today, policy.compliance) is not None:
+        out["short_visits"] = 1
     return out
 
 
