@@ -388,13 +388,15 @@ def scope_filter(
     and `unit` (a dispatching unit's name; a unit user is held to their own)."""
     filters = [org_service.member_visibility(principal)]
     own = principal.division_prefix
-    if scope:
-        if own is not None and not scope.startswith(own):
-            raise ScopeNotFound(scope=scope)
+    if scope and own is not None and not scope.startswith(own):
+        raise ScopeNotFound(scope=scope)
+    prefix = scope or own
+    if prefix:
+        # Served in the period in a village under the prefix (not merely ever assigned there).
         filters.append(
             Member.id.in_(
                 select(Assignment.member_id).where(
-                    Assignment.village_code.startswith(scope),
+                    Assignment.village_code.startswith(prefix),
                     Assignment.start_date <= span.end,
                     or_(Assignment.end_date.is_(None), Assignment.end_date >= span.start),
                 )

@@ -175,3 +175,21 @@ def test_annual_evaluation_lists_the_quarters_and_zero_supervision_counts(world,
     assert body["rectifications"] == {"opened": 0, "closed": 0, "overdue": 0}
     assert any(v["code"] == "absent_run" for v in body["violations"])
     assert world.get("bob", f"{member_path(world, 'wu')}/annual").status_code == 404
+
+
+def test_a_county_lists_the_members_who_served_there_in_the_period(world, app):
+    from app.org.models import Assignment
+
+    set_today(app, date(2026, 1, 10))
+    mover = add_member(world, "mover", OTHER_COUNTY, date(2025, 1, 1), date(2025, 6, 30))
+    world.db.add(Assignment(member_id=mover, village_code=EAST, start_date=date(2025, 7, 1)))
+    world.db.commit()
+
+    def listed(user: str, period: str) -> list[str]:
+        r = world.get(user, "/compliance", params={"period": period})
+        return [i["full_name"] for i in r.json()["items"]]
+
+    assert listed("othercounty", "2025Q2") == ["mover"]
+    assert listed("othercounty", "2025Q4") == []
+    assert listed("county", "2025Q4") == ["mover"]
+    assert listed("county", "2025Q2") == []
