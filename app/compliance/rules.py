@@ -102,6 +102,7 @@ class Mark(StrEnum):
 UNASSIGNED = "U"
 _UNASSIGNED, _WORKDAY, _OFF_DAY = 0, 1, 2
 _MARK_CODES = {"P": 1, "L": 2, "S": 3, "O": 4}
+LEAVE_CODE = _MARK_CODES["L"]  # in `marks`: a day of leave
 _OFFICIAL = bytes.maketrans(b"\x02", b"\x04")  # leave → official business
 
 

@@ -148,7 +148,9 @@ def load(
     if not rows:
         return loaded
     marks = _marks(session, team, span)
-    official = _official_leave(session, team, span)
+    # Official business is read only when someone had leave at all (most often, no one).
+    on_leave = any(rules.LEAVE_CODE in m for m in marks.values())
+    official = _official_leave(session, team, span) if on_leave else {}
     base = rules.base_line(span, workdays(policy, span))
     segments: dict[int, list[tuple[date, date, str]]] = {}
     for member_id, village, lo, hi, name, unit, is_wanted in rows:
