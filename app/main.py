@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from app.auth.router import router as auth_router
 from app.checkins.router import router as checkins_router
+from app.compliance.router import router as compliance_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         ledger_router,
         leave_router,
         supervision_router,
+        compliance_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

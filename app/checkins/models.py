@@ -90,6 +90,14 @@ class CheckIn(Base):
             sqlite_where=text("roll_call_id IS NOT NULL"),
             postgresql_where=text("roll_call_id IS NOT NULL"),
         ),
+        # Compliance counts flagged fixes over a whole city: only they are indexed.
+        Index(
+            "ix_checkins_flagged",
+            "member_id",
+            "local_date",
+            sqlite_where=text("flags <> ''"),
+            postgresql_where=text("flags <> ''"),
+        ),
     )
 
 

@@ -1,7 +1,7 @@
 """Check-in evidence: the numbers behind each flag, and Wi-Fi corroboration
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
