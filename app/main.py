@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.auth.router import router as auth_router
+from app.auth.router import users_router
 from app.checkins.router import router as checkins_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     app.include_router(health_router)
     for router in (
         auth_router,
+        users_router,
         org_router,
         policy_router,
         checkins_router,

@@ -28,7 +28,7 @@ def current_principal(
     if not token:
         raise NotAuthenticated()
     claims = _verified_claims(token, settings.secret_key)
-    principal = principal_for(session, claims.user_id)
+    principal = principal_for(session, claims.user_id, claims.session_id)
     if principal is None:
         raise InvalidTokenError()
     request.state.user_id = principal.user_id
@@ -39,7 +39,8 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 # Tokens whose signature was verified, with their expiry: checking an HS256 signature cost
 # more than the database lookup of the user. Only the token's own content is cached; whether
-# the user may still act is read from the database on every request.
+# the user may still act, and whether the token's session is still open, is read from the
+# database on every request.
 _VERIFIED_MAX = 10_000
 _verified: dict[tuple[str, str], TokenClaims] = {}
 

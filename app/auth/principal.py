@@ -17,6 +17,7 @@ class Principal:
     role: str
     scope: str
     member_id: int | None
+    session_id: str = ""
 
     @property
     def is_member(self) -> bool:
