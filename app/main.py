@@ -14,6 +14,7 @@ from app.auth.router import users_router
 from app.checkins.router import router as checkins_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         title="Zhucun API",
         version="1.0.0",
         summary="Geofenced check-ins and the presence ledger of village-resident officials",
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url=None,  # served from the installed package below, never from a CDN
         redoc_url=None,
         generate_unique_id_function=_operation_id,
     )
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     app.state.session_factory = make_session_factory(engine)
 
     install_error_handlers(app)
+    if settings.docs_enabled:
+        install_docs(app, app.openapi_url or "/openapi.json")
     app.include_router(health_router)
     for router in (
         auth_router,
