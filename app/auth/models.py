@@ -17,9 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.auth.roles import ROLES
 from app.core.db import Base
 
-ROLES = ("member", "township", "county", "city", "unit", "auditor", "admin")
+__all__ = ["ROLES", "AuthSession", "LoginFailure", "RefreshToken", "User", "WechatBinding"]
 
 
 class User(Base):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, Response
 from sqlalchemy.orm import Session
 
 from app.auth import accounts, service, sessions
@@ -28,7 +27,15 @@ from app.auth.errors import (
 )
 from app.auth.models import User
 from app.auth.principal import Principal
-from app.auth.schemas import Me, PasswordChangeIn, RefreshIn, Token, UserOut, WechatLoginIn
+from app.auth.schemas import (
+    LoginForm,
+    Me,
+    PasswordChangeIn,
+    RefreshIn,
+    Token,
+    UserOut,
+    WechatLoginIn,
+)
 from app.auth.wechat import code2session
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated, error_responses
@@ -72,7 +79,7 @@ def _checked_user(session: Session, request: Request, username: str, password: s
 )
 def login(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
@@ -90,7 +97,7 @@ def login(
     response_model=Token,
     responses=error_responses(InvalidRefreshToken),
 )
-def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Token:
+def refresh_tokens(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Token:
     """A new token pair for a refresh token, which stops working (rotation). Presenting a
     refresh token that was already exchanged ends its whole session: someone else has it."""
     try:
@@ -114,7 +121,7 @@ def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> Toke
         WechatDisabled,
     ),
 )
-def wechat_login(
+def login_with_wechat(
     body: WechatLoginIn, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Token:
     """Sign in from a WeChat mini-program with `wx.login`'s code.
@@ -155,7 +162,7 @@ def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
 @router.get(
     "/me", response_model=Me, responses=error_responses(NotAuthenticated, InvalidTokenError)
 )
-def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
+def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
     user = session.get(User, principal.user_id)
     assert user is not None
     return Me(

@@ -91,7 +91,7 @@ def _create_checkin(request: Request, body: CheckInCreate, token: str | None) ->
     response_model=BatchOut,
     responses=error_responses(NotAuthenticated, RoleRequired, BatchTooLarge),
 )
-async def create_checkins(request: Request, batch: BatchIn, token: BearerToken) -> Response:
+async def create_checkin_batch(request: Request, batch: BatchIn, token: BearerToken) -> Response:
     """Upload stored fixes (offline) in one go: results in input order; a bad item is
     rejected alone, with the problem it would have had on its own."""
     if len(batch.items) > MAX_BATCH:
@@ -133,7 +133,7 @@ def _member_session(request: Request, token: str | None) -> Iterator[tuple[Sessi
 
 
 def _problem(error: AppError, lang: Language) -> ItemProblem:
-    extra = error.extra()
+    extra = error.extra_for(lang)
     return ItemProblem(
         status=error.status,
         code=error.code,

@@ -43,7 +43,7 @@ from app.checkins import rules
 from app.checkins.errors import CheckInNotFound, IdempotencyConflict, InvalidTransition
 from app.checkins.models import ChainHead, CheckIn, CheckInReview
 from app.checkins.schemas import CheckInCreate, CheckInOut, ReviewOut
-from app.core.errors import AppError, ValidationFailed
+from app.core.errors import AppError, ValidationFailed, pydantic_errors
 from app.core.policy import Policy
 from app.core.time import as_utc
 from app.geo.coords import to_wgs84
@@ -660,11 +660,8 @@ def _raw_client_id(raw: Any) -> str | None:
 
 
 def _invalid(exc: ValidationError, position: int) -> ValidationFailed:
-    errors = [
-        {"loc": ["body", "items", str(position), *(str(p) for p in e["loc"])], "msg": e["msg"]}
-        for e in exc.errors(include_url=False, include_input=False, include_context=False)
-    ]
-    return ValidationFailed(errors)
+    errors = exc.errors(include_url=False, include_input=False)
+    return ValidationFailed(pydantic_errors(errors, ("body", "items", str(position))))
 
 
 # ---------------------------------------------------------------------------- reading back

@@ -50,7 +50,7 @@ ApproverPrincipal = Annotated[Principal, Depends(require_roles("township", "coun
         RoleRequired, LeaveOverlap, RetroactiveLeave, InvalidRange, LeaveOutsideAssignment
     ),
 )
-def request_leave(
+def create_leave_request(
     body: LeaveCreate, principal: MemberPrincipal, session: SessionDep, policy: PolicyDep
 ) -> LeaveRequestOut:
     """Ask for leave; routed by length to the township (≤3 days) or the county (filed with the

@@ -97,7 +97,7 @@ def get_village(
     responses=error_responses(NoAssignment),
     tags=["auth"],
 )
-def my_assignment(
+def get_my_assignment(
     principal: MemberPrincipal, session: SessionDep, policy: PolicyDep
 ) -> MyAssignment:
     """Today's assignment with the village boundary, so the phone can draw it."""

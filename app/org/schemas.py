@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from app.core.geojson import Geometry
 from app.core.time import UtcDateTime
 
 
@@ -29,7 +30,7 @@ class VillageFeature(BaseModel):
     """A GeoJSON Feature of the village's current boundary."""
 
     type: Literal["Feature"] = "Feature"
-    geometry: dict[str, Any]
+    geometry: Geometry = Field(description="the boundary (村界), WGS84")
     properties: VillageProperties
 
 
@@ -45,4 +46,4 @@ class MyAssignment(BaseModel):
     county_code: str
     start_date: date
     end_date: date | None
-    boundary: dict[str, Any]
+    boundary: Geometry = Field(description="the village boundary (村界), WGS84 GeoJSON")
