@@ -113,13 +113,6 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="worker processes (each with its own database pool)")
     ] = 1,
-    forwarded_allow_ips: Annotated[
-        str | None,
-        typer.Option(
-            help="addresses of reverse proxies whose X-Forwarded-For/-Proto to trust "
-            "(default: FORWARDED_ALLOW_IPS, else 127.0.0.1)"
-        ),
-    ] = None,
 ) -> None:
     """Run the API. The embedded SQLite database is created and migrated on first start."""
     import uvicorn
@@ -144,7 +137,6 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
         access_log=False,
     )
 

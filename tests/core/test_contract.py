@@ -20,7 +20,7 @@ import pytest
 
 from app.contract import declared_codes, problem_codes
 from app.core.errors import AppError
-from tests.live import serving
+from tests.loopback import serving
 from tests.world import PASSWORD, centre
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from tests.live import chromium_path, serving
+from tests.loopback import chromium_path, serving
 
 
 def test_docs_render_the_operations_with_no_network(app):
