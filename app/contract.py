@@ -37,8 +37,7 @@ from app.core.errors import (
 from app.core.schema_ref import MARKER
 
 EXTENSIBLE = (
-    "Extensible: later versions may add values, and clients must accept values they do not "
-    "know (API.md, Conventions)."
+    "Extensible: later versions may add values, and clients must accept values they do not know."
 )
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 BOUNDS = {

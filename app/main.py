@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,6 +28,20 @@ from app.org.router import router as org_router
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The engine lives as long as the served app: made on start-up (not when the module is
+    imported), disposed on shutdown so that pooled connections are closed."""
+    settings: Settings = app.state.settings
+    engine = make_engine(settings.effective_database_url)
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    try:
+        yield
+    finally:
+        engine.dispose()
+
+
 def create_app(settings: Settings | None = None, policy: Policy | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -36,12 +52,10 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         docs_url=None,  # served from the installed package below, never from a CDN
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        lifespan=_database_lifespan,
     )
-    engine = make_engine(settings.effective_database_url)
     app.state.settings = settings
     app.state.policy = policy or load_policy(settings.policy_file)
-    app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
 
     install_error_handlers(app)
     if settings.docs_enabled:

@@ -321,7 +321,6 @@ def measure(url: str, members: int, checkin_posts: int) -> None:
         )
         if checkin_posts:
             bench_checkins(client, headers, checkin_posts)
-    app.state.engine.dispose()
 
 
 class engine_users:

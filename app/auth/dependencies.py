@@ -10,7 +10,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.auth.errors import InvalidTokenError, RoleRequired
-from app.auth.principal import Principal
+from app.auth.principal import SUPERVISOR_ROLES, Principal
+from app.auth.roles import Role
 from app.auth.service import principal_for
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated
@@ -77,7 +78,5 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
     return RoleCheck(roles)
 
 
-MemberPrincipal = Annotated[Principal, Depends(require_roles("member"))]
-SupervisorPrincipal = Annotated[
-    Principal, Depends(require_roles("township", "county", "city", "admin"))
-]
+MemberPrincipal = Annotated[Principal, Depends(require_roles(Role.MEMBER))]
+SupervisorPrincipal = Annotated[Principal, Depends(require_roles(*SUPERVISOR_ROLES))]

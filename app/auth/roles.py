@@ -1,4 +1,4 @@
-"""The roles of API.md "Roles and scope", shared by models, schemas and permission checks."""
+"""The roles of the v1 contract, shared by models, schemas and permission checks."""
 
 from __future__ import annotations
 

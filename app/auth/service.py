@@ -14,7 +14,7 @@ from app.auth.principal import DIVISION_ROLES, Principal
 from app.core.security import hash_password, verify_password
 from app.core.time import as_utc, utcnow
 
-# API.md "Auth": failed logins only; per username, and per client address.
+# The v1 contract: failed logins only count; per username, and per client address.
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_ADDRESS = 50

@@ -1,4 +1,4 @@
-"""HTTP routes of the check-ins domain (API.md "Check-ins")."""
+"""HTTP routes of the check-ins domain."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import AppError, NotAuthenticated, ValidationFailed, error_responses
 from app.core.i18n import Language, pick_language
 from app.core.pagination import (
+    DEFAULT_LIMIT,
     CursorQuery,
     InvalidCursor,
     LimitQuery,
@@ -157,7 +158,7 @@ def list_checkins(
     from_: Annotated[date | None, Query(alias="from", description="first local date")] = None,
     to: Annotated[date | None, Query(description="last local date")] = None,
     cursor: CursorQuery = None,
-    limit: LimitQuery = 100,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Response:
     """A member's check-ins, newest first. Members see only their own; others name one in
     their scope."""

@@ -65,7 +65,7 @@ class Evidence:
 
 
 def flags_for(ev: Evidence, policy: Policy) -> list[str]:
-    """The risk flags of a fix, in API.md's order. Evidence, not verdicts."""
+    """The risk flags of a fix, in the contract's order (`Flag`). Evidence, not verdicts."""
     rules = policy.flags
     found: set[str] = set()
     if ev.body.is_mock:

@@ -1,4 +1,4 @@
-"""Check-in request and response bodies (API.md "Check-ins")."""
+"""Check-in request and response bodies."""
 
 from __future__ import annotations
 

@@ -66,15 +66,6 @@ class NotFound(AppError):
     title_en = "Not found"
 
 
-class Forbidden(AppError):
-    status = 403
-    code = "forbidden"
-    title_zh = "无权执行此操作"
-    title_en = "Forbidden"
-    detail_zh = "当前角色无权执行此操作。"
-    detail_en = "Your role may not do this."
-
-
 class NotAuthenticated(AppError):
     status = 401
     code = "not_authenticated"
@@ -195,7 +186,7 @@ def render_app_error(request: Request, exc: AppError) -> JSONResponse:
 
 
 # FastAPI answers 400 with this detail when a body cannot be read at all (bad UTF-8, say);
-# API.md wants malformed bodies to be 422 validation_error like any other bad body.
+# The contract answers malformed bodies 422 validation_error, like any other bad body.
 _BODY_PARSE_DETAIL = "There was an error parsing the body"
 MALFORMED_BODY = {"loc": ["body"], "msg": "Malformed body", "type": "body_malformed"}
 

@@ -37,7 +37,7 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-@policy_router.get("/policy", response_model=Policy)
-def get_policy(policy: PolicyDep) -> Policy:
+@policy_router.get("/policy", response_model=Policy, operation_id="getPolicy")
+def effective_policy(policy: PolicyDep) -> Policy:
     """The rules in force here (quota, day rule, geofence tolerance, leave tiers, flags)."""
     return policy

@@ -8,9 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import UtcDateTime
+from app.leave.models import LeaveStatus, LeaveType
 
-LeaveType = Literal["personal", "sick", "annual", "official", "recall"]
-LeaveStatus = Literal["pending", "approved", "rejected", "cancelled", "returned"]
 # Who approves (审批层级) and who is told (备案), from the policy's tiers.
 ApproverLevel = Literal["township", "county", "city"]
 FiledWith = Literal["county", "city"]

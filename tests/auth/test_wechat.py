@@ -84,7 +84,6 @@ def wx(settings, policy, fake_wechat, world):  # type: ignore[no-untyped-def]
     application = create_app(configured, policy)
     with TestClient(application) as client:
         yield fake, client
-    application.state.engine.dispose()
 
 
 def wechat(client, **body: str):
@@ -168,7 +167,6 @@ def test_an_unreachable_wechat_is_502(settings, policy, world):
     application = create_app(configured, policy)
     with TestClient(application) as client:
         r = wechat(client, code="abc")
-    application.state.engine.dispose()
     assert (r.status_code, r.json()["code"]) == (502, "wechat_unavailable")
 
 

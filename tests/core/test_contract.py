@@ -248,7 +248,7 @@ def _quick_start(app) -> None:  # type: ignore[no-untyped-def]
         request = leave.create_leave_request.sync_detailed(
             client=client,
             body=models.LeaveCreate(
-                type_=models.LeaveCreateType.PERSONAL,
+                type_=models.LeaveType.PERSONAL,
                 start_date=today + timedelta(days=7),
                 end_date=today + timedelta(days=8),
                 reason="家中有事",
