@@ -1,12 +1,14 @@
-"""The `zhucun` command line (API.md "Command line")."""
+"""The `zhucun` command line (the README's "Command line" lists the commands)."""
 
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 import app.models  # noqa: F401  every mapper must be known before any session is used
 from app.core.config import get_settings
@@ -90,6 +92,17 @@ def create_user(
         engine.dispose()
 
 
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 @cli.command("serve")
 def serve(
     host: str = "127.0.0.1",
@@ -97,7 +110,9 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="load a generated demo county into an empty database")
     ] = False,
-    workers: int = 1,
+    workers: Annotated[
+        int, typer.Option(help="worker processes (each with its own database pool)")
+    ] = 1,
 ) -> None:
     """Run the API. The embedded SQLite database is created and migrated on first start."""
     import uvicorn
@@ -105,6 +120,10 @@ def serve(
     from app.core.migrate import upgrade
 
     url = _database_url()
+    # Before anything is printed: a busy port would otherwise show logins for a server that
+    # never starts.
+    if not _port_free(host, port):
+        raise _fail(f"port {port} on {host} is already in use: stop what holds it or pass --port")
     if is_sqlite(url):
         upgrade(url)
     if demo:
@@ -140,6 +159,13 @@ def main() -> None:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+    except ValidationError as exc:
+        # The environment's settings (app.core.config) are wrong: say what, in one line each.
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            typer.secho(f"zhucun: {where + ': ' if where else ''}{message}", fg="red", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from app.auth.router import router as auth_router
+from app.auth.router import users_router
 from app.checkins.router import router as checkins_router
 from app.compliance.router import router as compliance_router
+from app.contract import build_openapi, operation_id
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
@@ -28,10 +31,18 @@ from app.supervision.router import router as supervision_router
 API_PREFIX = "/api/v1"
 
 
-def _operation_id(route: APIRoute) -> str:
-    # Stable ids for generated clients: "<tag>-<function name>".
-    tag = route.tags[0] if route.tags else "default"
-    return f"{tag}-{route.name}"
+@asynccontextmanager
+async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The engine lives as long as the served app: made on start-up (not when the module is
+    imported), disposed on shutdown so that pooled connections are closed."""
+    settings: Settings = app.state.settings
+    engine = make_engine(settings.effective_database_url)
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    try:
+        yield
+    finally:
+        engine.dispose()
 
 
 def create_app(settings: Settings | None = None, policy: Policy | None = None) -> FastAPI:
@@ -41,22 +52,23 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         title="Zhucun API",
         version="1.0.0",
         summary="Geofenced check-ins and the presence ledger of village-resident officials",
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url=None,  # served from the installed package below, never from a CDN
         redoc_url=None,
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
+        lifespan=_database_lifespan,
     )
-    engine = make_engine(settings.effective_database_url)
     app.state.settings = settings
     app.state.policy = policy or load_policy(settings.policy_file)
-    app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
     # Supervision judges check-ins that answer a roll call (checkins cannot import it).
     app.state.roll_call_judge = roll_calls.answer_statuses
 
     install_error_handlers(app)
+    if settings.docs_enabled:
+        install_docs(app, app.openapi_url or "/openapi.json")
     app.include_router(health_router)
     for router in (
         auth_router,
+        users_router,
         org_router,
         policy_router,
         checkins_router,
@@ -81,53 +93,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     return app
 
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "RFC 9457 problem details",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string", "description": "stable, snake_case; clients switch on it"},
-        "request_id": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": "string"}},
-                    "msg": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-
-
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title=app.title, version=app.version, summary=app.summary, routes=app.routes
-    )
-    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    # FastAPI's default 422 schema is not what we answer: point it at Problem.
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            resp = operation.get("responses", {}).get("422")
-            if resp is not None:
-                resp["content"] = {
-                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-                }
-                resp["description"] = "`validation_error`" + (
-                    ", " + resp["description"]
-                    if resp.get("description", "").startswith("`")
-                    else ""
-                )
-    schemas = schema["components"]["schemas"]
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
-    app.openapi_schema = schema
-    return schema
+    if app.openapi_schema is None:
+        app.openapi_schema = build_openapi(app)
+    return app.openapi_schema

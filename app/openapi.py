@@ -17,11 +17,9 @@ PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
 
 def render() -> str:
-    # The schema needs no database; an in-memory SQLite keeps this file-free.
+    # The schema needs no database (the engine is made when the app starts serving).
     app = create_app(Settings(DATABASE_URL="sqlite:///:memory:", ZHUCUN_LOG_LEVEL="WARNING"))
-    text = json.dumps(app.openapi(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-    app.state.engine.dispose()
-    return text
+    return json.dumps(app.openapi(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
 def main(argv: list[str]) -> int:

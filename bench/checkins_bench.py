@@ -47,7 +47,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.auth.models import User  # noqa: E402
+from app.auth.models import AuthSession, User  # noqa: E402
 from app.checkins.audit import verify_chains  # noqa: E402
 from app.checkins.models import CheckIn  # noqa: E402
 from app.core.db import make_engine, make_session_factory, session_scope  # noqa: E402
@@ -184,9 +184,14 @@ def seed(url: str, members_file: Path) -> None:
             )
         s.add_all(users)
         s.flush()
+        for user in users:
+            sid = f"bench{user.id:027d}"
+            s.add(AuthSession(id=sid, user_id=user.id, method="password", created_at=now))
+        s.flush()
         for k, user in enumerate(users):
             _, lon, lat, _ = centres[k % N_VILLAGES]
-            token = issue_token(TokenClaims(user.id, "member", ""), SECRET, 24 * 3600)
+            claims = TokenClaims(user.id, "member", "", f"bench{user.id:027d}")
+            token = issue_token(claims, SECRET, 24 * 3600)
             lines.append(f"{token} {lon:.6f} {lat:.6f}")
     engine.dispose()
     members_file.write_text("\n".join(lines) + "\n")

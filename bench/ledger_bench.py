@@ -282,7 +282,7 @@ def measure(url: str, members: int, checkin_posts: int) -> None:
 
         def headers(name: str) -> dict[str, str]:
             uid, role, scope = users[name]
-            token = issue_token(TokenClaims(uid, role, scope), SECRET, 3600)
+            token = issue_token(TokenClaims(uid, role, scope, f"bench{uid:027d}"), SECRET, 3600)
             return {"Authorization": f"Bearer {token}"}
 
         city = headers("city")
@@ -321,7 +321,6 @@ def measure(url: str, members: int, checkin_posts: int) -> None:
         )
         if checkin_posts:
             bench_checkins(client, headers, checkin_posts)
-    app.state.engine.dispose()
 
 
 class engine_users:
@@ -329,8 +328,19 @@ class engine_users:
         self.engine = create_engine(url)
 
     def __enter__(self) -> dict[str, tuple[int, str, str]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(text("SELECT username, id, role, scope FROM users"))
+        with self.engine.begin() as conn:
+            rows = conn.execute(text("SELECT username, id, role, scope FROM users")).all()
+            # Access tokens name an open session: one per user.
+            conn.execute(
+                text(
+                    "INSERT INTO auth_sessions (id, user_id, method, user_agent, created_at) "
+                    "VALUES (:sid, :uid, 'password', 'bench', :now)"
+                ),
+                [
+                    {"sid": f"bench{i:027d}", "uid": i, "now": datetime.now(UTC)}
+                    for _, i, _, _ in rows
+                ],
+            )
             return {u: (i, r, s) for u, i, r, s in rows}
 
     def __exit__(self, *exc: object) -> None:

@@ -154,9 +154,8 @@ def settings(db_url: str) -> Settings:
 def app(settings: Settings, policy: Policy):  # type: ignore[no-untyped-def]
     from app.main import create_app
 
-    application = create_app(settings, policy)
-    yield application
-    application.state.engine.dispose()
+    # The app's lifespan (TestClient, uvicorn) makes and disposes its engine.
+    return create_app(settings, policy)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy.orm import Session
 
-from app.auth.models import User
+from app.auth.models import AuthSession, User
 from app.core.security import TokenClaims, hash_password, issue_token
 from app.geofence.cache import bump_boundary_revision
 from app.org.models import Assignment, Member, Unit, Village, VillageBoundary
@@ -124,12 +124,27 @@ class World:
         )
         self.db.add(user)
         self.db.flush()
+        # Every access token names an open session; tests sign in through this one.
+        self.db.add(
+            AuthSession(
+                id=f"world{user.id:027d}",
+                user_id=user.id,
+                method="password",
+                user_agent="tests",
+                created_at=datetime.now(UTC),
+            )
+        )
+        self.db.flush()
         self.users[username] = user
         return user
 
+    def session_id(self, username: str) -> str:
+        return f"world{self.users[username].id:027d}"
+
     def token(self, username: str, ttl: int = 3600) -> str:
         user = self.users[username]
-        return issue_token(TokenClaims(user.id, user.role, user.scope), SECRET, ttl)
+        claims = TokenClaims(user.id, user.role, user.scope, self.session_id(username))
+        return issue_token(claims, SECRET, ttl)
 
     def headers(self, username: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username)}", **extra}

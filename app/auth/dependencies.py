@@ -10,7 +10,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.auth.errors import InvalidTokenError, RoleRequired
-from app.auth.principal import Principal
+from app.auth.principal import SUPERVISOR_ROLES, Principal
+from app.auth.roles import Role
 from app.auth.service import principal_for
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated
@@ -28,7 +29,7 @@ def current_principal(
     if not token:
         raise NotAuthenticated()
     claims = _verified_claims(token, settings.secret_key)
-    principal = principal_for(session, claims.user_id)
+    principal = principal_for(session, claims.user_id, claims.session_id)
     if principal is None:
         raise InvalidTokenError()
     request.state.user_id = principal.user_id
@@ -39,7 +40,8 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 # Tokens whose signature was verified, with their expiry: checking an HS256 signature cost
 # more than the database lookup of the user. Only the token's own content is cached; whether
-# the user may still act is read from the database on every request.
+# the user may still act, and whether the token's session is still open, is read from the
+# database on every request.
 _VERIFIED_MAX = 10_000
 _verified: dict[tuple[str, str], TokenClaims] = {}
 
@@ -59,18 +61,22 @@ def _verified_claims(token: str, secret: str) -> TokenClaims:
     return claims
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
-    """A dependency that lets only these roles through (403 `role_required` otherwise)."""
+class RoleCheck:
+    """A dependency that lets only `roles` through (403 `role_required` otherwise). A class,
+    so that the OpenAPI document can see which operations answer `role_required`."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise RoleRequired(roles=", ".join(roles))
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        self.roles = roles
+
+    def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if principal.role not in self.roles:
+            raise RoleRequired(roles=", ".join(self.roles))
         return principal
 
-    return check
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    return RoleCheck(roles)
 
 
-MemberPrincipal = Annotated[Principal, Depends(require_roles("member"))]
-SupervisorPrincipal = Annotated[
-    Principal, Depends(require_roles("township", "county", "city", "admin"))
-]
+MemberPrincipal = Annotated[Principal, Depends(require_roles(Role.MEMBER))]
+SupervisorPrincipal = Annotated[Principal, Depends(require_roles(*SUPERVISOR_ROLES))]

@@ -56,3 +56,90 @@ class RoleRequired(AppError):
     title_en = "Your role may not do this"
     detail_zh = "此操作需要以下角色之一：{roles}。"
     detail_en = "This needs one of the roles: {roles}."
+
+
+class InvalidRefreshToken(AppError):
+    status = 401
+    code = "invalid_refresh_token"
+    title_zh = "刷新令牌无效"
+    title_en = "Invalid refresh token"
+    detail_zh = "刷新令牌无效、已过期、已被使用或会话已注销，请重新登录。"
+    detail_en = "The refresh token is unknown, expired, already used or its session ended; log in."
+
+
+class WrongPassword(AppError):
+    status = 403
+    code = "wrong_password"
+    title_zh = "当前密码不正确"
+    title_en = "The current password is wrong"
+
+
+class WeakPassword(AppError):
+    status = 422
+    code = "weak_password"
+    title_zh = "新密码不符合要求"
+    title_en = "The new password is too weak"
+    detail_zh = "密码至少 {min_length} 个字符，且不能与当前密码相同。"
+    detail_en = "A password has at least {min_length} characters and differs from the current one."
+
+
+class UserNotFound(AppError):
+    status = 404
+    code = "user_not_found"
+    title_zh = "用户不存在"
+    title_en = "No such user"
+
+
+class CannotDeactivateSelf(AppError):
+    status = 409
+    code = "cannot_deactivate_self"
+    title_zh = "不能停用自己的账号"
+    title_en = "You cannot deactivate your own account"
+
+
+class WechatDisabled(AppError):
+    status = 503
+    code = "wechat_disabled"
+    title_zh = "未启用微信登录"
+    title_en = "WeChat sign-in is not configured"
+    detail_zh = "本部署未配置微信小程序（ZHUCUN_WECHAT_APPID）。"
+    detail_en = "This deployment has no WeChat mini-program configured (ZHUCUN_WECHAT_APPID)."
+
+
+class WechatCodeInvalid(AppError):
+    status = 401
+    code = "wechat_code_invalid"
+    title_zh = "微信登录凭证无效"
+    title_en = "Invalid WeChat login code"
+    detail_zh = "wx.login 的 code 无效或已被使用（每个 code 只能用一次），请重新调用 wx.login。"
+    detail_en = "The wx.login code is invalid or was used already (each works once); call again."
+
+
+class WechatUnavailable(AppError):
+    status = 502
+    code = "wechat_unavailable"
+    title_zh = "微信服务暂不可用"
+    title_en = "WeChat did not answer"
+    detail_zh = "微信 code2session 接口未能完成：{reason}"
+    detail_en = "WeChat's code2session did not complete: {reason}"
+
+
+class WechatNotBound(AppError):
+    status = 401
+    code = "wechat_not_bound"
+    title_zh = "微信尚未绑定账号"
+    title_en = "This WeChat user is not bound to an account"
+    detail_zh = "首次使用微信登录：请重新调用 wx.login，并连同用户名和密码一起提交以绑定账号。"
+    detail_en = (
+        "First WeChat sign-in: call wx.login again and send the new code with your username "
+        "and password to bind this WeChat user to your account."
+    )
+
+
+class WechatBoundElsewhere(AppError):
+    status = 409
+    code = "wechat_bound_elsewhere"
+    title_zh = "微信绑定冲突"
+    title_en = "WeChat binding conflict"
+    detail_zh = "此微信已绑定其他账号，或此账号已绑定其他微信。"
+    detail_en = "This WeChat user is bound to another account, or the account to another WeChat."

@@ -1,15 +1,26 @@
-"""User accounts and the record of failed logins that throttling counts."""
+"""User accounts, signed-in sessions with their refresh tokens, WeChat bindings, and the record
+of failed logins that throttling counts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.auth.roles import ROLES
 from app.core.db import Base
 
-ROLES = ("member", "township", "county", "city", "unit", "auditor", "admin")
+__all__ = ["ROLES", "AuthSession", "LoginFailure", "RefreshToken", "User", "WechatBinding"]
 
 
 class User(Base):
@@ -47,4 +58,56 @@ class LoginFailure(Base):
     __table_args__ = (
         Index("ix_login_failures_username_at", "username", "at"),
         Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+
+class AuthSession(Base):
+    """One signed-in device: what a refresh-token family and its access tokens belong to.
+
+    Access tokens name their session (`sid`); revoking the session ends them at once, because
+    every request reads the user and the session together.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # How it was opened: "password" or "wechat".
+    method: Mapped[str] = mapped_column(String(16))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # logout, password_changed, deactivated, refresh_reuse
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class RefreshToken(Base):
+    """A refresh token, stored as its SHA-256 only. Each refresh rotates it: the old row keeps
+    `rotated_at`, so that presenting it again is recognised as reuse of a stolen token."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("auth_sessions.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WechatBinding(Base):
+    """A WeChat mini-program user (openid, per app) bound to one account."""
+
+    __tablename__ = "wechat_bindings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    appid: Mapped[str] = mapped_column(String(64))
+    openid: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    bound_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("appid", "openid"),
+        UniqueConstraint("appid", "user_id"),
     )

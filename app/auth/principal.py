@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Roles that judge by division code prefix; their scope lengths are fixed by API.md.
-DIVISION_ROLES = {"township": 9, "county": 6, "city": 4}
+from app.auth.roles import Role
+
+# Roles that judge by division code prefix, with the fixed length of their scope.
+DIVISION_ROLES: dict[str, int] = {Role.TOWNSHIP: 9, Role.COUNTY: 6, Role.CITY: 4}
 # Who may act on check-ins and inspections ("township and up").
-SUPERVISOR_ROLES = frozenset({"township", "county", "city", "admin"})
+SUPERVISOR_ROLES = (Role.TOWNSHIP, Role.COUNTY, Role.CITY, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -17,10 +19,7 @@ class Principal:
     role: str
     scope: str
     member_id: int | None
-
-    @property
-    def is_member(self) -> bool:
-        return self.role == "member"
+    session_id: str = ""
 
     @property
     def division_prefix(self) -> str | None:
@@ -34,6 +33,3 @@ class Principal:
     def covers_village(self, village_code: str) -> bool:
         prefix = self.division_prefix
         return prefix is not None and village_code.startswith(prefix)
-
-    def covers_unit(self, unit_name: str) -> bool:
-        return self.role == "unit" and self.scope == unit_name

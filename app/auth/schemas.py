@@ -2,21 +2,153 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+
+from app.auth.roles import Role
+from app.core.time import UtcDateTime
+
+
+class LoginForm(BaseModel):
+    """OAuth2 password grant (RFC 6749 §4.3), form-encoded."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"grant_type": "password", "username": "demo-county", "password": "demo-password"}
+            ]
+        }
+    )
+
+    grant_type: (
+        Annotated[Literal["password"], WithJsonSchema({"type": "string", "enum": ["password"]})]
+        | None
+    ) = Field(default=None, description="password (the only grant here; refresh: /auth/refresh)")
+    username: str = Field(max_length=200, description="sign-in name (用户名)")
+    password: str = Field(max_length=200, description="password (密码)")
+    scope: str = Field(default="", description="ignored: what a user sees follows their role")
 
 
 class Token(BaseModel):
-    access_token: str
+    """A signed-in session's tokens (登录令牌)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.…",
+                    "token_type": "bearer",
+                    "expires_in": 28800,
+                    "refresh_token": "q3Jx0m4o2Yb6cWw1v9kT-7b2Lr8sZc5fHhXy3nVd0aE",
+                    "refresh_expires_in": 2592000,
+                }
+            ]
+        }
+    )
+
+    access_token: str = Field(description="Bearer token for `Authorization: Bearer …`")
     token_type: Literal["bearer"] = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str = Field(
+        description="Single-use: `POST /auth/refresh` exchanges it for a new pair (刷新令牌)"
+    )
+    refresh_expires_in: int = Field(
+        description="Seconds the refresh token stays usable if not used before"
+    )
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"refresh_token": "q3Jx0m4o2Yb6cWw1v9kT-7b2Lr8sZc5fHhXy3nVd0aE"}]
+        }
+    )
+
+    refresh_token: str = Field(
+        min_length=1, max_length=200, description="the latest refresh token (刷新令牌); single-use"
+    )
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"current_password": "demo-password", "new_password": "a-longer-passphrase"}
+            ]
+        }
+    )
+
+    current_password: str = Field(min_length=1, max_length=200, description="当前密码")
+    new_password: str = Field(min_length=1, max_length=200, description="新密码, 8+ characters")
+
+
+class WechatLoginIn(BaseModel):
+    """`wx.login`'s code; on the first sign-in of a WeChat user, the account's username and
+    password as well, which binds the WeChat user (openid) to that account."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"code": "0a3Xk7000Ab1cD2eF3gH4iJ5kL6mN7oP"},
+                {
+                    "code": "0c1Yz9000Qr2sT3uV4wX5yZ6aB7cD8eF",
+                    "username": "demo-member-1",
+                    "password": "demo-password",
+                },
+            ]
+        }
+    )
+
+    code: str = Field(min_length=1, max_length=128, description="wx.login 返回的 code")
+    username: str | None = Field(
+        default=None, max_length=64, description="Only to bind: the account's username"
+    )
+    password: str | None = Field(
+        default=None, max_length=200, description="Only to bind: the account's password"
+    )
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> WechatLoginIn:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("send username and password together, or neither")
+        return self
 
 
 class Me(BaseModel):
-    id: int
-    username: str
-    full_name: str
-    role: str
-    scope: str
-    member_id: int | None
+    """The signed-in account (当前用户)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "username": "demo-member-1",
+                    "full_name": "李明",
+                    "role": "member",
+                    "scope": "",
+                    "member_id": 3,
+                }
+            ]
+        }
+    )
+
+    id: int = Field(description="the account's id")
+    username: str = Field(description="sign-in name (用户名)")
+    full_name: str = Field(description="name (姓名)")
+    role: Role = Field(
+        description="member (队员), township (乡镇党委), county (县区组织部门), city (市委组织部), "
+        "unit (派驻单位), auditor (督查审计), admin; later versions may add roles"
+    )
+    scope: str = Field(
+        description="division-code prefix seen (township 9 digits, county 6, city 4), "
+        "or the unit's name for role unit; empty for admin"
+    )
+    member_id: int | None = Field(description="the roster member (队员) of a member account")
+
+
+class UserOut(Me):
+    """An account as an admin sees it."""
+
+    is_active: bool = Field(description="false once deactivated (停用): it cannot sign in")
+    created_at: UtcDateTime

@@ -9,12 +9,12 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.errors import InvalidUser, TooManyAttempts
-from app.auth.models import ROLES, LoginFailure, User
+from app.auth.models import ROLES, AuthSession, LoginFailure, User
 from app.auth.principal import DIVISION_ROLES, Principal
 from app.core.security import hash_password, verify_password
 from app.core.time import as_utc, utcnow
 
-# API.md "Auth": failed logins only; per username, and per client address.
+# The v1 contract: failed logins only count; per username, and per client address.
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_ADDRESS = 50
@@ -113,14 +113,17 @@ def authenticate(session: Session, username: str, password: str, address: str) -
     return user
 
 
-def principal_for(session: Session, user_id: int) -> Principal | None:
-    """The active user behind a token, read afresh on every request (deactivation is at once).
+def principal_for(session: Session, user_id: int, session_id: str) -> Principal | None:
+    """The active user behind a token of an open session, read afresh on every request, so
+    that deactivation, logout and a password change take effect at once.
 
     Core, not the ORM: it runs on every request, where loading a User entity through the
     identity map cost as much as the rest of a check-in's statements together.
     """
-    row = session.connection().execute(_PRINCIPAL, {"id": user_id}).first()
-    if row is None or not row.is_active:
+    if not session_id:
+        return None
+    row = session.connection().execute(_PRINCIPAL, {"id": user_id, "sid": session_id}).first()
+    if row is None or not row.is_active or row.revoked_at is not None:
         return None
     return Principal(
         user_id=user_id,
@@ -128,10 +131,21 @@ def principal_for(session: Session, user_id: int) -> Principal | None:
         role=row.role,
         scope=row.scope,
         member_id=row.member_id,
+        session_id=session_id,
     )
 
 
 _users = User.__table__.c
-_PRINCIPAL = select(
-    _users.username, _users.role, _users.scope, _users.member_id, _users.is_active
-).where(_users.id == bindparam("id"))
+_sessions = AuthSession.__table__.c
+_PRINCIPAL = (
+    select(
+        _users.username,
+        _users.role,
+        _users.scope,
+        _users.member_id,
+        _users.is_active,
+        _sessions.revoked_at,
+    )
+    .select_from(User.__table__.join(AuthSession.__table__, _sessions.user_id == _users.id))
+    .where(_users.id == bindparam("id"), _sessions.id == bindparam("sid"))
+)

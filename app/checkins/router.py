@@ -1,4 +1,4 @@
-"""HTTP routes of the check-ins domain (API.md "Check-ins")."""
+"""HTTP routes of the check-ins domain."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import AppError, NotAuthenticated, ValidationFailed, error_responses
 from app.core.i18n import Language, pick_language
 from app.core.pagination import (
+    DEFAULT_LIMIT,
     CursorQuery,
     InvalidCursor,
     LimitQuery,
@@ -94,7 +95,7 @@ def _create_checkin(request: Request, body: CheckInCreate, token: str | None) ->
     response_model=BatchOut,
     responses=error_responses(NotAuthenticated, RoleRequired, BatchTooLarge),
 )
-async def create_checkins(request: Request, batch: BatchIn, token: BearerToken) -> Response:
+async def create_checkin_batch(request: Request, batch: BatchIn, token: BearerToken) -> Response:
     """Upload stored fixes (offline) in one go: results in input order; a bad item is
     rejected alone, with the problem it would have had on its own."""
     if len(batch.items) > MAX_BATCH:
@@ -139,7 +140,7 @@ def _member_session(request: Request, token: str | None) -> Iterator[tuple[Sessi
 
 
 def _problem(error: AppError, lang: Language) -> ItemProblem:
-    extra = error.extra()
+    extra = error.extra_for(lang)
     return ItemProblem(
         status=error.status,
         code=error.code,
@@ -164,7 +165,7 @@ def list_checkins(
     from_: Annotated[date | None, Query(alias="from", description="first local date")] = None,
     to: Annotated[date | None, Query(description="last local date")] = None,
     cursor: CursorQuery = None,
-    limit: LimitQuery = 100,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Response:
     """A member's check-ins, newest first. Members see only their own; others name one in
     their scope."""

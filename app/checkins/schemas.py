@@ -1,4 +1,4 @@
-"""Check-in request and response bodies (API.md "Check-ins")."""
+"""Check-in request and response bodies."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from app.core.policy import Flag
+from app.core.schema_ref import documented_as
 from app.core.time import UtcDateTime
 from app.geo.coords import CoordSystem
 from app.org.schemas import Bssid
@@ -85,23 +86,48 @@ class WifiSeen(BaseModel):
 
 
 class CheckInCreate(BaseModel):
-    """One fix as the phone sends it."""
+    """One fix (定位打卡) as the phone sends it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": "3f2b8c1e-6d4a-4b7e-9c0d-1a2b3c4d5e6f",
+                    "captured_at": "2026-11-28T08:30:00+08:00",
+                    "latitude": 28.2381,
+                    "longitude": 112.9388,
+                    "coord_system": "gcj02",
+                    "accuracy_m": 15,
+                    "provider": "gps",
+                    "is_mock": False,
+                    "device_id": "android-5f3c9a",
+                }
+            ]
+        },
+    )
 
     client_id: UUID = Field(description="made on the phone; the idempotency key")
     captured_at: Instant = Field(description="when the phone took the fix (RFC 3339, offset)")
-    latitude: Annotated[Number, Field(ge=-90, le=90)]
-    longitude: Annotated[Number, Field(ge=-180, le=180)]
-    coord_system: CoordSystem = "wgs84"
-    accuracy_m: Annotated[Number, Field(gt=0, description="horizontal accuracy, metres")]
-    altitude_m: Number | None = None
-    speed_mps: Number | None = None
-    heading_deg: Number | None = None
-    provider: Provider | None = None
+    latitude: Annotated[Number, Field(ge=-90, le=90, description="latitude (纬度), degrees")]
+    longitude: Annotated[Number, Field(ge=-180, le=180, description="longitude (经度), degrees")]
+    coord_system: CoordSystem = Field(
+        "wgs84",
+        description="wgs84 (GPS), gcj02 (国测局 'Mars' coordinates: WeChat, Amap, Tencent) or "
+        "bd09 (Baidu); stored as WGS84",
+    )
+    accuracy_m: Annotated[Number, Field(gt=0, description="horizontal accuracy (定位精度), metres")]
+    altitude_m: Number | None = Field(None, description="altitude, metres")
+    speed_mps: Number | None = Field(None, description="speed the phone reports, m/s")
+    heading_deg: Number | None = Field(None, description="heading, degrees from north")
+    provider: Provider | None = Field(None, description="where the fix came from")
     is_mock: bool = Field(False, description="the phone's OS says the fix is simulated")
-    device_id: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
-    roll_call_id: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
+    device_id: Annotated[Text, Field(min_length=1, max_length=128)] | None = Field(
+        None, description="the phone's stable id; a new one flags device_change"
+    )
+    roll_call_id: Annotated[Text, Field(min_length=1, max_length=64)] | None = Field(
+        None, description="the roll call (点名) this check-in answers, its id as text"
+    )
     wifi: list[WifiSeen] | None = Field(
         None,
         max_length=MAX_WIFI,
@@ -110,7 +136,13 @@ class CheckInCreate(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    reason: Annotated[Text, Field(min_length=1, max_length=2000)]
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "暗访核实：当日本人不在村（inspection found)"}]}
+    )
+
+    reason: Annotated[Text, Field(min_length=1, max_length=2000)] = Field(
+        description="why (理由), kept in the review record"
+    )
 
 
 class ReviewOut(BaseModel):
@@ -127,7 +159,34 @@ class FlagReason(BaseModel):
 
 
 class CheckInOut(BaseModel):
-    """A stored check-in and the service's judgement of it."""
+    """A stored check-in (打卡记录) and the service's judgement of it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1042,
+                    "client_id": "3f2b8c1e-6d4a-4b7e-9c0d-1a2b3c4d5e6f",
+                    "member_id": 3,
+                    "captured_at": "2026-11-28T00:30:00Z",
+                    "received_at": "2026-11-28T00:30:02Z",
+                    "local_date": "2026-11-28",
+                    "latitude": 28.241212,
+                    "longitude": 112.933931,
+                    "coord_system": "gcj02",
+                    "accuracy_m": 15.0,
+                    "village_code": "430121001001",
+                    "assigned_village_code": "430121001001",
+                    "geofence": "inside",
+                    "distance_m": 0.0,
+                    "credited": True,
+                    "flags": [],
+                    "voided": False,
+                    "reviews": [],
+                }
+            ]
+        }
+    )
 
     id: int
     client_id: UUID
@@ -162,8 +221,39 @@ class CheckInOut(BaseModel):
     )
 
 
+# Each item is validated on its own (a bad one is rejected alone), so the field takes any JSON
+# and documents what it expects.
+BatchItem = Annotated[Any, documented_as("CheckInCreate")]
+
+
 class BatchIn(BaseModel):
-    items: list[Any] = Field(description=f"up to {MAX_BATCH} check-in bodies")
+    """Fixes stored on the phone while offline (离线补传), uploaded in one go."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "client_id": "3f2b8c1e-6d4a-4b7e-9c0d-1a2b3c4d5e6f",
+                            "captured_at": "2026-11-28T08:30:00+08:00",
+                            "latitude": 28.2381,
+                            "longitude": 112.9388,
+                            "coord_system": "gcj02",
+                            "accuracy_m": 15,
+                            "provider": "gps",
+                            "is_mock": False,
+                            "device_id": "android-5f3c9a",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    items: list[BatchItem] = Field(
+        description=f"up to {MAX_BATCH} check-in bodies", json_schema_extra={"maxItems": MAX_BATCH}
+    )
 
 
 class ItemProblem(BaseModel):

@@ -46,7 +46,7 @@ from app.checkins.errors import CheckInNotFound, IdempotencyConflict, InvalidTra
 from app.checkins.models import ChainHead, CheckIn, CheckInReview
 from app.checkins.reasons import flag_reasons
 from app.checkins.schemas import CheckInCreate, CheckInOut, ReviewOut
-from app.core.errors import AppError, ValidationFailed
+from app.core.errors import AppError, ValidationFailed, pydantic_errors
 from app.core.i18n import current_language
 from app.core.policy import Policy
 from app.core.time import as_utc
@@ -774,11 +774,8 @@ def _raw_client_id(raw: Any) -> str | None:
 
 
 def _invalid(exc: ValidationError, position: int) -> ValidationFailed:
-    errors = [
-        {"loc": ["body", "items", str(position), *(str(p) for p in e["loc"])], "msg": e["msg"]}
-        for e in exc.errors(include_url=False, include_input=False, include_context=False)
-    ]
-    return ValidationFailed(errors)
+    errors = exc.errors(include_url=False, include_input=False)
+    return ValidationFailed(pydantic_errors(errors, ("body", "items", str(position))))
 
 
 # ---------------------------------------------------------------------------- reading back

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(default=None, alias="ZHUCUN_POLICY")
     cors_origins: str = Field(default="", alias="ZHUCUN_CORS_ORIGINS")
     token_ttl_seconds: int = Field(default=8 * 3600, alias="ZHUCUN_TOKEN_TTL")
+    # A refresh token unused this long stops working; each refresh starts the period again.
+    refresh_ttl_seconds: int = Field(default=30 * 86400, alias="ZHUCUN_REFRESH_TTL")
+    # WeChat mini-program sign-in (`POST /auth/wechat`); off while the appid is empty.
+    wechat_appid: str = Field(default="", alias="ZHUCUN_WECHAT_APPID")
+    wechat_secret: str = Field(default="", alias="ZHUCUN_WECHAT_SECRET")
+    wechat_api_base: str = Field(default="https://api.weixin.qq.com", alias="ZHUCUN_WECHAT_API")
+    wechat_timeout_seconds: float = Field(default=5.0, alias="ZHUCUN_WECHAT_TIMEOUT")
     max_body_bytes: int = Field(default=1_048_576, alias="ZHUCUN_MAX_BODY_BYTES")
     docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
     log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")

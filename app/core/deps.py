@@ -22,17 +22,20 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_policy(request: Request) -> Policy:
+def app_policy(request: Request) -> Policy:
+    """The policy the app was created with (not `app.core.policy.get_policy`, which reads
+    the environment)."""
     policy: Policy = request.app.state.policy
     return policy
 
 
-def get_settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
+    """The settings the app was created with (not `app.core.config.get_settings`)."""
     settings: Settings = request.app.state.settings
     return settings
 
 
 # scope="function": commit before the response is sent, so a failed commit is an error response.
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
-PolicyDep = Annotated[Policy, Depends(get_policy)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+PolicyDep = Annotated[Policy, Depends(app_policy)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -8,6 +8,7 @@ the rules that raise them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import Language, pick_language
+from app.core.validation_zh import message_zh
 
 log = logging.getLogger("zhucun.errors")
 
@@ -52,21 +54,16 @@ class AppError(Exception):
         """Further members of the problem object (RFC 9457 extensions)."""
         return {}
 
+    def extra_for(self, lang: Language) -> dict[str, Any]:
+        """`extra()` in the response's language (for members that carry text)."""
+        return self.extra()
+
 
 class NotFound(AppError):
     status = 404
     code = "not_found"
     title_zh = "资源不存在"
     title_en = "Not found"
-
-
-class Forbidden(AppError):
-    status = 403
-    code = "forbidden"
-    title_zh = "无权执行此操作"
-    title_en = "Forbidden"
-    detail_zh = "当前角色无权执行此操作。"
-    detail_en = "Your role may not do this."
 
 
 class NotAuthenticated(AppError):
@@ -100,14 +97,44 @@ class ValidationFailed(AppError):
     detail_en = "The request has {count} error(s)."
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
+        """`errors`: `{"loc", "msg"}` in English, with Pydantic's `type` and `ctx` when known,
+        from which the zh-CN message is made."""
         super().__init__(count=len(errors))
         self.errors = errors
 
     def extra(self) -> dict[str, Any]:
-        return {"errors": self.errors}
+        return self.extra_for("en")
+
+    def extra_for(self, lang: Language) -> dict[str, Any]:
+        out = []
+        for err in self.errors:
+            msg = str(err.get("msg", ""))
+            if lang == "zh-CN":
+                msg = message_zh(str(err.get("type", "")), err.get("ctx"), msg)
+            out.append({"loc": list(err.get("loc", [])), "msg": msg})
+        return {"errors": out}
 
 
-_HTTP_CODES: dict[int, tuple[str, str, str]] = {
+def pydantic_errors(
+    errors: Sequence[Mapping[str, Any]], prefix: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Pydantic's error list as ValidationFailed takes it (`loc` as text, under `prefix`)."""
+    return [
+        {
+            "loc": [*prefix, *(str(p) for p in err.get("loc", ()))],
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+            "ctx": {k: _ctx_text(v) for k, v in (err.get("ctx") or {}).items()},
+        }
+        for err in errors
+    ]
+
+
+def _ctx_text(value: Any) -> Any:
+    return value if isinstance(value, int | float | str) else str(value)
+
+
+HTTP_CODES: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "资源不存在", "Not found"),
     405: ("method_not_allowed", "不支持此方法", "Method not allowed"),
     406: ("not_acceptable", "无法提供所需格式", "Not acceptable"),
@@ -125,6 +152,7 @@ def problem_response(
     detail: str,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    lang: Language | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://zhucun.example/problems/{code}",
@@ -138,6 +166,8 @@ def problem_response(
         body["request_id"] = request_id
     if extra:
         body.update(extra)
+    if lang is not None:
+        headers = {**(headers or {}), "Content-Language": lang}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -149,16 +179,16 @@ def render_app_error(request: Request, exc: AppError) -> JSONResponse:
         code=exc.code,
         title=exc.title(lang),
         detail=exc.detail(lang),
-        extra=exc.extra(),
+        extra=exc.extra_for(lang),
         headers=exc.headers or None,
+        lang=lang,
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    out = []
-    for err in exc.errors():
-        out.append({"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))})
-    return out
+# FastAPI answers 400 with this detail when a body cannot be read at all (bad UTF-8, say);
+# The contract answers malformed bodies 422 validation_error, like any other bad body.
+_BODY_PARSE_DETAIL = "There was an error parsing the body"
+MALFORMED_BODY = {"loc": ["body"], "msg": "Malformed body", "type": "body_malformed"}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -168,14 +198,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return render_app_error(request, ValidationFailed(_validation_errors(exc)))
+        return render_app_error(request, ValidationFailed(pydantic_errors(exc.errors())))
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _BODY_PARSE_DETAIL:
+            return render_app_error(request, ValidationFailed([MALFORMED_BODY]))
         lang = pick_language(request.headers.get("accept-language"))
-        code, zh, en = _HTTP_CODES.get(
-            exc.status_code, ("http_error", "请求失败", "Request failed")
-        )
+        code, zh, en = HTTP_CODES.get(exc.status_code, ("http_error", "请求失败", "Request failed"))
         title = zh if lang == "zh-CN" else en
         return problem_response(
             request,
@@ -184,6 +214,7 @@ def install_error_handlers(app: FastAPI) -> None:
             title=title,
             detail=title,
             headers=dict(exc.headers) if exc.headers else None,
+            lang=lang,
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -198,6 +229,7 @@ def install_error_handlers(app: FastAPI) -> None:
             code="internal_error",
             title="服务器内部错误" if lang == "zh-CN" else "Internal server error",
             detail=zh if lang == "zh-CN" else en,
+            lang=lang,
         )
 
     app.add_exception_handler(AppError, on_app_error)

@@ -1,4 +1,4 @@
-"""The deployment's rules (DESIGN.md "Rules that are policy, not code").
+"""The deployment's rules: every number a rule uses, overridable by a TOML file.
 
 Every number that a rule uses lives here, with the city organisation department's defaults built
 in; a deployment overrides any of them with a TOML file named by `ZHUCUN_POLICY`. Code reads the

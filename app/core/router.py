@@ -11,7 +11,7 @@ from app.core.errors import problem_response
 from app.core.policy import Policy
 
 health_router = APIRouter(tags=["operations"])
-policy_router = APIRouter(tags=["villages"])
+policy_router = APIRouter(tags=["policy"])
 
 
 @health_router.get("/healthz")
@@ -37,7 +37,7 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-@policy_router.get("/policy", response_model=Policy)
+@policy_router.get("/policy", response_model=Policy, operation_id="getPolicy")
 def effective_policy(policy: PolicyDep) -> Policy:
     """The rules in force here (quota, day rule, geofence tolerance, leave tiers, flags)."""
     return policy

@@ -40,6 +40,7 @@ class TokenClaims:
     user_id: int
     role: str
     scope: str
+    session_id: str = ""  # the signed-in session (`sid`) the token belongs to
     expires_at: int = 0  # epoch seconds; set when read from a token
 
 
@@ -53,6 +54,7 @@ def issue_token(claims: TokenClaims, secret: str, ttl_seconds: int) -> str:
         "sub": str(claims.user_id),
         "role": claims.role,
         "scope": claims.scope,
+        "sid": claims.session_id,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
     }
@@ -69,6 +71,7 @@ def read_token(token: str, secret: str) -> TokenClaims:
             user_id=int(payload["sub"]),
             role=str(payload["role"]),
             scope=str(payload["scope"]),
+            session_id=str(payload.get("sid", "")),
             expires_at=int(payload["exp"]),
         )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -19,8 +20,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
 
-LEAVE_TYPES = ("personal", "sick", "annual", "official", "recall")
-LEAVE_STATUSES = ("pending", "approved", "rejected", "cancelled", "returned")
+
+class LeaveType(StrEnum):
+    PERSONAL = "personal"  # 事假
+    SICK = "sick"  # 病假
+    ANNUAL = "annual"  # 年休假
+    OFFICIAL = "official"  # 公出: away on the unit's business
+    RECALL = "recall"  # 召回: the dispatching unit calls the member back
+
+
+class LeaveStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"  # 已销假
 
 
 class LeaveRequest(Base):

@@ -12,7 +12,14 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
 from app.core.time import today
 from app.leave import service
 from app.leave.errors import (
@@ -24,7 +31,7 @@ from app.leave.errors import (
     LeaveOverlap,
     RetroactiveLeave,
 )
-from app.leave.models import LeaveRequest
+from app.leave.models import LeaveRequest, LeaveStatus
 from app.leave.schemas import (
     LeaveCancel,
     LeaveCreate,
@@ -32,7 +39,6 @@ from app.leave.schemas import (
     LeaveExtend,
     LeaveRequestOut,
     LeaveReturn,
-    LeaveStatus,
     LeaveTransitionOut,
 )
 
@@ -50,7 +56,7 @@ ApproverPrincipal = Annotated[Principal, Depends(require_roles("township", "coun
         RoleRequired, LeaveOverlap, RetroactiveLeave, InvalidRange, LeaveOutsideAssignment
     ),
 )
-def request_leave(
+def create_leave_request(
     body: LeaveCreate, principal: MemberPrincipal, session: SessionDep, policy: PolicyDep
 ) -> LeaveRequestOut:
     """Ask for leave; routed by length to the township (≤3 days) or the county (filed with the
@@ -82,7 +88,7 @@ def list_leave_requests(
         str | None, Query(description="`city`: the filings of long leave")
     ] = None,
     cursor: CursorQuery = None,
-    limit: LimitQuery = 100,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[LeaveRequestOut]:
     """Leave requests in the caller's scope; an approver with no filter gets their queue
     (pending requests at their level)."""

@@ -5,42 +5,84 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import UtcDateTime
+from app.leave.models import LeaveStatus, LeaveType
 
-LeaveType = Literal["personal", "sick", "annual", "official", "recall"]
-LeaveStatus = Literal["pending", "approved", "rejected", "cancelled", "returned"]
+# Who approves (审批层级) and who is told (备案), from the policy's tiers.
+ApproverLevel = Literal["township", "county", "city"]
+FiledWith = Literal["county", "city"]
 
 
 class LeaveCreate(BaseModel):
+    """A request for leave (请假)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "personal",
+                    "start_date": "2026-12-03",
+                    "end_date": "2026-12-04",
+                    "reason": "家中老人住院 (a parent in hospital)",
+                    "emergency": False,
+                }
+            ]
+        }
+    )
+
     type: LeaveType = Field(
         description="personal, sick, annual, official (公出: away on the unit's business), "
         "recall (the dispatching unit calls the member back)"
     )
-    start_date: date
-    end_date: date
-    reason: str = Field("", max_length=2000)
-    emergency: bool = Field(False, description="allows a leave that started before today")
+    start_date: date = Field(description="first day away (local date)")
+    end_date: date = Field(description="last day away, included")
+    reason: str = Field("", max_length=2000, description="reason (事由)")
+    emergency: bool = Field(False, description="allows a leave that started before today (紧急)")
 
 
 class LeaveDecision(BaseModel):
-    comment: str | None = Field(None, max_length=2000)
+    """An approver's decision (审批意见)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "同意 (approved)"}]})
+
+    comment: str | None = Field(None, max_length=2000, description="the approver's comment")
 
 
 class LeaveReturn(BaseModel):
+    """Reporting back from leave (销假)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"returned_on": "2026-12-05", "comment": "已返岗"}]}
+    )
+
     returned_on: date = Field(description="the first day back in the village, not a leave day")
-    comment: str | None = Field(None, max_length=2000)
+    comment: str | None = Field(None, max_length=2000, description="a note")
 
 
 class LeaveExtend(BaseModel):
-    end_date: date
-    reason: str = Field("", max_length=2000)
-    emergency: bool = False
+    """Extending a leave (续假): approved at the level the new total length needs."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"end_date": "2026-12-06", "reason": "病情未愈 (still unwell)", "emergency": False}
+            ]
+        }
+    )
+
+    end_date: date = Field(description="the new last day away")
+    reason: str = Field("", max_length=2000, description="reason (事由)")
+    emergency: bool = Field(False, description="allows an extension that starts before today")
 
 
 class LeaveCancel(BaseModel):
-    comment: str | None = Field(None, max_length=2000)
+    """Withdrawing a leave request (撤销)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "行程取消"}]})
+
+    comment: str | None = Field(None, max_length=2000, description="a note")
 
 
 class LeaveTransitionOut(BaseModel):
@@ -62,8 +104,13 @@ class LeaveRequestOut(BaseModel):
     reason: str
     emergency: bool
     status: LeaveStatus
-    approver_level: str
-    filed_with: str | None
+    approver_level: ApproverLevel = Field(
+        description="who approves: township (乡镇党委, up to 3 days by default), county "
+        "(县区组织部门) or city; later versions may add levels"
+    )
+    filed_with: FiledWith | None = Field(
+        description="who the leave is filed with (备案), e.g. city (市委组织部) for long leave"
+    )
     decided_by: int | None
     decided_at: UtcDateTime | None
     decision_comment: str | None

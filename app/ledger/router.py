@@ -40,7 +40,7 @@ DivisionPrincipal = Annotated[
     response_model=PresenceOut,
     responses=error_responses(MemberNotFound, InvalidPeriod),
 )
-def member_presence(
+def get_member_presence(
     member_id: Annotated[str, Path(pattern=r"^(me|\d+)$", description="a member id, or `me`")],
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -80,7 +80,7 @@ def member_presence(
     response_model=OnPostOut,
     responses=error_responses(RoleRequired, InvalidScope),
 )
-def on_post(
+def get_on_post_rates(
     principal: DivisionPrincipal,
     session: SessionDep,
     policy: PolicyDep,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import UtcDateTime
 
@@ -21,13 +21,16 @@ class CalendarSource(BaseModel):
 
 
 class PresenceDayOut(BaseModel):
-    date: date
-    status: DayStatus
-    workday: bool
-    counted_checkins: int
-    first_counted_at: UtcDateTime | None
-    last_counted_at: UtcDateTime | None
-    leave_id: int | None
+    date: Annotated[date, Field(description="the local date")]
+    status: DayStatus = Field(
+        description="present (在村, the day rule is met), partial (some counted fixes), leave "
+        "(请假), absent (缺勤), pending (today or later), unassigned; later versions may add"
+    )
+    workday: bool = Field(description="a working day (工作日) by the holiday calendar")
+    counted_checkins: int = Field(description="check-ins that count toward the day")
+    first_counted_at: UtcDateTime | None = Field(description="the first counted check-in")
+    last_counted_at: UtcDateTime | None = Field(description="the last counted check-in")
+    leave_id: int | None = Field(description="the approved leave covering the day")
     village_code: str | None = Field(description="the assigned village that day")
     violation: Literal["leave_overstay"] | None = Field(
         description="leave_overstay: away after the leave ended without returning (超假)"
@@ -41,10 +44,37 @@ class OverstayOut(BaseModel):
 
 
 class PresenceOut(BaseModel):
-    member_id: int
-    days: list[PresenceDayOut]
-    overstays: list[OverstayOut]
-    calendar: CalendarSource
+    """A member's presence ledger (驻村考勤台账), one entry per local day."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": 3,
+                    "days": [
+                        {
+                            "date": "2026-11-27",
+                            "status": "present",
+                            "workday": True,
+                            "counted_checkins": 2,
+                            "first_counted_at": "2026-11-27T00:40:00Z",
+                            "last_counted_at": "2026-11-27T09:10:00Z",
+                            "leave_id": None,
+                            "village_code": "430121001001",
+                            "violation": None,
+                        }
+                    ],
+                    "overstays": [],
+                    "calendar": {"source": "official", "fallback_years": []},
+                }
+            ]
+        }
+    )
+
+    member_id: int = Field(description="the member (队员)")
+    days: list[PresenceDayOut] = Field(description="one per day of the range, oldest first")
+    overstays: list[OverstayOut] = Field(description="leave overstayed (超假) in the range")
+    calendar: CalendarSource = Field(description="which working-day calendar was used")
 
 
 class OnPostRow(BaseModel):

@@ -4,7 +4,6 @@ village 3. A code's prefix is its ancestors; scoping a user to a region is a pre
 from __future__ import annotations
 
 VILLAGE_CODE_LENGTH = 12
-LEVEL_LENGTHS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
 
 
 def is_village_code(code: str) -> bool:

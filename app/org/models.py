@@ -21,8 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base
 from app.core.geometry import GeometryType
 
-POSITIONS = ("first_secretary", "team_leader", "team_member")
-
 
 class Village(Base):
     __tablename__ = "villages"

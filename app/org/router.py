@@ -10,7 +10,14 @@ from shapely.geometry import mapping
 from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, SupervisorPrincipal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
 from app.core.time import today, utcnow
 from app.geo.coords import CoordSystem, to_wgs84
 from app.geofence.cache import village_index
@@ -42,7 +49,7 @@ def list_villages(
     session: SessionDep,
     scope: Annotated[str | None, Query(description="division code prefix")] = None,
     cursor: CursorQuery = None,
-    limit: LimitQuery = 100,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[VillageSummary]:
     """Villages under `scope` that the caller may see, by code."""
     if scope is not None and scope != "" and not is_prefix(scope):
@@ -142,7 +149,7 @@ def register_village_wifi(
     responses=error_responses(NoAssignment),
     tags=["auth"],
 )
-def my_assignment(
+def get_my_assignment(
     principal: MemberPrincipal, session: SessionDep, policy: PolicyDep
 ) -> MyAssignment:
     """Today's assignment with the village boundary, so the phone can draw it."""

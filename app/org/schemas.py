@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core.geojson import Geometry
 from app.core.time import UtcDateTime
 
 
@@ -30,7 +31,7 @@ class VillageFeature(BaseModel):
     """A GeoJSON Feature of the village's current boundary."""
 
     type: Literal["Feature"] = "Feature"
-    geometry: dict[str, Any]
+    geometry: Geometry = Field(description="the boundary (村界), WGS84")
     properties: VillageProperties
 
 
@@ -46,7 +47,7 @@ class MyAssignment(BaseModel):
     county_code: str
     start_date: date
     end_date: date | None
-    boundary: dict[str, Any]
+    boundary: Geometry = Field(description="the village boundary (村界), WGS84 GeoJSON")
 
 
 _BSSID = re.compile(r"[0-9a-f]{2}([:-][0-9a-f]{2}){5}", re.ASCII)
@@ -67,6 +68,10 @@ Bssid = Annotated[
 
 
 class AccessPointIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"bssid": "3c:84:6a:12:ab:01", "label": "村委会办公室"}]}
+    )
+
     bssid: Bssid = Field(description="the access point's MAC address (BSSID)")
     label: str = Field(
         min_length=1,

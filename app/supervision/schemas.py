@@ -23,6 +23,18 @@ class _In(BaseModel):
 
 
 class RollCallCreate(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scope": "430121",
+                    "window_minutes": 30,
+                    "message": "请在 30 分钟内于村内打卡 (check in from the village)",
+                }
+            ]
+        }
+    )
+
     scope: Annotated[str, Field(min_length=1, max_length=12, description="division prefix")]
     window_minutes: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] = Field(
         description="how long members have to answer (policy bounds; at most a day)"
@@ -96,6 +108,20 @@ class MyRollCall(BaseModel):
 
 
 class InspectionCreate(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "village_code": "430121001001",
+                    "visited_at": "2026-11-20T10:00:00+08:00",
+                    "found_present": [12],
+                    "found_absent": [7],
+                    "note": "突击暗访：第一书记不在岗 (first secretary absent)",
+                }
+            ]
+        }
+    )
+
     village_code: Annotated[str, Field(pattern=r"^\d{12}$")]
     visited_at: Instant
     found_present: Annotated[list[MemberId], Field(max_length=200)] = []
@@ -144,6 +170,19 @@ class InspectionSummary(BaseModel):
 
 
 class EventCreate(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "petition",
+                    "occurred_at": "2026-11-20T09:00:00+08:00",
+                    "summary": "村民集体上访反映土地流转问题 (a petition over land)",
+                    "village_code": "430121001001",
+                }
+            ]
+        }
+    )
+
     kind: EventKind
     occurred_at: Instant
     summary: Annotated[Text, Field(min_length=1, max_length=5000)]
@@ -151,6 +190,14 @@ class EventCreate(_In):
 
 
 class EventAck(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"comment": "已知悉，乡镇派员处理 (acknowledged; the township is sending someone)"}
+            ]
+        }
+    )
+
     comment: Annotated[Text, Field(max_length=2000)] | None = None
 
 
@@ -193,6 +240,19 @@ Source = Annotated[ViolationSource | InspectionSource | ManualSource, Field(disc
 
 
 class RectificationCreate(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": 7,
+                    "source": {"kind": "inspection", "inspection_id": 3},
+                    "requirement": "12 月底前在岗不少于 20 天 (20 days on post)",
+                    "due_date": "2026-12-31",
+                }
+            ]
+        }
+    )
+
     member_id: MemberId
     source: Source
     requirement: Annotated[Text, Field(min_length=1, max_length=5000)]
@@ -200,6 +260,14 @@ class RectificationCreate(_In):
 
 
 class RectificationClose(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"evidence": "已整改：12 月在村 22 天 (22 days in the village in December)"}
+            ]
+        }
+    )
+
     evidence: Annotated[Text, Field(min_length=1, max_length=10000)]
 
 

@@ -1,4 +1,4 @@
-"""Every risk flag, and which flags leave a fix uncredited (DESIGN.md: evidence, not verdicts)."""
+"""Every risk flag, and which flags leave a fix uncredited (flags are evidence, not verdicts)."""
 
 from __future__ import annotations
 

@@ -103,7 +103,6 @@ def test_cors_allows_only_configured_origins(settings, policy):
             "/api/v1/me",
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
         )
-    app.state.engine.dispose()
     assert ok.headers["access-control-allow-origin"] == "https://mp.example.cn"
     assert "access-control-allow-origin" not in bad.headers
 

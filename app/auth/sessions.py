@@ -1,0 +1,140 @@
+"""Signed-in sessions: access tokens that name their session, and rotating refresh tokens.
+
+A session is one device's sign-in. Its refresh tokens form a family: each refresh retires the
+token presented and issues the next. A retired token presented again means two parties hold the
+family (a stolen token, or a copied phone), so the whole session is revoked (RFC 9700 §4.14).
+Tokens are stored as SHA-256 only; a database leak yields nothing that signs anyone in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.auth.errors import InvalidRefreshToken
+from app.auth.models import AuthSession, RefreshToken, User
+from app.core.config import Settings
+from app.core.security import TokenClaims, issue_token
+from app.core.time import as_utc, utcnow
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    session_id: str
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _issue(
+    session: Session, user: User, auth_session: AuthSession, settings: Settings
+) -> TokenPair:
+    now = utcnow()
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            session_id=auth_session.id,
+            token_hash=_digest(raw),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.refresh_ttl_seconds),
+        )
+    )
+    access = issue_token(
+        TokenClaims(user_id=user.id, role=user.role, scope=user.scope, session_id=auth_session.id),
+        settings.secret_key,
+        settings.token_ttl_seconds,
+    )
+    return TokenPair(
+        access_token=access,
+        expires_in=settings.token_ttl_seconds,
+        refresh_token=raw,
+        refresh_expires_in=settings.refresh_ttl_seconds,
+        session_id=auth_session.id,
+    )
+
+
+def open_session(
+    session: Session, user: User, settings: Settings, *, method: str, user_agent: str = ""
+) -> TokenPair:
+    """A new session for `user` (signed in by `method`), with its first token pair."""
+    auth_session = AuthSession(
+        id=secrets.token_hex(16),
+        user_id=user.id,
+        method=method,
+        user_agent=user_agent[:200],
+        created_at=utcnow(),
+    )
+    session.add(auth_session)
+    session.flush()
+    pair = _issue(session, user, auth_session, settings)
+    session.flush()
+    return pair
+
+
+def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
+    """The next token pair for a refresh token, retiring it.
+
+    Raises InvalidRefreshToken. When the token had been retired already, the session is revoked
+    first: the caller must commit before refusing, or the revocation is lost.
+    """
+    # Lock the token and its session before reading them: two refreshes with one token must not
+    # both succeed (SQLite serialises writers already; PostgreSQL needs the row lock).
+    row = session.execute(
+        select(RefreshToken, AuthSession)
+        .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+        .where(RefreshToken.token_hash == _digest(raw))
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise InvalidRefreshToken()
+    token, auth_session = row[0], row[1]
+    now = utcnow()
+    if auth_session.revoked_at is not None:
+        raise InvalidRefreshToken()
+    if token.rotated_at is not None:
+        revoke_session(session, auth_session.id, "refresh_reuse")
+        raise InvalidRefreshToken()
+    if as_utc(token.expires_at) <= now:
+        raise InvalidRefreshToken()
+    user = session.get(User, auth_session.user_id)
+    if user is None or not user.is_active:
+        raise InvalidRefreshToken()
+    token.rotated_at = now
+    auth_session.last_refreshed_at = now
+    pair = _issue(session, user, auth_session, settings)
+    session.flush()
+    return pair
+
+
+def revoke_session(session: Session, session_id: str, reason: str) -> None:
+    """End one session: its refresh tokens and its access tokens stop working at once."""
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def revoke_user_sessions(
+    session: Session, user_id: int, reason: str, *, keep: str | None = None
+) -> int:
+    """End every open session of a user but `keep`; how many were ended."""
+    stmt = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    result = session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
