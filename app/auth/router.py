@@ -13,7 +13,8 @@ from app.auth.errors import InvalidCredentials, InvalidTokenError, TooManyAttemp
 from app.auth.models import User
 from app.auth.schemas import Me, Token
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import NotAuthenticated, error_responses
+from app.core.errors import NotAuthenticated, ValidationFailed, error_responses
+from app.core.inputs import is_storable_text
 from app.core.security import TokenClaims, issue_token
 
 router = APIRouter(tags=["auth"])
@@ -35,6 +36,9 @@ def login(
     settings: SettingsDep,
 ) -> Token:
     """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    for field, value in (("username", form.username), ("password", form.password)):
+        if not is_storable_text(value):
+            raise ValidationFailed([{"loc": ["body", field], "msg": "must be text without NUL"}])
     user = service.authenticate(session, form.username, form.password, client_address(request))
     if user is None:
         session.commit()  # the failure must count even though the request is refused

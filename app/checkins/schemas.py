@@ -16,6 +16,7 @@ from pydantic import (
     Field,
 )
 
+from app.core.inputs import Text
 from app.core.policy import Flag
 from app.core.time import UtcDateTime
 from app.geo.coords import CoordSystem
@@ -55,20 +56,8 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _storable_text(value: str) -> str:
-    # PostgreSQL text holds no NUL, and lone surrogates cannot be encoded as UTF-8.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_utc)]
 Number = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
-Text = Annotated[str, AfterValidator(_storable_text)]
 
 
 class CheckInCreate(BaseModel):

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.inputs import Day, Text
 from app.core.time import UtcDateTime
 
 LeaveType = Literal["personal", "sick", "annual", "official", "recall"]
@@ -18,29 +19,29 @@ class LeaveCreate(BaseModel):
         description="personal, sick, annual, official (公出: away on the unit's business), "
         "recall (the dispatching unit calls the member back)"
     )
-    start_date: date
-    end_date: date
-    reason: str = Field("", max_length=2000)
+    start_date: Day
+    end_date: Day
+    reason: Text = Field("", max_length=2000)
     emergency: bool = Field(False, description="allows a leave that started before today")
 
 
 class LeaveDecision(BaseModel):
-    comment: str | None = Field(None, max_length=2000)
+    comment: Text | None = Field(None, max_length=2000)
 
 
 class LeaveReturn(BaseModel):
-    returned_on: date = Field(description="the first day back in the village, not a leave day")
-    comment: str | None = Field(None, max_length=2000)
+    returned_on: Day = Field(description="the first day back in the village, not a leave day")
+    comment: Text | None = Field(None, max_length=2000)
 
 
 class LeaveExtend(BaseModel):
-    end_date: date
-    reason: str = Field("", max_length=2000)
+    end_date: Day
+    reason: Text = Field("", max_length=2000)
     emergency: bool = False
 
 
 class LeaveCancel(BaseModel):
-    comment: str | None = Field(None, max_length=2000)
+    comment: Text | None = Field(None, max_length=2000)
 
 
 class LeaveTransitionOut(BaseModel):

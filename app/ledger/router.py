@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -12,6 +12,7 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import MAX_ID, Day
 from app.core.time import today
 from app.ledger import service
 from app.ledger.errors import InvalidPeriod
@@ -41,12 +42,12 @@ DivisionPrincipal = Annotated[
     responses=error_responses(MemberNotFound, InvalidPeriod),
 )
 def member_presence(
-    member_id: Annotated[str, Path(pattern=r"^(me|\d+)$", description="a member id, or `me`")],
+    member_id: Annotated[str, Path(pattern=r"^(me|\d{1,10})$", description="a member id, or `me`")],
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,
-    from_: Annotated[date | None, Query(alias="from", description="default: 30 days ago")] = None,
-    to: Annotated[date | None, Query(description="default: today")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="default: 30 days ago")] = None,
+    to: Annotated[Day | None, Query(description="default: today")] = None,
 ) -> Response:
     """The member's ledger, one entry per local day from `from` to `to` (both included)."""
     if member_id == "me":
@@ -55,6 +56,8 @@ def member_presence(
         mid = principal.member_id
     else:
         mid = int(member_id)
+        if mid > MAX_ID:
+            raise MemberNotFound(member_id=member_id)
     org_service.get_visible_member(session, principal, mid)
     now = today(policy.zone)
     end = to or now
@@ -84,7 +87,7 @@ def on_post(
     principal: DivisionPrincipal,
     session: SessionDep,
     policy: PolicyDep,
-    day: Annotated[date | None, Query(alias="date", description="default: today")] = None,
+    day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
     scope: Annotated[str | None, Query(description="division code prefix")] = None,
 ) -> OnPostOut:
     """On-post rate for a day, per village, township and county under `scope` (within the

@@ -10,7 +10,7 @@ from shapely.geometry import mapping
 from app.auth.dependencies import CurrentPrincipal, MemberPrincipal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, cursor_text, encode_cursor
 from app.core.time import today
 from app.geo.coords import CoordSystem, to_wgs84
 from app.geofence.cache import village_index
@@ -44,8 +44,7 @@ def list_villages(
     """Villages under `scope` that the caller may see, by code."""
     if scope is not None and scope != "" and not is_prefix(scope):
         raise InvalidScope()
-    key = decode_cursor(cursor)
-    after = str(key[0]) if key else None
+    after = cursor_text(cursor)
     rows = service.list_villages(session, principal, scope, after, limit + 1)
     items = [_summary(v) for v in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
