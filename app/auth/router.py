@@ -12,16 +12,20 @@ from app.auth.dependencies import CurrentPrincipal
 from app.auth.errors import InvalidCredentials, InvalidTokenError, TooManyAttempts
 from app.auth.models import User
 from app.auth.schemas import Me, Token
+from app.core import proxies
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated, ValidationFailed, error_responses
 from app.core.inputs import is_storable_text
+from app.core.proxies import parse_networks
 from app.core.security import TokenClaims, issue_token
 
 router = APIRouter(tags=["auth"])
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else "unknown"
+    trusted = parse_networks(request.app.state.settings.trusted_proxies)
+    return proxies.client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
 
 
 @router.post(
@@ -39,7 +43,9 @@ def login(
     for field, value in (("username", form.username), ("password", form.password)):
         if not is_storable_text(value):
             raise ValidationFailed([{"loc": ["body", field], "msg": "must be text without NUL"}])
-    user = service.authenticate(session, form.username, form.password, client_address(request))
+    attempt = service.begin_attempt(session, form.username, client_address(request))
+    session.commit()  # parallel attempts must see this one before any password is checked
+    user = service.check_password(session, attempt, form.username, form.password)
     if user is None:
         session.commit()  # the failure must count even though the request is refused
         raise InvalidCredentials()
