@@ -16,6 +16,7 @@ from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.core.outage import DatabaseOutageMiddleware, watch_engine
 from app.core.policy import Policy, load_policy
 from app.core.router import health_router, policy_router
 from app.leave.router import router as leave_router
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         generate_unique_id_function=_operation_id,
     )
     engine = make_engine(settings.effective_database_url)
+    watch_engine(engine)
     app.state.settings = settings
     app.state.policy = policy or load_policy(settings.policy_file)
     app.state.engine = engine
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
             allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(DatabaseOutageMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
