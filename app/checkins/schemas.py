@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
 )
 
 from app.core.inputs import Text
@@ -22,6 +23,8 @@ from app.core.time import UtcDateTime
 from app.geo.coords import CoordSystem
 
 MAX_BATCH = 500
+MAX_ACCURACY_M = 100_000
+MAX_SPEED_MPS = 500  # faster than an airliner
 
 Geofence = Literal["inside", "near", "outside"]
 Provider = Literal["gps", "network", "wifi", "fused", "unknown"]
@@ -70,12 +73,22 @@ class CheckInCreate(BaseModel):
     latitude: Annotated[Number, Field(ge=-90, le=90)]
     longitude: Annotated[Number, Field(ge=-180, le=180)]
     coord_system: CoordSystem = "wgs84"
-    accuracy_m: Annotated[Number, Field(gt=0, description="horizontal accuracy, metres")]
-    altitude_m: Number | None = None
-    speed_mps: Number | None = None
-    heading_deg: Number | None = None
+    # Physical ranges: a value outside them is a broken or forged fix, not a position.
+    accuracy_m: Annotated[
+        Number, Field(gt=0, le=MAX_ACCURACY_M, description="horizontal accuracy, metres")
+    ]
+    altitude_m: Annotated[Number, Field(ge=-1000, le=10_000)] | None = None
+    speed_mps: (
+        Annotated[
+            Number, Field(ge=0, le=MAX_SPEED_MPS, description="omit when unknown (iOS says -1)")
+        ]
+        | None
+    ) = None
+    heading_deg: (
+        Annotated[Number, Field(ge=0, le=360, description="omit when unknown (iOS says -1)")] | None
+    ) = None
     provider: Provider | None = None
-    is_mock: bool = Field(False, description="the phone's OS says the fix is simulated")
+    is_mock: StrictBool = Field(False, description="the phone's OS says the fix is simulated")
     device_id: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
     roll_call_id: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
 
