@@ -60,7 +60,21 @@ def _number(value: Any) -> Any:
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_utc)]
-Number = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
+# The range sits on the float itself, the type check wraps it: OpenAPI then shows the range
+# as minimum/maximum (a range added around the wrapper would render as bare "ge"/"le").
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), BeforeValidator(_number)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), BeforeValidator(_number)]
+# Physical ranges: a value outside them is a broken or forged fix, not a position.
+Accuracy = Annotated[
+    float, Field(gt=0, le=MAX_ACCURACY_M, allow_inf_nan=False), BeforeValidator(_number)
+]
+Altitude = Annotated[
+    float, Field(ge=-1000, le=10_000, allow_inf_nan=False), BeforeValidator(_number)
+]
+Speed = Annotated[
+    float, Field(ge=0, le=MAX_SPEED_MPS, allow_inf_nan=False), BeforeValidator(_number)
+]
+Heading = Annotated[float, Field(ge=0, le=360, allow_inf_nan=False), BeforeValidator(_number)]
 
 
 class CheckInCreate(BaseModel):
@@ -70,23 +84,13 @@ class CheckInCreate(BaseModel):
 
     client_id: UUID = Field(description="made on the phone; the idempotency key")
     captured_at: Instant = Field(description="when the phone took the fix (RFC 3339, offset)")
-    latitude: Annotated[Number, Field(ge=-90, le=90)]
-    longitude: Annotated[Number, Field(ge=-180, le=180)]
+    latitude: Latitude
+    longitude: Longitude
     coord_system: CoordSystem = "wgs84"
-    # Physical ranges: a value outside them is a broken or forged fix, not a position.
-    accuracy_m: Annotated[
-        Number, Field(gt=0, le=MAX_ACCURACY_M, description="horizontal accuracy, metres")
-    ]
-    altitude_m: Annotated[Number, Field(ge=-1000, le=10_000)] | None = None
-    speed_mps: (
-        Annotated[
-            Number, Field(ge=0, le=MAX_SPEED_MPS, description="omit when unknown (iOS says -1)")
-        ]
-        | None
-    ) = None
-    heading_deg: (
-        Annotated[Number, Field(ge=0, le=360, description="omit when unknown (iOS says -1)")] | None
-    ) = None
+    accuracy_m: Accuracy = Field(description="horizontal accuracy, metres")
+    altitude_m: Altitude | None = None
+    speed_mps: Speed | None = Field(None, description="omit when unknown (iOS says -1)")
+    heading_deg: Heading | None = Field(None, description="omit when unknown (iOS says -1)")
     provider: Provider | None = None
     is_mock: StrictBool = Field(False, description="the phone's OS says the fix is simulated")
     device_id: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
