@@ -22,6 +22,7 @@ from app.checkins.errors import (
     InvalidTransition,
     TooOld,
 )
+from app.checkins.models import CheckIn
 from app.checkins.schemas import (
     MAX_BATCH,
     BatchIn,
@@ -47,6 +48,7 @@ from app.core.pagination import (
 )
 from app.core.time import utcnow
 from app.org.errors import MemberNotFound
+from app.org.scope import day_filter
 from app.org.service import get_visible_member
 
 router = APIRouter(tags=["checkins"])
@@ -169,7 +171,8 @@ def list_checkins(
         member_id = principal.member_id
     get_visible_member(session, principal, member_id)
     after = cursor_instant_id(cursor)
-    items = service.list_checkins(session, member_id, from_, to, after, limit + 1)
+    visible = day_filter(principal, CheckIn.assigned_village_code)
+    items = service.list_checkins(session, member_id, from_, to, after, limit + 1, visible)
     next_cursor = None
     if len(items) > limit:
         last = items[limit - 1]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -33,7 +33,8 @@ from app.leave.models import LeaveRequest, LeaveTransition
 from app.ledger import rules as ledger_rules
 from app.ledger import service as ledger_service
 from app.org import service as org_service
-from app.org.models import Assignment, Member, Unit
+from app.org.models import Member, Unit
+from app.org.scope import assigned_under
 
 _ACTION_WORDS = {
     "approve": ("批准", "approved"),
@@ -60,12 +61,8 @@ def leave_visibility(principal: Principal) -> ColumnElement[bool]:
         return false()
     if prefix == "":
         return true()
-    return exists().where(
-        Assignment.member_id == LeaveRequest.member_id,
-        Assignment.start_date <= LeaveRequest.start_date,
-        or_(Assignment.end_date.is_(None), Assignment.end_date >= LeaveRequest.start_date),
-        Assignment.village_code.startswith(prefix),
-    )
+    # app.org.scope's day rule, judged on the leave's first day.
+    return assigned_under(prefix, LeaveRequest.member_id, LeaveRequest.start_date)
 
 
 def get_visible(session: Session, principal: Principal, leave_id: int) -> LeaveRequest:

@@ -16,6 +16,7 @@ from app.core.inputs import MAX_ID, Day
 from app.core.time import today
 from app.ledger import service
 from app.ledger.errors import InvalidPeriod
+from app.ledger.rules import days_between
 from app.ledger.schemas import (
     CalendarSource,
     OnPostOut,
@@ -25,8 +26,9 @@ from app.ledger.schemas import (
     PresenceOut,
 )
 from app.org import service as org_service
-from app.org.divisions import county_of, is_prefix, township_of
-from app.org.errors import InvalidScope, MemberNotFound
+from app.org.divisions import county_of, township_of
+from app.org.errors import InvalidScope, MemberNotFound, ScopeNotFound
+from app.org.scope import day_visible, resolve_scope
 
 router = APIRouter(tags=["ledger"])
 
@@ -65,12 +67,18 @@ def member_presence(
     if end < start or (end - start).days >= MAX_PERIOD_DAYS:
         raise InvalidPeriod(max_days=MAX_PERIOD_DAYS)
     report = service.presence(session, policy, mid, start, end, now)
+    # A supervisor sees only the days the member was assigned under their scope.
+    days = [d for d in report.days if day_visible(principal, d.village_code)]
+    seen = {d.date for d in days}
+    overstays = [
+        o for o in report.overstays if any(d in seen for d in days_between(o.start, o.end))
+    ]
     # Built without re-validation (the service's values are already typed) and serialised once:
     # this answers within a few milliseconds for a quarter.
     out = PresenceOut.model_construct(
         member_id=mid,
-        days=[PresenceDayOut.model_construct(**vars(d)) for d in report.days],
-        overstays=[OverstayOut.model_construct(**vars(o)) for o in report.overstays],
+        days=[PresenceDayOut.model_construct(**vars(d)) for d in days],
+        overstays=[OverstayOut.model_construct(**vars(o)) for o in overstays],
         calendar=CalendarSource(
             source=report.calendar_source, fallback_years=report.fallback_years
         ),
@@ -81,7 +89,7 @@ def member_presence(
 @router.get(
     "/presence/on-post",
     response_model=OnPostOut,
-    responses=error_responses(RoleRequired, InvalidScope),
+    responses=error_responses(RoleRequired, InvalidScope, ScopeNotFound),
 )
 def on_post(
     principal: DivisionPrincipal,
@@ -92,14 +100,11 @@ def on_post(
 ) -> OnPostOut:
     """On-post rate for a day, per village, township and county under `scope` (within the
     caller's own): members assigned that day, present, and on leave (shown separately)."""
-    if scope and not is_prefix(scope):
-        raise InvalidScope()
     own = principal.division_prefix or ""
     wanted = scope or own
-    # The narrower of the two prefixes; disjoint ones see nothing.
-    prefix = wanted if wanted.startswith(own) else own if own.startswith(wanted) else None
+    prefix = resolve_scope(session, principal, scope) or own
     when = day or today(policy.zone)
-    villages = [] if prefix is None else service.on_post(session, prefix, when)
+    villages = service.on_post(session, prefix, when)
     rows = [_rate(v.code, v.name, v.assigned, v.present, v.on_leave) for v in villages]
     return OnPostOut(
         date=when,
