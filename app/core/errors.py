@@ -172,6 +172,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (malformed JSON, undecodable bytes): API.md
+            # answers every body that fails validation, malformed JSON included, with a 422.
+            malformed = [{"loc": ["body"], "msg": "malformed request body"}]
+            return render_app_error(request, ValidationFailed(malformed))
         lang = pick_language(request.headers.get("accept-language"))
         code, zh, en = _HTTP_CODES.get(
             exc.status_code, ("http_error", "请求失败", "Request failed")

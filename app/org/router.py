@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from shapely.geometry import mapping
 
 from app.auth.dependencies import CurrentPrincipal, MemberPrincipal
+from app.auth.errors import RoleRequired
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.pagination import CursorQuery, LimitQuery, Page, cursor_text, encode_cursor
@@ -96,7 +97,7 @@ def get_village(
 @router.get(
     "/me/assignment",
     response_model=MyAssignment,
-    responses=error_responses(NoAssignment),
+    responses=error_responses(RoleRequired, NoAssignment),
     tags=["auth"],
 )
 def my_assignment(

@@ -230,3 +230,14 @@ def test_login_with_unstorable_username_is_refused(probe_world, username):
         "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
     )
     _assert_problem(r, 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "path", ["/checkins", "/leave-requests", "/leave-requests/1/cancel", "/checkins/batch"]
+)
+def test_undecodable_body_is_422_validation_error(probe_world, path):
+    # Found by schemathesis: bytes that are not JSON answered 400 `http_error`.
+    world = probe_world
+    headers = {**world.headers("alice"), "Content-Type": "application/json"}
+    r = world.client.post(f"/api/v1{path}", content=b"\x7f\xd9x\xe9$&\t\xff", headers=headers)
+    _assert_problem(r, 422, "validation_error")
