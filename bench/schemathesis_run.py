@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -88,6 +89,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
         if pg_name:
             with create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
