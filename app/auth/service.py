@@ -99,14 +99,15 @@ def begin_attempt(session: Session, username: str, address: str) -> LoginFailure
     attempts each see the others: only as many passwords are ever checked as the limits allow.
     """
     now = utcnow()
-    _serialise_attempts(session, username[:64], address[:64])
+    username, address = username[:64], address[:64]  # as stored, so that they are counted
+    _serialise_attempts(session, username, address)
     wait = max(
         _retry_after(session, LoginFailure.username, username, MAX_FAILURES_PER_USERNAME, now),
         _retry_after(session, LoginFailure.address, address, MAX_FAILURES_PER_ADDRESS, now),
     )
     if wait:
         raise TooManyAttempts(retry_after=wait)
-    attempt = LoginFailure(username=username[:64], address=address[:64], at=now)
+    attempt = LoginFailure(username=username, address=address, at=now)
     session.add(attempt)
     # Old failures no longer count; keep the table small.
     session.execute(delete(LoginFailure).where(LoginFailure.at < now - 2 * THROTTLE_WINDOW))
