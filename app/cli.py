@@ -136,7 +136,9 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
-        proxy_headers=True,
+        # The app reads X-Forwarded-For itself, from ZHUCUN_TRUSTED_PROXIES only: uvicorn's
+        # default would believe it from 127.0.0.1, i.e. from any client on the same host.
+        proxy_headers=False,
         access_log=False,
     )
 

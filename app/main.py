@@ -20,6 +20,7 @@ from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.core.outage import DatabaseOutageMiddleware, watch_engine
 from app.core.policy import Policy, load_policy
 from app.core.router import health_router, policy_router
 from app.leave.router import router as leave_router
@@ -37,6 +38,7 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
     imported), disposed on shutdown so that pooled connections are closed."""
     settings: Settings = app.state.settings
     engine = make_engine(settings.effective_database_url)
+    watch_engine(engine)  # a lost connection answers 503, and its pool is renewed
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     try:
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
             allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(DatabaseOutageMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

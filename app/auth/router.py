@@ -37,8 +37,11 @@ from app.auth.schemas import (
     WechatLoginIn,
 )
 from app.auth.wechat import code2session
+from app.core import proxies
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import NotAuthenticated, error_responses
+from app.core.errors import NotAuthenticated, ValidationFailed, error_responses
+from app.core.inputs import is_storable_text
+from app.core.proxies import parse_networks
 
 router = APIRouter(tags=["auth"])
 users_router = APIRouter(tags=["users"])
@@ -47,7 +50,9 @@ AdminPrincipal = Annotated[Principal, Depends(require_roles("admin"))]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else "unknown"
+    trusted = parse_networks(request.app.state.settings.trusted_proxies)
+    return proxies.client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
 
 
 def _user_agent(request: Request) -> str:
@@ -63,12 +68,25 @@ def _token(pair: sessions.TokenPair) -> Token:
     )
 
 
-def _checked_user(session: Session, request: Request, username: str, password: str) -> User:
-    """The user with these credentials; a failure is committed (throttling counts it) first."""
-    user = service.authenticate(session, username, password, client_address(request))
+def _checked_user(
+    session: Session,
+    request: Request,
+    username: str,
+    password: str,
+    refusal: type[InvalidCredentials | WrongPassword] = InvalidCredentials,
+) -> User:
+    """The user with these credentials, throttled (`service.begin_attempt`): the attempt is
+    committed as a failure before the password is checked, so that parallel attempts each see
+    the others, and stays one (committed) when the password is wrong."""
+    for field, value in (("username", username), ("password", password)):
+        if not is_storable_text(value):
+            raise ValidationFailed([{"loc": ["body", field], "msg": "must be text without NUL"}])
+    attempt = service.begin_attempt(session, username, client_address(request))
+    session.commit()
+    user = service.check_password(session, attempt, username, password)
     if user is None:
         session.commit()  # the failure must count even though the request is refused
-        raise InvalidCredentials()
+        raise refusal()
     return user
 
 
@@ -187,12 +205,9 @@ def change_password(
 ) -> Response:
     """Change one's password. Every other session (other phones, browsers) is signed out; this
     one stays. A wrong current password counts as a failed login."""
-    user = service.authenticate(
-        session, principal.username, body.current_password, client_address(request)
+    user = _checked_user(
+        session, request, principal.username, body.current_password, refusal=WrongPassword
     )
-    if user is None:
-        session.commit()
-        raise WrongPassword()
     accounts.change_password(session, user, body.new_password, keep_session=principal.session_id)
     return Response(status_code=204)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.errors import InvalidUser, TooManyAttempts
@@ -90,27 +90,51 @@ def _retry_after(
     return max(1, int((oldest_counted + THROTTLE_WINDOW - now).total_seconds()) + 1)
 
 
-def authenticate(session: Session, username: str, password: str, address: str) -> User | None:
-    """The active user with these credentials, or None after recording the failure.
+def begin_attempt(session: Session, username: str, address: str) -> LoginFailure:
+    """Count a login attempt as a failure before its password is checked.
 
     Raises TooManyAttempts while throttled: even the right password is refused until the
-    window passes, otherwise guessing could go on at full speed. The caller must commit the
-    recorded failure before refusing the login.
+    window passes, otherwise guessing could go on at full speed. The caller commits the
+    returned attempt before checking the password (`check_password`), so that parallel
+    attempts each see the others: only as many passwords are ever checked as the limits allow.
     """
     now = utcnow()
+    username, address = username[:64], address[:64]  # as stored, so that they are counted
+    _serialise_attempts(session, username, address)
     wait = max(
         _retry_after(session, LoginFailure.username, username, MAX_FAILURES_PER_USERNAME, now),
         _retry_after(session, LoginFailure.address, address, MAX_FAILURES_PER_ADDRESS, now),
     )
     if wait:
         raise TooManyAttempts(retry_after=wait)
+    attempt = LoginFailure(username=username, address=address, at=now)
+    session.add(attempt)
+    # Old failures no longer count; keep the table small.
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - 2 * THROTTLE_WINDOW))
+    session.flush()
+    return attempt
+
+
+def check_password(
+    session: Session, attempt: LoginFailure, username: str, password: str
+) -> User | None:
+    """The active user with these credentials (the attempt then stops counting as a failure),
+    or None: the attempt stays recorded as a failure."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active or not verify_password(password, user.password_hash):
-        session.add(LoginFailure(username=username[:64], address=address[:64], at=now))
-        # Old failures no longer count; keep the table small.
-        session.execute(delete(LoginFailure).where(LoginFailure.at < now - 2 * THROTTLE_WINDOW))
         return None
+    session.execute(delete(LoginFailure).where(LoginFailure.id == attempt.id))
     return user
+
+
+def _serialise_attempts(session: Session, username: str, address: str) -> None:
+    # Counting and recording must not interleave between parallel attempts on one username
+    # or address. SQLite writers are serial already (BEGIN IMMEDIATE); on PostgreSQL,
+    # transaction-scoped advisory locks, always username first so that no two wait in a cycle.
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in (f"login-username:{username}", f"login-address:{address}"):
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 def principal_for(session: Session, user_id: int, session_id: str) -> Principal | None:

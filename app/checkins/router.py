@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -24,6 +23,7 @@ from app.checkins.errors import (
     InvalidTransition,
     TooOld,
 )
+from app.checkins.models import CheckIn
 from app.checkins.schemas import (
     MAX_BATCH,
     BatchIn,
@@ -38,22 +38,24 @@ from app.core.db import session_scope
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import AppError, NotAuthenticated, ValidationFailed, error_responses
 from app.core.i18n import Language, pick_language
+from app.core.inputs import MAX_BIG_ID, MAX_ID, Day
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
     InvalidCursor,
     LimitQuery,
     Page,
-    decode_cursor,
+    cursor_instant_id,
     encode_cursor,
 )
-from app.core.time import as_utc, utcnow
+from app.core.time import utcnow
 from app.org.errors import MemberNotFound
+from app.org.scope import day_filter
 from app.org.service import get_visible_member
 
 router = APIRouter(tags=["checkins"])
 
-CheckInId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CheckInId = Annotated[int, Path(ge=1, le=MAX_BIG_ID)]
 _JSON = "application/json"
 # The same scheme as the other routes' (one entry in OpenAPI); read here without a thread hop.
 BearerToken = Annotated[
@@ -160,10 +162,10 @@ def list_checkins(
     principal: CurrentPrincipal,
     session: SessionDep,
     member_id: Annotated[
-        int | None, Query(ge=1, le=2**31 - 1, description="omit for yourself (members)")
+        int | None, Query(ge=1, le=MAX_ID, description="omit for yourself (members)")
     ] = None,
-    from_: Annotated[date | None, Query(alias="from", description="first local date")] = None,
-    to: Annotated[date | None, Query(description="last local date")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="first local date")] = None,
+    to: Annotated[Day | None, Query(description="last local date")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Response:
@@ -176,8 +178,9 @@ def list_checkins(
             )
         member_id = principal.member_id
     get_visible_member(session, principal, member_id)
-    after = _cursor_key(decode_cursor(cursor))
-    items = service.list_checkins(session, member_id, from_, to, after, limit + 1)
+    after = cursor_instant_id(cursor)
+    visible = day_filter(principal, CheckIn.assigned_village_code)
+    items = service.list_checkins(session, member_id, from_, to, after, limit + 1, visible)
     add_roll_call_status(request.app, session, items[:limit])
     next_cursor = None
     if len(items) > limit:
@@ -185,19 +188,6 @@ def list_checkins(
         next_cursor = encode_cursor([last.captured_at.isoformat(), last.id])
     page = Page[CheckInOut](items=items[:limit], next_cursor=next_cursor)
     return Response(page.model_dump_json(), media_type=_JSON)
-
-
-def _cursor_key(key: list[object] | None) -> tuple[datetime, int] | None:
-    if key is None:
-        return None
-    try:
-        at, last_id = key
-        moment = datetime.fromisoformat(str(at))
-        if moment.tzinfo is None or not isinstance(last_id, int):
-            raise ValueError
-    except (ValueError, TypeError):
-        raise InvalidCursor() from None
-    return as_utc(moment), last_id
 
 
 _REVIEW_ERRORS = error_responses(RoleRequired, CheckInNotFound, InvalidTransition)

@@ -14,8 +14,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
 )
 
+from app.core.inputs import Text
 from app.core.policy import Flag
 from app.core.schema_ref import documented_as
 from app.core.time import UtcDateTime
@@ -24,6 +26,8 @@ from app.org.schemas import Bssid
 
 MAX_BATCH = 500
 MAX_WIFI = 64
+MAX_ACCURACY_M = 100_000
+MAX_SPEED_MPS = 500  # faster than an airliner
 
 Geofence = Literal["inside", "near", "outside"]
 Provider = Literal["gps", "network", "wifi", "fused", "unknown"]
@@ -60,20 +64,22 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _storable_text(value: str) -> str:
-    # PostgreSQL text holds no NUL, and lone surrogates cannot be encoded as UTF-8.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_utc)]
-Number = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
-Text = Annotated[str, AfterValidator(_storable_text)]
+# The range sits on the float itself, the type check wraps it: OpenAPI then shows the range
+# as minimum/maximum (a range added around the wrapper would render as bare "ge"/"le").
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), BeforeValidator(_number)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), BeforeValidator(_number)]
+# Physical ranges: a value outside them is a broken or forged fix, not a position.
+Accuracy = Annotated[
+    float, Field(gt=0, le=MAX_ACCURACY_M, allow_inf_nan=False), BeforeValidator(_number)
+]
+Altitude = Annotated[
+    float, Field(ge=-1000, le=10_000, allow_inf_nan=False), BeforeValidator(_number)
+]
+Speed = Annotated[
+    float, Field(ge=0, le=MAX_SPEED_MPS, allow_inf_nan=False), BeforeValidator(_number)
+]
+Heading = Annotated[float, Field(ge=0, le=360, allow_inf_nan=False), BeforeValidator(_number)]
 
 
 class WifiSeen(BaseModel):
@@ -109,19 +115,23 @@ class CheckInCreate(BaseModel):
 
     client_id: UUID = Field(description="made on the phone; the idempotency key")
     captured_at: Instant = Field(description="when the phone took the fix (RFC 3339, offset)")
-    latitude: Annotated[Number, Field(ge=-90, le=90, description="latitude (纬度), degrees")]
-    longitude: Annotated[Number, Field(ge=-180, le=180, description="longitude (经度), degrees")]
+    latitude: Latitude = Field(description="latitude (纬度), degrees")
+    longitude: Longitude = Field(description="longitude (经度), degrees")
     coord_system: CoordSystem = Field(
         "wgs84",
         description="wgs84 (GPS), gcj02 (国测局 'Mars' coordinates: WeChat, Amap, Tencent) or "
         "bd09 (Baidu); stored as WGS84",
     )
-    accuracy_m: Annotated[Number, Field(gt=0, description="horizontal accuracy (定位精度), metres")]
-    altitude_m: Number | None = Field(None, description="altitude, metres")
-    speed_mps: Number | None = Field(None, description="speed the phone reports, m/s")
-    heading_deg: Number | None = Field(None, description="heading, degrees from north")
+    accuracy_m: Accuracy = Field(description="horizontal accuracy (定位精度), metres")
+    altitude_m: Altitude | None = Field(None, description="altitude, metres")
+    speed_mps: Speed | None = Field(
+        None, description="speed the phone reports, m/s; omit when unknown (iOS says -1)"
+    )
+    heading_deg: Heading | None = Field(
+        None, description="heading, degrees from north; omit when unknown (iOS says -1)"
+    )
     provider: Provider | None = Field(None, description="where the fix came from")
-    is_mock: bool = Field(False, description="the phone's OS says the fix is simulated")
+    is_mock: StrictBool = Field(False, description="the phone's OS says the fix is simulated")
     device_id: Annotated[Text, Field(min_length=1, max_length=128)] | None = Field(
         None, description="the phone's stable id; a new one flags device_change"
     )

@@ -17,6 +17,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     Float,
     Result,
@@ -846,9 +847,13 @@ def list_checkins(
     end: date | None,
     after: tuple[datetime, int] | None,
     limit: int,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[CheckInOut]:
-    """The member's check-ins, newest first (by capture time), after the cursor key."""
+    """The member's check-ins, newest first (by capture time), after the cursor key; only
+    those that `visible` keeps (app.org.scope.day_filter)."""
     query = select(checkins).where(c.member_id == member_id)
+    if visible is not None:
+        query = query.where(visible)
     if start is not None:
         query = query.where(c.local_date >= start)
     if end is not None:

@@ -1,6 +1,6 @@
 """Refusals of the compliance domain."""
 
-from app.core.errors import AppError, NotFound
+from app.core.errors import AppError
 
 
 class InvalidPeriod(AppError):
@@ -12,11 +12,3 @@ class InvalidPeriod(AppError):
     detail_en = (
         "Period {period} is not valid: give the period of a configured quota rule ({allowed})."
     )
-
-
-class ScopeNotFound(NotFound):
-    code = "scope_not_found"
-    title_zh = "范围不存在"
-    title_en = "Scope not found"
-    detail_zh = "范围 {scope} 不在您的管辖范围内。"
-    detail_en = "Scope {scope} is not within yours."

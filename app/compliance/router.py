@@ -11,7 +11,7 @@ from app.auth.dependencies import CurrentPrincipal, require_roles
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.compliance import rules, service
-from app.compliance.errors import InvalidPeriod, ScopeNotFound
+from app.compliance.errors import InvalidPeriod
 from app.compliance.schemas import (
     AnnualOut,
     ComplianceListOut,
@@ -40,7 +40,7 @@ from app.core.time import today as local_today
 from app.ledger.schemas import CalendarSource
 from app.org import service as org_service
 from app.org.divisions import is_prefix
-from app.org.errors import InvalidScope, MemberNotFound
+from app.org.errors import InvalidScope, MemberNotFound, ScopeNotFound
 
 router = APIRouter(tags=["compliance"])
 

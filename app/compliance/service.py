@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.compliance import rules, violations
-from app.compliance.errors import InvalidPeriod, ScopeNotFound
+from app.compliance.errors import InvalidPeriod
 from app.compliance.violations import Violation
 from app.core.policy import Policy, QuotaRule
 from app.leave.models import LeaveRequest
@@ -38,6 +38,7 @@ from app.ledger import calendar
 from app.ledger import rules as ledger_rules
 from app.ledger.models import PresenceDay
 from app.org import service as org_service
+from app.org.errors import ScopeNotFound
 from app.org.models import Assignment, Member, Unit
 from app.supervision import findings as supervision_findings
 from app.supervision.findings import AnnualSupervision

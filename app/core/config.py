@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, alias="ZHUCUN_MAX_BODY_BYTES")
     docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
     log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")
+    trusted_proxies: str = Field(default="", alias="ZHUCUN_TRUSTED_PROXIES")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -43,6 +44,13 @@ class Settings(BaseSettings):
                 "ZHUCUN_SECRET_KEY must be set to a random value of at least "
                 f"{MIN_SECRET_LENGTH} characters when ZHUCUN_ENV=production"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_trusted_proxies(self) -> Settings:
+        from app.core.proxies import parse_networks
+
+        parse_networks(self.trusted_proxies)  # ValueError names the bad entry
         return self
 
     @property

@@ -44,6 +44,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # As many pooled connections as worker threads (anyio's default, 40): overflow connections
     # are closed on return, and opening one per request costs more than the request itself.
     # No pre-ping (a round trip per checkout); a disconnect invalidates the pool instead.
+    # A server that is down must fail a request fast (503), not hang it on connect.
+    kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, pool_size=40, max_overflow=8, pool_recycle=3600, **kwargs)
 
 

@@ -202,7 +202,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 400 and exc.detail == _BODY_PARSE_DETAIL:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (malformed JSON, undecodable bytes): API.md
+            # answers every body that fails validation, malformed JSON included, with a 422.
             return render_app_error(request, ValidationFailed([MALFORMED_BODY]))
         lang = pick_language(request.headers.get("accept-language"))
         code, zh, en = HTTP_CODES.get(exc.status_code, ("http_error", "请求失败", "Request failed"))

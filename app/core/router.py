@@ -6,8 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.auth.dependencies import CurrentPrincipal
+from app.auth.errors import InvalidTokenError
 from app.core.deps import PolicyDep
-from app.core.errors import problem_response
+from app.core.errors import NotAuthenticated, error_responses, problem_response
 from app.core.policy import Policy
 
 health_router = APIRouter(tags=["operations"])
@@ -37,7 +39,13 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-@policy_router.get("/policy", response_model=Policy, operation_id="getPolicy")
-def effective_policy(policy: PolicyDep) -> Policy:
-    """The rules in force here (quota, day rule, geofence tolerance, leave tiers, flags)."""
+@policy_router.get(
+    "/policy",
+    response_model=Policy,
+    operation_id="getPolicy",
+    responses=error_responses(NotAuthenticated, InvalidTokenError),
+)
+def effective_policy(policy: PolicyDep, _principal: CurrentPrincipal) -> Policy:
+    """The rules in force here (quota, day rule, geofence tolerance, leave tiers, flags).
+    Not a public route (API.md): any signed-in caller."""
     return policy

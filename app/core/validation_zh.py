@@ -57,7 +57,9 @@ def message_zh(error_type: str, ctx: dict[str, Any] | None, english: str) -> str
     if template is None:
         # value_error and assertion_error carry our validators' own (English) words.
         return f"取值无效：{english.removeprefix('Value error, ')}"
+    # Bounds as Pydantic's English shows them: 90, not 90.0.
+    values = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (ctx or {}).items()}
     try:
-        return template.format(**(ctx or {}))
+        return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template

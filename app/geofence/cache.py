@@ -7,8 +7,9 @@ transaction as the change; the in-memory STRtree is rebuilt only when that numbe
 from __future__ import annotations
 
 import threading
+import time
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from app.geofence.index import VillageIndex, VillageShape
@@ -25,11 +26,18 @@ def boundary_revision(session: Session) -> int:
 
 
 def bump_boundary_revision(session: Session) -> None:
-    """Call in the transaction that changes any boundary."""
+    """Call in the transaction that changes any boundary.
+
+    The new revision is at least the current time in microseconds: were the database recreated
+    (its counter back at 0) under a running process, a plain counter could climb back to the
+    number that process cached with the old boundaries, and it would locate against them.
+    """
+    now_us = time.time_ns() // 1000
+    following = BoundaryRevision.revision + 1
     session.execute(
         update(BoundaryRevision)
         .where(BoundaryRevision.id == 1)
-        .values(revision=BoundaryRevision.revision + 1)
+        .values(revision=case((following > now_us, following), else_=now_us))
     )
 
 

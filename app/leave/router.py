@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.orm import Session
 
 from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, require_roles
@@ -12,12 +12,13 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import IdPath, IdQuery, Text
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
     LimitQuery,
     Page,
-    decode_cursor,
+    cursor_id,
     encode_cursor,
 )
 from app.core.time import today
@@ -44,7 +45,7 @@ from app.leave.schemas import (
 
 router = APIRouter(tags=["leave"])
 
-LeaveId = Annotated[int, Path(ge=1)]
+LeaveId = IdPath
 ApproverPrincipal = Annotated[Principal, Depends(require_roles("township", "county", "city"))]
 
 
@@ -83,17 +84,16 @@ def list_leave_requests(
     principal: CurrentPrincipal,
     session: SessionDep,
     status: LeaveStatus | None = None,
-    member_id: int | None = None,
+    member_id: IdQuery | None = None,
     filed_with: Annotated[
-        str | None, Query(description="`city`: the filings of long leave")
+        Text | None, Query(max_length=16, description="`city`: the filings of long leave")
     ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[LeaveRequestOut]:
     """Leave requests in the caller's scope; an approver with no filter gets their queue
     (pending requests at their level)."""
-    key = decode_cursor(cursor)
-    after = int(key[0]) if key else None
+    after = cursor_id(cursor)
     filters = service.LeaveFilter(status=status, member_id=member_id, filed_with=filed_with)
     rows = service.list_requests(session, principal, filters, after, limit + 1)
     page = rows[:limit]

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import Day, Text
 from app.core.time import UtcDateTime
 from app.leave.models import LeaveStatus, LeaveType
 
@@ -36,9 +37,9 @@ class LeaveCreate(BaseModel):
         description="personal, sick, annual, official (公出: away on the unit's business), "
         "recall (the dispatching unit calls the member back)"
     )
-    start_date: date = Field(description="first day away (local date)")
-    end_date: date = Field(description="last day away, included")
-    reason: str = Field("", max_length=2000, description="reason (事由)")
+    start_date: Day = Field(description="first day away (local date)")
+    end_date: Day = Field(description="last day away, included")
+    reason: Text = Field("", max_length=2000, description="reason (事由)")
     emergency: bool = Field(False, description="allows a leave that started before today (紧急)")
 
 
@@ -47,7 +48,7 @@ class LeaveDecision(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "同意 (approved)"}]})
 
-    comment: str | None = Field(None, max_length=2000, description="the approver's comment")
+    comment: Text | None = Field(None, max_length=2000, description="the approver's comment")
 
 
 class LeaveReturn(BaseModel):
@@ -57,8 +58,8 @@ class LeaveReturn(BaseModel):
         json_schema_extra={"examples": [{"returned_on": "2026-12-05", "comment": "已返岗"}]}
     )
 
-    returned_on: date = Field(description="the first day back in the village, not a leave day")
-    comment: str | None = Field(None, max_length=2000, description="a note")
+    returned_on: Day = Field(description="the first day back in the village, not a leave day")
+    comment: Text | None = Field(None, max_length=2000, description="a note")
 
 
 class LeaveExtend(BaseModel):
@@ -72,8 +73,8 @@ class LeaveExtend(BaseModel):
         }
     )
 
-    end_date: date = Field(description="the new last day away")
-    reason: str = Field("", max_length=2000, description="reason (事由)")
+    end_date: Day = Field(description="the new last day away")
+    reason: Text = Field("", max_length=2000, description="reason (事由)")
     emergency: bool = Field(False, description="allows an extension that starts before today")
 
 
@@ -82,7 +83,7 @@ class LeaveCancel(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "行程取消"}]})
 
-    comment: str | None = Field(None, max_length=2000, description="a note")
+    comment: Text | None = Field(None, max_length=2000, description="a note")
 
 
 class LeaveTransitionOut(BaseModel):

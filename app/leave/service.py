@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -33,7 +33,8 @@ from app.leave.models import LeaveRequest, LeaveTransition
 from app.ledger import rules as ledger_rules
 from app.ledger import service as ledger_service
 from app.org import service as org_service
-from app.org.models import Assignment, Member, Unit
+from app.org.models import Member, Unit
+from app.org.scope import assigned_under
 
 _ACTION_WORDS = {
     "approve": ("批准", "approved"),
@@ -60,12 +61,8 @@ def leave_visibility(principal: Principal) -> ColumnElement[bool]:
         return false()
     if prefix == "":
         return true()
-    return exists().where(
-        Assignment.member_id == LeaveRequest.member_id,
-        Assignment.start_date <= LeaveRequest.start_date,
-        or_(Assignment.end_date.is_(None), Assignment.end_date >= LeaveRequest.start_date),
-        Assignment.village_code.startswith(prefix),
-    )
+    # app.org.scope's day rule, judged on the leave's first day.
+    return assigned_under(prefix, LeaveRequest.member_id, LeaveRequest.start_date)
 
 
 def get_visible(session: Session, principal: Principal, leave_id: int) -> LeaveRequest:
@@ -74,6 +71,15 @@ def get_visible(session: Session, principal: Principal, leave_id: int) -> LeaveR
     )
     if leave is None:
         raise LeaveNotFound(leave_id=leave_id)
+    return leave
+
+
+def _get_locked(session: Session, principal: Principal, leave_id: int) -> LeaveRequest:
+    """The request, read again once its member's lock is held: a transition judged on a status
+    read before the lock could act on one that a parallel transition has just changed."""
+    leave = get_visible(session, principal, leave_id)
+    _lock_member(session, leave.member_id)
+    session.refresh(leave)
     return leave
 
 
@@ -121,8 +127,7 @@ def extend(
     today: date,
 ) -> LeaveRequest:
     """A new request continuing an approved leave to `end`, routed by the chain's total."""
-    parent = get_visible(session, principal, leave_id)
-    _lock_member(session, parent.member_id)
+    parent = _get_locked(session, principal, leave_id)
     if not rules.allowed("extend", parent.status, parent.start_date, today) or _active_child(
         session, parent.id
     ):
@@ -204,7 +209,7 @@ def decide(
     today: date,
 ) -> LeaveRequest:
     """Approve or reject: only the level the request was routed to, within scope."""
-    leave = get_visible(session, principal, leave_id)
+    leave = _get_locked(session, principal, leave_id)
     if principal.role != leave.approver_level:
         raise ApproverLevelMismatch(level=leave.approver_level)
     action: rules.Action = "approve" if approve else "reject"
@@ -214,7 +219,6 @@ def decide(
         parent = session.get_one(LeaveRequest, leave.extends_id)
         if parent.status != "approved":
             raise _refused(leave, action)
-    _lock_member(session, leave.member_id)
     before = leave.status
     leave.status = "approved" if approve else "rejected"
     leave.decided_by = principal.user_id
@@ -238,10 +242,9 @@ def cancel(
 ) -> LeaveRequest:
     """The member withdraws a pending request, or an approved leave before it begins; its
     pending or approved extensions go with it."""
-    leave = get_visible(session, principal, leave_id)
+    leave = _get_locked(session, principal, leave_id)
     if not rules.allowed("cancel", leave.status, leave.start_date, today):
         raise _refused(leave, "cancel")
-    _lock_member(session, leave.member_id)
     chain = [leave]
     while (child := _active_child(session, chain[-1].id)) is not None:
         chain.append(child)
@@ -266,7 +269,7 @@ def report_return(
     today: date,
 ) -> LeaveRequest:
     """销假: the member is back on `returned_on`; the leave stops covering days from then on."""
-    leave = get_visible(session, principal, leave_id)
+    leave = _get_locked(session, principal, leave_id)
     if not rules.allowed("return", leave.status, leave.start_date, today) or _active_child(
         session, leave.id
     ):
@@ -276,7 +279,6 @@ def report_return(
             reason=f"销假日期须在 {leave.start_date} 与今天之间。",
             reason_en=f"returned_on must lie between {leave.start_date} and today.",
         )
-    _lock_member(session, leave.member_id)
     leave.status = "returned"
     leave.returned_on = returned_on
     _transition(session, leave, principal, "approved", "returned", comment)

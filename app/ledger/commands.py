@@ -38,7 +38,7 @@ def register(cli: typer.Typer) -> None:
         began = time.perf_counter()
         try:
             with session_scope(make_session_factory(engine)) as session:
-                result = run(session, get_policy(), member, start, end)
+                result = run(session, get_policy(), member, start, end, after_chunk=session.commit)
         finally:
             engine.dispose()
         typer.echo(

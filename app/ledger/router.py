@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -12,9 +12,11 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import MAX_ID, Day
 from app.core.time import today
 from app.ledger import service
 from app.ledger.errors import InvalidPeriod
+from app.ledger.rules import days_between
 from app.ledger.schemas import (
     CalendarSource,
     OnPostOut,
@@ -24,8 +26,9 @@ from app.ledger.schemas import (
     PresenceOut,
 )
 from app.org import service as org_service
-from app.org.divisions import county_of, is_prefix, township_of
-from app.org.errors import InvalidScope, MemberNotFound
+from app.org.divisions import county_of, township_of
+from app.org.errors import InvalidScope, MemberNotFound, ScopeNotFound
+from app.org.scope import day_visible, resolve_scope
 
 router = APIRouter(tags=["ledger"])
 
@@ -41,12 +44,12 @@ DivisionPrincipal = Annotated[
     responses=error_responses(MemberNotFound, InvalidPeriod),
 )
 def get_member_presence(
-    member_id: Annotated[str, Path(pattern=r"^(me|\d+)$", description="a member id, or `me`")],
+    member_id: Annotated[str, Path(pattern=r"^(me|\d{1,10})$", description="a member id, or `me`")],
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,
-    from_: Annotated[date | None, Query(alias="from", description="default: 30 days ago")] = None,
-    to: Annotated[date | None, Query(description="default: today")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="default: 30 days ago")] = None,
+    to: Annotated[Day | None, Query(description="default: today")] = None,
 ) -> Response:
     """The member's ledger, one entry per local day from `from` to `to` (both included)."""
     if member_id == "me":
@@ -55,6 +58,8 @@ def get_member_presence(
         mid = principal.member_id
     else:
         mid = int(member_id)
+        if mid > MAX_ID:
+            raise MemberNotFound(member_id=member_id)
     org_service.get_visible_member(session, principal, mid)
     now = today(policy.zone)
     end = to or now
@@ -62,12 +67,18 @@ def get_member_presence(
     if end < start or (end - start).days >= MAX_PERIOD_DAYS:
         raise InvalidPeriod(max_days=MAX_PERIOD_DAYS)
     report = service.presence(session, policy, mid, start, end, now)
+    # A supervisor sees only the days the member was assigned under their scope.
+    days = [d for d in report.days if day_visible(principal, d.village_code)]
+    seen = {d.date for d in days}
+    overstays = [
+        o for o in report.overstays if any(d in seen for d in days_between(o.start, o.end))
+    ]
     # Built without re-validation (the service's values are already typed) and serialised once:
     # this answers within a few milliseconds for a quarter.
     out = PresenceOut.model_construct(
         member_id=mid,
-        days=[PresenceDayOut.model_construct(**vars(d)) for d in report.days],
-        overstays=[OverstayOut.model_construct(**vars(o)) for o in report.overstays],
+        days=[PresenceDayOut.model_construct(**vars(d)) for d in days],
+        overstays=[OverstayOut.model_construct(**vars(o)) for o in overstays],
         calendar=CalendarSource(
             source=report.calendar_source, fallback_years=report.fallback_years
         ),
@@ -78,25 +89,22 @@ def get_member_presence(
 @router.get(
     "/presence/on-post",
     response_model=OnPostOut,
-    responses=error_responses(RoleRequired, InvalidScope),
+    responses=error_responses(RoleRequired, InvalidScope, ScopeNotFound),
 )
 def get_on_post_rates(
     principal: DivisionPrincipal,
     session: SessionDep,
     policy: PolicyDep,
-    day: Annotated[date | None, Query(alias="date", description="default: today")] = None,
+    day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
     scope: Annotated[str | None, Query(description="division code prefix")] = None,
 ) -> OnPostOut:
     """On-post rate for a day, per village, township and county under `scope` (within the
     caller's own): members assigned that day, present, and on leave (shown separately)."""
-    if scope and not is_prefix(scope):
-        raise InvalidScope()
     own = principal.division_prefix or ""
     wanted = scope or own
-    # The narrower of the two prefixes; disjoint ones see nothing.
-    prefix = wanted if wanted.startswith(own) else own if own.startswith(wanted) else None
+    prefix = resolve_scope(session, principal, scope) or own
     when = day or today(policy.zone)
-    villages = [] if prefix is None else service.on_post(session, prefix, when)
+    villages = service.on_post(session, prefix, when)
     rows = [_rate(v.code, v.name, v.assigned, v.present, v.on_leave) for v in villages]
     return OnPostOut(
         date=when,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -319,17 +319,22 @@ def rebuild(
     member_id: int | None = None,
     start: date | None = None,
     end: date | None = None,
+    *,
+    after_chunk: Callable[[], None] | None = None,
 ) -> RebuildResult:
     """Recompute the ledger from the source records: every member (or one), every day (or a
-    range). Set-based: one aggregate query and one bulk insert per chunk of members."""
-    in_scope = []
-    if member_id is not None:
-        in_scope.append(PresenceDay.member_id == member_id)
+    range). Set-based: one aggregate query and one bulk insert per chunk of members.
+
+    Safe while the service runs: each chunk takes the ledger's lock on its members' rows (the
+    one every ledger writer takes) before it deletes and recomputes their days, so a check-in
+    or decision arriving meanwhile either waits for the chunk or is read by it.
+    `after_chunk` (the command: commit) releases each chunk's locks as the rebuild goes on.
+    """
+    in_range = []
     if start is not None:
-        in_scope.append(PresenceDay.day >= start)
+        in_range.append(PresenceDay.day >= start)
     if end is not None:
-        in_scope.append(PresenceDay.day <= end)
-    session.execute(delete(PresenceDay).where(*in_scope))
+        in_range.append(PresenceDay.day <= end)
 
     ids_query = select(Member.id).order_by(Member.id)
     if member_id is not None:
@@ -337,9 +342,22 @@ def rebuild(
     member_ids = list(session.scalars(ids_query))
     written = 0
     for chunk in _chunks(member_ids, REBUILD_CHUNK):
+        lo_id, hi_id = chunk[0], chunk[-1]
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                select(Member.id)
+                .where(Member.id.between(lo_id, hi_id))
+                .order_by(Member.id)
+                .with_for_update(key_share=True)
+            )
+        session.execute(
+            delete(PresenceDay).where(PresenceDay.member_id.between(lo_id, hi_id), *in_range)
+        )
         rows = list(_chunk_rows(session, policy, chunk, start, end))
         _bulk_insert(session, rows)
         written += len(rows)
+        if after_chunk is not None:
+            after_chunk()
     if member_id is None and session.get_bind().dialect.name == "postgresql":
         # Fresh statistics after a bulk reload, or the planner reads the ledger with stale ones.
         session.execute(text("ANALYZE presence_days"))

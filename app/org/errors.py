@@ -43,3 +43,11 @@ class InvalidScope(AppError):
     title_en = "Invalid scope"
     detail_zh = "scope 应为区划代码前缀（数字）。"
     detail_en = "scope is a division code prefix (digits)."
+
+
+class ScopeNotFound(NotFound):
+    code = "scope_not_found"
+    title_zh = "范围不存在"
+    title_en = "Scope not found"
+    detail_zh = "范围 {scope} 不在您的管辖范围内。"
+    detail_en = "Scope {scope} is outside yours."

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -65,13 +66,14 @@ class BoundaryRevision(Base):
     """A single row whose counter goes up whenever any boundary changes.
 
     Every process compares it with the revision its in-memory geofence index was built from:
-    one primary-key read per check-in instead of a rebuild.
+    one primary-key read per check-in instead of a rebuild. It never takes a value twice for
+    one database, even one recreated under running processes (see `bump_boundary_revision`).
     """
 
     __tablename__ = "boundary_revision"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    revision: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
 
 
 class Unit(Base):

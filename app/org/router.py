@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from shapely.geometry import mapping
 
 from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, SupervisorPrincipal
+from app.auth.errors import RoleRequired
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.pagination import (
@@ -15,15 +16,15 @@ from app.core.pagination import (
     CursorQuery,
     LimitQuery,
     Page,
-    decode_cursor,
+    cursor_text,
     encode_cursor,
 )
 from app.core.time import today, utcnow
 from app.geo.coords import CoordSystem, to_wgs84
 from app.geofence.cache import village_index
 from app.org import access_points, service
-from app.org.divisions import county_of, is_prefix, township_of
-from app.org.errors import InvalidScope, NoAssignment, VillageNotFound
+from app.org.divisions import county_of, township_of
+from app.org.errors import InvalidScope, NoAssignment, ScopeNotFound, VillageNotFound
 from app.org.models import Village, VillageAccessPoint
 from app.org.schemas import (
     AccessPointIn,
@@ -35,6 +36,7 @@ from app.org.schemas import (
     VillageProperties,
     VillageSummary,
 )
+from app.org.scope import resolve_scope
 
 router = APIRouter(tags=["villages"])
 
@@ -42,7 +44,9 @@ VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="12-digit vil
 
 
 @router.get(
-    "/villages", response_model=Page[VillageSummary], responses=error_responses(InvalidScope)
+    "/villages",
+    response_model=Page[VillageSummary],
+    responses=error_responses(InvalidScope, ScopeNotFound),
 )
 def list_villages(
     principal: CurrentPrincipal,
@@ -52,11 +56,9 @@ def list_villages(
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[VillageSummary]:
     """Villages under `scope` that the caller may see, by code."""
-    if scope is not None and scope != "" and not is_prefix(scope):
-        raise InvalidScope()
-    key = decode_cursor(cursor)
-    after = str(key[0]) if key else None
-    rows = service.list_villages(session, principal, scope, after, limit + 1)
+    prefix = resolve_scope(session, principal, scope)
+    after = cursor_text(cursor)
+    rows = service.list_villages(session, principal, prefix, after, limit + 1)
     items = [_summary(v) for v in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
     return Page[VillageSummary](items=items, next_cursor=next_cursor)
@@ -70,13 +72,14 @@ def locate_village(
     longitude: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
     coord_system: CoordSystem = "wgs84",
 ) -> LocateResult:
-    """Which village holds a point (read-only: nothing is recorded)."""
+    """Which of the villages the caller may see holds a point (read-only: nothing is
+    recorded); null for a point in no village or in one outside the caller's scope."""
     lon, lat = to_wgs84(longitude, latitude, coord_system)
     code = village_index(session).locate(lon, lat)
-    if code is None:
+    village = None if code is None else service.visible_village(session, principal, code)
+    if village is None:
         return LocateResult(village_code=None, village_name=None)
-    names = service.village_names(session, {code})
-    return LocateResult(village_code=code, village_name=names.get(code))
+    return LocateResult(village_code=village.code, village_name=village.name)
 
 
 @router.get(
@@ -146,7 +149,7 @@ def register_village_wifi(
 @router.get(
     "/me/assignment",
     response_model=MyAssignment,
-    responses=error_responses(NoAssignment),
+    responses=error_responses(RoleRequired, NoAssignment),
     tags=["auth"],
 )
 def get_my_assignment(

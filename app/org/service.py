@@ -73,6 +73,12 @@ def list_villages(
     return list(session.scalars(query.order_by(Village.code).limit(limit)))
 
 
+def visible_village(session: Session, principal: Principal, code: str) -> Village | None:
+    return session.scalar(
+        select(Village).where(Village.code == code, village_visibility(principal))
+    )
+
+
 def get_visible_village(
     session: Session, principal: Principal, code: str
 ) -> tuple[Village, VillageBoundary]:

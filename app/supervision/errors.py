@@ -3,14 +3,6 @@
 from app.core.errors import AppError, NotFound
 
 
-class ScopeNotFound(NotFound):
-    code = "scope_not_found"
-    title_zh = "范围不存在"
-    title_en = "Scope not found"
-    detail_zh = "范围 {scope} 不在您的管辖范围内。"
-    detail_en = "Scope {scope} is not within yours."
-
-
 class RollCallNotFound(NotFound):
     code = "roll_call_not_found"
     title_zh = "点名不存在"

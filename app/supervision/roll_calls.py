@@ -25,10 +25,10 @@ from app.core.policy import Policy
 from app.core.time import as_utc, local_date
 from app.ledger.models import PresenceDay
 from app.org.divisions import is_prefix
-from app.org.errors import InvalidScope
+from app.org.errors import InvalidScope, ScopeNotFound
 from app.org.models import Assignment, Member
 from app.supervision import rules
-from app.supervision.errors import InvalidWindow, NobodyCalled, RollCallNotFound, ScopeNotFound
+from app.supervision.errors import InvalidWindow, NobodyCalled, RollCallNotFound
 from app.supervision.models import RollCall, RollCallMember
 from app.supervision.schemas import (
     MyRollCall,

@@ -21,7 +21,7 @@ from app.core.pagination import (
     encode_cursor,
 )
 from app.core.time import today, utcnow
-from app.org.errors import InvalidScope, MemberNotFound, VillageNotFound
+from app.org.errors import InvalidScope, MemberNotFound, ScopeNotFound, VillageNotFound
 from app.supervision import events, inspections, rectifications, roll_calls
 from app.supervision.errors import (
     AlreadyAcknowledged,
@@ -39,7 +39,6 @@ from app.supervision.errors import (
     RectificationNotFound,
     ReviewerLevelRequired,
     RollCallNotFound,
-    ScopeNotFound,
     UnknownViolationCode,
 )
 from app.supervision.schemas import (

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.checkins.schemas import Instant, Text
+from app.checkins.schemas import Instant
+from app.core.inputs import Text
 from app.core.time import UtcDateTime
 
 MemberId = Annotated[int, Field(ge=1, le=2**31 - 1)]

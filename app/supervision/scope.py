@@ -5,8 +5,7 @@ from __future__ import annotations
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.org.divisions import is_prefix
-from app.org.errors import InvalidScope
-from app.supervision.errors import ScopeNotFound
+from app.org.errors import InvalidScope, ScopeNotFound
 
 # Supervising users see by division code; members and unit users are answered elsewhere.
 DIVISION_READERS = ("township", "county", "city", "auditor", "admin")

@@ -119,3 +119,10 @@ def test_a_token_seen_before_still_expires(world, client):
     r = client.get("/api/v1/me", headers=headers)
     assert r.status_code == 401
     assert r.json()["code"] == "invalid_token"
+
+
+def test_a_username_longer_than_the_stored_column_is_still_throttled(world, client):
+    long_name = "x" * 100  # failures store the first 64 characters
+    for _ in range(5):
+        assert login(client, long_name, "wrong-password").status_code == 401
+    assert login(client, long_name, "wrong-password").status_code == 429

@@ -19,6 +19,7 @@ from tests.org.helpers import (
     yunlin_collection,
     zhucun,
 )
+from tests.world import centre
 
 NAME = "--name-field=village"
 
@@ -57,7 +58,7 @@ def test_import_creates_every_village_with_its_township_and_county(db_url, db, y
     assert {v.township_code for v in villages} == YUNLIN_TOWNSHIPS
     assert {v.county_code for v in villages} == {YUNLIN_COUNTY}
     assert db.get(Village, "710900011004", populate_existing=True).name == "三和村"
-    assert boundary_revision(db) == before + 1
+    assert boundary_revision(db) > before
 
 
 def test_imported_village_is_served_as_geojson_and_located(world, db_url, yunlin):
@@ -124,7 +125,7 @@ def test_changed_boundary_opens_a_new_version_and_closes_the_old(world, db_url, 
     assert new.valid_from == old.valid_to
     assert new.boundary.equals(MultiPolygon([grown]))
     assert db.get(Village, "710900011016", populate_existing=True).name == "大同新村"
-    assert boundary_revision(db) == revision + 1
+    assert boundary_revision(db) > revision
     db.commit()
     served = world.get("admin", "/villages/710900011004").json()
     assert shape(served["geometry"]).equals(grown)
@@ -357,3 +358,32 @@ def test_postgis_stores_valid_multipolygons_in_wgs84(db_url, db, yunlin):
     }
     for code, *_, point in rows:
         assert expected[code].contains(shapely.from_wkt(point))
+
+
+def test_a_recreated_database_is_never_located_against_a_stale_index(world, db_url, db, yunlin):
+    """The cause of the PostGIS flake of the test above: test_migrations migrates the shared
+    test database down and up, which restarted the boundary revision at 0, and the counter
+    climbed back to a number this process had cached with other villages."""
+    from app.core.migrate import downgrade, upgrade
+    from app.geofence.cache import bump_boundary_revision
+
+    lon, lat = centre("430121001001")
+    r = world.get("admin", "/villages/locate", params={"longitude": lon, "latitude": lat})
+    assert r.json()["village_code"] == "430121001001"
+    cached = boundary_revision(db)
+    db.commit()
+
+    downgrade(db_url, "base")
+    upgrade(db_url, "head")
+    db.expunge_all()
+    world.add_user("admin2", "admin", "")
+    db.commit()
+    assert import_file(db_url, yunlin).exit_code == 0
+    while boundary_revision(db) < cached:  # a counter from 0 comes back to the cached number
+        bump_boundary_revision(db)
+        db.commit()
+    db.commit()
+
+    point = shape(yunlin_collection()["features"][0]["geometry"]).representative_point()
+    r = world.get("admin2", "/villages/locate", params={"longitude": point.x, "latitude": point.y})
+    assert r.json()["village_code"] == "710900011004"

@@ -73,7 +73,9 @@ def test_scope_filter_narrows_within_the_callers_scope(world):
     assert codes(world.get("county", "/villages", params={"scope": "430121002"})) == [
         "430121002001"
     ]
-    assert codes(world.get("county", "/villages", params={"scope": "430122"})) == []
+    # A division outside the caller's own is not an empty page (API.md): 404 scope_not_found.
+    r = world.get("county", "/villages", params={"scope": "430122"})
+    assert (r.status_code, r.json()["code"]) == (404, "scope_not_found")
     assert codes(world.get("admin", "/villages", params={"scope": "430122"})) == ["430122001001"]
 
 
