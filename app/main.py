@@ -9,6 +9,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app.audit.keys import signing_key
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.checkins.router import router as checkins_router
 from app.core.config import Settings, get_settings
@@ -34,6 +36,8 @@ def _operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None, policy: Policy | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    if settings.env == "production":
+        signing_key(settings)  # fail at start, not at the first export, without a key
     app = FastAPI(
         title="Zhucun API",
         version="1.0.0",
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         checkins_router,
         ledger_router,
         leave_router,
+        audit_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -1,5 +1,6 @@
 """Imports every domain's models, so that `Base.metadata` knows all tables (Alembic, tests)."""
 
+from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.checkins import models as checkin_models
 from app.core import outbox
@@ -10,6 +11,7 @@ from app.org import models as org_models
 
 __all__ = [
     "Base",
+    "audit_models",
     "auth_models",
     "checkin_models",
     "leave_models",

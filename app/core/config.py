@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, alias="ZHUCUN_MAX_BODY_BYTES")
     docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
     log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")
+    # Ed25519 key that signs checkpoints and export receipts (app.audit.keys).
+    signing_key_file: Path | None = Field(default=None, alias="ZHUCUN_SIGNING_KEY_FILE")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
