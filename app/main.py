@@ -23,6 +23,7 @@ from app.core.router import health_router, policy_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.org.router import router as org_router
+from app.reports.router import router as reports_router
 
 API_PREFIX = "/api/v1"
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         ledger_router,
         leave_router,
         audit_router,
+        reports_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -1,0 +1,20 @@
+"""Refusals of the reports domain."""
+
+from app.core.errors import AppError, NotFound
+
+
+class ScopeNotFound(NotFound):
+    code = "scope_not_found"
+    title_zh = "范围不存在"
+    title_en = "Scope not found"
+    detail_zh = "范围 {scope} 不在您的管辖范围内。"
+    detail_en = "The scope {scope} is not within yours."
+
+
+class PeriodInFuture(AppError):
+    status = 422
+    code = "period_in_future"
+    title_zh = "时段在未来"
+    title_en = "Period in the future"
+    detail_zh = "报表时段不能从今天（{today}）之后开始。"
+    detail_en = "A report's period may not start after today ({today})."
