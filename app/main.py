@@ -23,6 +23,8 @@ from app.core.router import health_router, policy_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.org.router import router as org_router
+from app.reports.dashboard_router import api_router as dashboard_router
+from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
 
 API_PREFIX = "/api/v1"
@@ -64,8 +66,10 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         leave_router,
         audit_router,
         reports_router,
+        dashboard_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(dashboard_page)
 
     if settings.cors_origin_list:
         app.add_middleware(

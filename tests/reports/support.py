@@ -1,6 +1,6 @@
 """A seeded story for report and dashboard tests, on the test world's county 430121:
 
-- 东山村 (alice): present every one of the last days, and checked in twice today;
+- 东山村 (alice): present every one of the last 30 days, and checked in twice today;
 - 西山村 (bob): on approved leave from three days ago to two days ahead;
 - 南湖村 (carol): absent (no fix, no leave);
 - 北岭村 (dave) is in the other county 430122: present yesterday.
@@ -15,7 +15,7 @@ from app.leave.models import LeaveRequest
 from app.ledger.service import refresh_days
 from tests.ledger.support import add_fix, at_local, today
 
-STORY_DAYS = 5
+STORY_DAYS = 30
 
 
 def seed_story(world, policy: Policy | None = None) -> date:

@@ -1,0 +1,72 @@
+"""Response bodies of the dashboard's data endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.ledger.schemas import DayStatus
+from app.reports.rules import VillageState
+
+
+class MapVillage(BaseModel):
+    code: str
+    name: str
+    township_code: str
+    county_code: str
+    assigned: int = Field(description="members assigned on the day")
+    on_post: int = Field(description="day rule met (today: a counted check-in so far)")
+    on_leave: int
+    rate: float | None = Field(description="on_post / (assigned - on_leave)")
+    state: VillageState = Field(description="the map colour: good, fair, poor, leave, empty")
+    geometry: dict[str, Any] | None = Field(description="simplified GeoJSON boundary")
+
+
+class AtRiskMember(BaseModel):
+    member_id: int
+    full_name: str
+    unit: str
+    village_code: str
+    absent_workdays: int = Field(description="in the trend window, without leave")
+    last_absent: date
+
+
+class TrendDay(BaseModel):
+    date: date
+    assigned: int
+    present: int
+    on_leave: int
+    rate: float | None = Field(description="present / (assigned - on_leave); null for today")
+
+
+class OverviewOut(BaseModel):
+    scope: str
+    date: date
+    villages: list[MapVillage]
+    at_risk: list[AtRiskMember]
+    trend: list[TrendDay]
+
+
+class TeamDay(BaseModel):
+    date: date
+    status: DayStatus
+    workday: bool
+    counted_checkins: int
+    village_code: str | None
+
+
+class TeamMember(BaseModel):
+    member_id: int
+    full_name: str
+    position: str
+    unit: str
+    days: list[TeamDay]
+
+
+class VillageTeamOut(BaseModel):
+    code: str
+    name: str
+    boundary: dict[str, Any] = Field(description="GeoJSON, the current boundary in full")
+    team: list[TeamMember]

@@ -1,0 +1,103 @@
+"""The data behind the map page, the page shell, and who may see them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.core.policy import DashboardPolicy
+from app.reports import rules
+from tests.reports.support import seed_story
+
+EXPECTED_STATES = {"430121001001": "good", "430121001002": "leave", "430121002001": "poor"}
+
+
+@pytest.fixture
+def story(world):
+    return world, seed_story(world)
+
+
+def test_overview_colours_villages_by_their_story(story):
+    world, today = story
+    answer = world.get("county", "/dashboard/overview")
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["date"] == today.isoformat()
+    states = {v["code"]: v["state"] for v in data["villages"]}
+    assert states == EXPECTED_STATES
+    for v in data["villages"]:
+        assert v["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    risk = {m["member_id"] for m in data["at_risk"]}
+    assert world.members["carol"].id in risk
+    assert world.members["alice"].id not in risk
+    trend = {d["date"]: d for d in data["trend"]}
+    assert len(trend) == DashboardPolicy().trend_days
+    yesterday = trend[(today - timedelta(days=1)).isoformat()]
+    assert (yesterday["assigned"], yesterday["present"], yesterday["on_leave"]) == (3, 1, 1)
+    assert yesterday["rate"] == 0.5
+    assert trend[today.isoformat()]["rate"] is None
+
+
+def test_a_past_day_counts_the_day_rule_only(story):
+    world, today = story
+    day = (today - timedelta(days=4)).isoformat()
+    data = world.get("city", "/dashboard/overview", params={"date": day}).json()
+    states = {v["code"]: v["state"] for v in data["villages"]}
+    # Four days ago bob's leave had not begun: his village was absent.
+    assert states == {**EXPECTED_STATES, "430121001002": "poor", "430122001001": "poor"}
+
+
+def test_village_team_with_last_days(story):
+    world, _today = story
+    answer = world.get("township1", "/dashboard/villages/430121001001")
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["boundary"]["type"] == "MultiPolygon"
+    (alice,) = data["team"]
+    assert alice["member_id"] == world.members["alice"].id
+    assert [d["status"] for d in alice["days"]] == ["present"] * 6 + ["pending"]
+    assert alice["days"][-1]["counted_checkins"] == 2
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status", "code"),
+    [
+        ("alice", "/dashboard/overview", 403, "role_required"),
+        ("unit", "/dashboard/overview", 403, "role_required"),
+        ("county", "/dashboard/overview?scope=430122", 404, "scope_not_found"),
+        ("township1", "/dashboard/villages/430121002001", 404, "village_not_found"),
+        ("county", "/dashboard/overview?date=2999-01-01", 422, "period_in_future"),
+    ],
+)
+def test_refusals(world, who, path, status, code):
+    answer = world.get(who, path)
+    assert (answer.status_code, answer.json()["code"]) == (status, code)
+
+
+def test_the_page_is_public_chinese_and_self_contained(client):
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "登录" in page.text
+    assert "set-cookie" not in page.headers
+    script = client.get("/dashboard/app.js")
+    assert script.status_code == 200
+    style = client.get("/dashboard/app.css")
+    # Works offline: nothing is fetched from another host (the SVG namespace is a name only).
+    for text in (page.text, script.text, style.text):
+        urls = set(re.findall(r"https?://[^\s\"')]+", text))
+        assert urls <= {"http://www.w3.org/2000/svg"}
+    assert "sessionStorage" in script.text
+    assert "document.cookie" not in script.text
+
+
+def test_village_state_rule():
+    p = DashboardPolicy()
+    assert rules.village_state(p, 0, 0, 0) == "empty"
+    assert rules.village_state(p, 2, 0, 2) == "leave"
+    assert rules.village_state(p, 5, 4, 0) == "good"
+    assert rules.village_state(p, 4, 2, 0) == "fair"
+    assert rules.village_state(p, 4, 1, 0) == "poor"
+    assert rules.village_state(p, 3, 1, 2) == "good"  # on post among those not on leave
