@@ -18,6 +18,7 @@
     no_assignment: "无派驻"
   };
   var $ = function (id) { return document.getElementById(id); };
+  var zone = "Asia/Shanghai"; // the deployment's, from GET /policy once signed in
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -84,8 +85,9 @@
         return;
       }
       $("login").hidden = true; $("main").hidden = false;
+      api("/policy").then(function (p) { if (p.timezone) zone = p.timezone; })
+        .catch(function () {}).then(load);
       $("who").textContent = (me.full_name || me.username) + "（" + me.role + (me.scope ? " " + me.scope : "") + "）";
-      load();
     }).catch(function () { showLogin(); });
   }
 
@@ -218,7 +220,8 @@
     days.forEach(function (d, i) {
       var x = L + i * step;
       if (d.rate !== null) points.push(x.toFixed(1) + "," + (T + (1 - d.rate) * (H - T - B)).toFixed(1));
-      if (i === 0 || i === days.length - 1 || i % 7 === 0) {
+      var last = days.length - 1;
+      if (i === last || (i % 7 === 0 && last - i >= 4)) {
         svg.appendChild(el("text", { x: x - 14, y: H - 4 }, d.date.slice(5)));
       }
     });
@@ -299,7 +302,7 @@
       dot.appendChild(el("title", {}, f.captured_at + " ±" + Math.round(f.accuracy_m) + " m"));
       svg.appendChild(dot);
       svg.appendChild(el("text", { x: q[0] + 6, y: q[1] - 6 }, String(i + 1)));
-      var time = new Date(f.captured_at).toLocaleTimeString("zh-CN", { hour12: false });
+      var time = new Date(f.captured_at).toLocaleTimeString("zh-CN", { hour12: false, timeZone: zone });
       var li = html("li", time + " · ±" + Math.round(f.accuracy_m) + " 米 · " +
         ({ inside: "村内", near: "村界附近", outside: "村外" }[f.geofence] || "无派驻") +
         (f.voided ? " · 已作废" : f.credited ? " · 计入" : " · 不计入"));
