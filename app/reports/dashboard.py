@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import orjson
 import shapely
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -112,21 +113,26 @@ def _villages(session: Session, prefix: str, day: date, today: date) -> list[Vil
 
 
 def _outlines(session: Session, prefix: str) -> dict[str, dict[str, Any]]:
-    rows = session.execute(
-        select(VillageBoundary.village_code, VillageBoundary.boundary).where(
-            VillageBoundary.valid_to.is_(None), VillageBoundary.village_code.startswith(prefix)
+    """Simplified current boundaries of the villages under `prefix`, as GeoJSON geometries
+    (PostGIS simplifies and writes them itself; elsewhere Shapely does)."""
+    current = (VillageBoundary.valid_to.is_(None), VillageBoundary.village_code.startswith(prefix))
+    if session.get_bind().dialect.name == "postgresql":
+        simplified = func.ST_AsGeoJSON(
+            func.ST_SimplifyPreserveTopology(VillageBoundary.boundary, OVERVIEW_TOLERANCE_DEG),
+            COORD_DECIMALS,
         )
+        rows = session.execute(select(VillageBoundary.village_code, simplified).where(*current))
+        return {code: orjson.loads(text) for code, text in rows}
+    found = session.execute(
+        select(VillageBoundary.village_code, VillageBoundary.boundary).where(*current)
     ).all()
-    if not rows:
+    if not found:
         return {}
-    codes = [code for code, _ in rows]
-    simple = shapely.set_precision(
-        shapely.simplify(
-            [geom for _, geom in rows], OVERVIEW_TOLERANCE_DEG, preserve_topology=True
-        ),
-        10**-COORD_DECIMALS,
+    outlines = shapely.simplify(
+        [geom for _, geom in found], OVERVIEW_TOLERANCE_DEG, preserve_topology=True
     )
-    return {code: shapely.geometry.mapping(g) for code, g in zip(codes, simple, strict=True)}
+    outlines = shapely.set_precision(outlines, 10**-COORD_DECIMALS)
+    return {code: shapely.geometry.mapping(g) for (code, _), g in zip(found, outlines, strict=True)}
 
 
 def _trend(

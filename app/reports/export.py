@@ -4,8 +4,11 @@ sent."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,6 +28,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
+CSV_BATCH = 5000  # rows encoded and written at a time
 XLSX_MAX_ROWS = 1_048_576  # rows in an Excel sheet, its header included
 # OWASP CSV injection: a cell beginning with one of these is taken for a formula by a
 # spreadsheet; prefixing "'" makes it text.
@@ -59,59 +63,62 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
-Converter = tuple[int, Callable[[Any], Any]]
+class Render:
+    """How a report's values look in one format: CSV and XLSX show labels (是/否, Chinese
+    statuses and positions), CSV neutralises formula-leading text; JSON keeps the codes.
+
+    A report renders a row's parts as it builds them (a member's fixed columns once, not once
+    a day), so the writers only write."""
+
+    def __init__(self, columns: Sequence[Column], fmt: Format) -> None:
+        self.columns = columns
+        self._convert: list[Callable[[Any], Any] | None] = [_converter(col, fmt) for col in columns]
+
+    def part(self, start: int, values: Sequence[Any]) -> tuple[Any, ...]:
+        """`values` of the columns from index `start` on, as this format shows them."""
+        out = []
+        for i, v in enumerate(values, start):
+            f = self._convert[i]
+            out.append(v if f is None or v is None else f(v))
+        return tuple(out)
 
 
-def _converters(columns: Sequence[Column], *, csv_text: bool) -> list[Converter]:
-    """(index, convert) for the columns whose value is not written as it comes."""
-    out: list[Converter] = []
-    for i, col in enumerate(columns):
-        if col.kind == "text" and csv_text:
-            memo: dict[str, str] = {}
-
-            def text(v: Any, memo: dict[str, str] = memo) -> Any:
-                if v is None:
-                    return None
-                got = memo.get(v)
-                if got is None:
-                    got = memo[v] = neutralise(v)
-                    if len(memo) > 50_000:  # names repeat per member; bound the memo anyway
-                        memo.clear()
-                return got
-
-            out.append((i, text))
-        elif col.kind == "bool":
-            out.append((i, lambda v: None if v is None else ("是" if v else "否")))
-        elif col.kind == "code" and col.labels:
-            out.append((i, _labeller(col.labels)))
-    return out
+def _converter(col: Column, fmt: Format) -> Callable[[Any], Any] | None:
+    if fmt == "json":
+        return None
+    if col.kind == "text":
+        return neutralise if fmt == "csv" else None
+    if col.kind == "bool":
+        return lambda v: "是" if v else "否"
+    if col.kind == "code" and col.labels:
+        labels = col.labels
+        return lambda v: labels.get(v, v)
+    return None
 
 
-def _labeller(labels: dict[str, str]) -> Callable[[Any], Any]:
-    return lambda v: labels.get(v, v)
-
-
-def _display(
-    rows: Iterable[Row], columns: Sequence[Column], *, csv_text: bool
-) -> Iterator[list[Any]]:
-    convert = _converters(columns, csv_text=csv_text)
-    for row in rows:
-        out = list(row)
-        for i, f in convert:
-            out[i] = f(out[i])
-        yield out
+def _counted(rows: Iterable[Row], counter: Iterator[int]) -> Iterator[Row]:
+    # zip pulls a row, then the counter: once rows run out, next(counter) is their number.
+    return (row for row, _ in zip(rows, counter))
 
 
 def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[Row]) -> int:
-    """UTF-8 with a BOM, CRLF line ends, Chinese headers, formula-leading text neutralised."""
-    count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow([c.header for c in columns])
-        for out in _display(rows, columns, csv_text=True):
-            writer.writerow(out)
-            count += 1
-    return count
+    """UTF-8 with a BOM, CRLF line ends, Chinese headers; `rows` rendered for CSV."""
+    counter = itertools.count()
+    source = _counted(rows, counter)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.header for c in columns])
+    with path.open("wb") as fh:
+        fh.write(codecs.BOM_UTF8)
+        while True:
+            # Batches through a string buffer: one encode and one write per batch.
+            writer.writerows(itertools.islice(source, CSV_BATCH))
+            if not buffer.tell():
+                break
+            fh.write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+    return next(counter)
 
 
 def write_xlsx(
@@ -153,7 +160,7 @@ def write_xlsx(
         ws.write_row(0, 0, [col.header for col in columns], header_format)
         return ws
 
-    for out in _display(rows, columns, csv_text=False):
+    for out in rows:
         if sheet is None or r >= sheet_rows:
             sheet, r = new_sheet(), 1
         sheet.write_row(r, 0, out)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from app.ledger import rules as ledger_rules
 from app.ledger.models import PresenceDay
 from app.org.models import Assignment, Member, Unit, Village
 from app.reports.columns import POSITION_LABELS, STATUS_LABELS, Column
+from app.reports.export import Render
 from app.reports.scope import ReportScope
 
 COLUMNS = (
@@ -45,26 +47,29 @@ def rows(
     start: date,
     end: date,
     today: date,
+    render: Render,
     after: tuple[int, date] | None = None,
 ) -> Iterator[Row]:
-    """Rows in (member_id, date) order, after `after` (a page's cursor) when given."""
+    """Rows in (member_id, date) order, after `after` (a page's cursor) when given, rendered
+    for the export's format."""
     overlap = (
         scope.assignments(),
         Assignment.start_date <= end,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= start),
     )
     first_member = after[0] if after else 0
+    connection = session.connection()
     # The assignments are few (one or two per member); the day facts are many and streamed.
-    postings = session.execute(
+    postings = connection.execute(
         select(
             Assignment.member_id,
             Assignment.start_date,
             Assignment.end_date,
-            Assignment.village_code,
-            Village.name,
             Member.full_name,
             Member.position,
             Unit.name,
+            Assignment.village_code,
+            Village.name,
         )
         .join(Village, Village.code == Assignment.village_code)
         .join(Member, Member.id == Assignment.member_id)
@@ -72,7 +77,7 @@ def rows(
         .where(*overlap, Assignment.member_id >= first_member)
         .order_by(Assignment.member_id, Assignment.start_date)
     ).all()
-    facts = session.execute(
+    facts = connection.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS).execute(
         select(
             PresenceDay.member_id,
             PresenceDay.day,
@@ -86,13 +91,13 @@ def rows(
             PresenceDay.day.between(start, end),
         )
         .order_by(PresenceDay.member_id, PresenceDay.day)
-        .execution_options(yield_per=STREAM_ROWS)
     )
     days = ledger_rules.days_between(start, end)
-    workday = {d: calendar.is_workday(d, policy.calendar) for d in days}
-    stream = iter(facts)
+    # A day's date and workday cells, and the status cells, rendered once.
+    day_cells = {d: render.part(_DATE, (d, calendar.is_workday(d, policy.calendar))) for d in days}
+    statuses = _StatusCells(render, today)
+    stream = itertools.chain.from_iterable(facts.partitions())
     pending = next(stream, None)
-    status = ledger_rules.status
     index = 0
     while index < len(postings):
         member_id = postings[index][0]
@@ -102,33 +107,46 @@ def rows(
             index += 1
         while pending is not None and pending[0] < member_id:
             pending = next(stream, None)
-        stored: dict[date, ledger_rules.DayFacts] = {}
+        stored: dict[date, tuple[int, bool, int | None]] = {}
         while pending is not None and pending[0] == member_id:
             _, day, count, present, leave_id = pending
-            stored[day] = ledger_rules.DayFacts(count, None, None, bool(present), leave_id)
+            stored[day] = (count, bool(present), leave_id)
             pending = next(stream, None)
-        for _, a_start, a_end, village, village_name, name, position, unit in mine:
+        for _, a_start, a_end, name, position, unit, village, village_name in mine:
             lo = max(a_start, start)
             hi = end if a_end is None else min(a_end, end)
-            fixed = (
-                member_id,
-                name,
-                position,
-                unit,
-                village,
-                village_name,
-                village[:9],
-                village[:6],
+            fixed = render.part(
+                0,
+                (member_id, name, position, unit, village, village_name, village[:9], village[:6]),
             )
             for day in days[(lo - start).days : (hi - start).days + 1]:
                 if after is not None and (member_id, day) <= after:
                     continue
-                got = stored.get(day)
-                yield (
-                    *fixed,
-                    day,
-                    workday[day],
-                    status(got, True, day, today),
-                    0 if got is None else got.counted_checkins,
-                    None if got is None else got.leave_id,
-                )
+                yield fixed + day_cells[day] + statuses.cells(stored.get(day), day)
+
+
+_DATE = 8  # index of the date column (the workday follows it)
+_STATUS = 10  # index of the status column (counted check-ins and leave follow it)
+
+
+class _StatusCells:
+    """The status, counted check-ins and leave cells of a day, with the status the ledger
+    derives (`ledger.rules.status`), computed once per kind of day."""
+
+    def __init__(self, render: Render, today: date) -> None:
+        self.render, self.today = render, today
+        self.labels: dict[tuple[bool, bool, bool, bool, bool], Any] = {}
+
+    def cells(self, facts: tuple[int, bool, int | None] | None, day: date) -> tuple[Any, ...]:
+        count, present, leave_id = facts if facts is not None else (0, False, None)
+        key = (facts is None, present, leave_id is not None, count > 0, day >= self.today)
+        label = self.labels.get(key)
+        if label is None:
+            day_facts = (
+                None
+                if facts is None
+                else ledger_rules.DayFacts(count, None, None, present, leave_id)
+            )
+            status = ledger_rules.status(day_facts, True, day, self.today)
+            label = self.labels[key] = self.render.part(_STATUS, (status,))[0]
+        return (label, count, leave_id)

@@ -22,7 +22,7 @@ from app.ledger.errors import InvalidPeriod
 from app.reports import presence, service
 from app.reports.dependencies import ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture, ScopeNotFound
-from app.reports.export import Row, disposition
+from app.reports.export import Render, Row, disposition
 from app.reports.scope import resolve
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -93,7 +93,9 @@ def presence_report(
         key,
         query=query,
         columns=presence.COLUMNS,
-        rows=presence.rows(read, policy, where, from_, to, now, after),
+        rows=presence.rows(
+            read, policy, where, from_, to, now, Render(presence.COLUMNS, format), after
+        ),
         fmt=format,
         title="驻村考勤明细",
         filename=f"驻村考勤明细_{where.label}_{from_.isoformat()}_{to.isoformat()}",

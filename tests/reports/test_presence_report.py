@@ -160,21 +160,25 @@ def test_xlsx_has_chinese_headers_dates_frozen_row_and_an_about_sheet(story, tmp
 def test_long_xlsx_continues_on_further_sheets(tmp_path):
     from app.reports import export, presence
 
+    render = export.Render(presence.COLUMNS, "xlsx")
     rows = [
-        (
-            i,
-            "名",
-            "team_member",
-            "单位",
-            "430121001001",
-            "村",
-            "430121001",
-            "430121",
-            None,
-            True,
-            "present",
-            2,
-            None,
+        render.part(
+            0,
+            (
+                i,
+                "名",
+                "team_member",
+                "单位",
+                "430121001001",
+                "村",
+                "430121001",
+                "430121",
+                None,
+                True,
+                "present",
+                2,
+                None,
+            ),
         )
         for i in range(7)
     ]
