@@ -290,9 +290,8 @@ def main() -> None:
         began = time.perf_counter()
         seed(url, args.members)
         rows = args.members * Q_DAYS
-        print(
-            f"seeded {args.members:,} members x {Q_DAYS} days in {time.perf_counter() - began:.0f} s"
-        )
+        took_seed = time.perf_counter() - began
+        print(f"seeded {args.members:,} members x {Q_DAYS} days in {took_seed:.0f} s")
         engine = create_engine(url)
         with engine.connect() as conn:
             ids = dict(conn.execute(text("SELECT username, id FROM users")).all())

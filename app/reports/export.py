@@ -98,7 +98,7 @@ def _converter(col: Column, fmt: Format) -> Callable[[Any], Any] | None:
 
 def _counted(rows: Iterable[Row], counter: Iterator[int]) -> Iterator[Row]:
     # zip pulls a row, then the counter: once rows run out, next(counter) is their number.
-    return (row for row, _ in zip(rows, counter))
+    return (row for row, _ in zip(rows, counter, strict=False))
 
 
 def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[Row]) -> int:
