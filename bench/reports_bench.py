@@ -21,6 +21,7 @@ import csv
 import math
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -279,6 +280,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--skip-xlsx", action="store_true")
     args = parser.parse_args()
+    # A terminated run still stops its server and drops its database (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     name = f"zhucun_bench_reports_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.audit import rules
@@ -30,18 +31,28 @@ def rfc3339(moment: datetime) -> str:
 
 
 def register_key(session: Session, key: Key) -> None:
-    """List the key this process signs with; a new key retires the keys listed before it."""
+    """List the key this process signs with; a new key retires the keys listed before it.
+
+    An atomic insert-if-absent: processes that start signing with a new key at once list it
+    once, and only the one that listed it retires the others."""
     if session.get(SigningKey, key.key_id) is not None:
         return
     now = utcnow()
-    session.execute(
-        update(SigningKey)
-        .where(SigningKey.retired_at.is_(None), SigningKey.created_at <= now)
-        .values(retired_at=now)
+    dialect_insert = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     )
-    session.add(
-        SigningKey(key_id=key.key_id, public_key=key.public_b64, created_at=now, retired_at=None)
-    )
+    listed = session.execute(
+        dialect_insert(SigningKey)
+        .values(key_id=key.key_id, public_key=key.public_b64, created_at=now, retired_at=None)
+        .on_conflict_do_nothing(index_elements=[SigningKey.key_id])
+        .returning(SigningKey.key_id)
+    ).scalar_one_or_none()
+    if listed is not None:
+        session.execute(
+            update(SigningKey)
+            .where(SigningKey.retired_at.is_(None), SigningKey.key_id != key.key_id)
+            .values(retired_at=now)
+        )
     session.flush()
 
 

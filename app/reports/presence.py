@@ -96,7 +96,7 @@ def rows(
     # A day's date and workday cells, and the status cells, rendered once.
     day_cells = {d: render.part(_DATE, (d, calendar.is_workday(d, policy.calendar))) for d in days}
     statuses = _StatusCells(render, today)
-    stream = itertools.chain.from_iterable(facts.partitions())
+    stream = itertools.chain.from_iterable(facts.partitions(STREAM_ROWS))
     pending = next(stream, None)
     index = 0
     while index < len(postings):

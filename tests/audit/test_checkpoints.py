@@ -182,3 +182,18 @@ def test_production_refuses_to_start_without_a_signing_key(tmp_path):
         create_app(prod)
     with pytest.raises(SigningKeyError):
         signing_key(prod.model_copy(update={"signing_key_file": tmp_path / "missing.pem"}))
+
+
+def test_concurrent_checkpoints_with_a_new_key_list_it_once(world, settings, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = tmp_path / "fresh.pem"
+    generate_key_file(fresh)
+    world.client.app.state.settings = settings.model_copy(update={"signing_key_file": fresh})
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: world.post("admin", "/audit/checkpoints"), range(8)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 8
+    keys = _listed_keys(world)
+    assert list(keys) == [answers[0].json()["key_id"]]
+    assert keys[answers[0].json()["key_id"]]["retired_at"] is None
