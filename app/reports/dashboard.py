@@ -263,7 +263,7 @@ def village_team(
     session: Session, policy: Policy, code: str, day: date, today: date, days: int
 ) -> list[dict[str, Any]]:
     """The members assigned to village `code` on any of the `days` days up to `day`, each with
-    their ledger for those days (statuses as the ledger derives them)."""
+    their ledger for those days (statuses as the ledger derives them) while assigned here."""
     from app.ledger import service as ledger_service
 
     first = day - timedelta(days=days - 1)
@@ -288,13 +288,15 @@ def village_team(
                 "full_name": name,
                 "position": position,
                 "unit": unit,
+                # Days assigned elsewhere (a member who moved) belong to the other village's
+                # supervisors: here they show as not assigned.
                 "days": [
                     {
                         "date": d.date,
-                        "status": d.status,
+                        "status": d.status if d.village_code == code else "unassigned",
                         "workday": d.workday,
-                        "counted_checkins": d.counted_checkins,
-                        "village_code": d.village_code,
+                        "counted_checkins": d.counted_checkins if d.village_code == code else 0,
+                        "village_code": d.village_code if d.village_code == code else None,
                     }
                     for d in ledger.days
                 ],

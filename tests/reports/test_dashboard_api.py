@@ -101,3 +101,35 @@ def test_village_state_rule():
     assert rules.village_state(p, 4, 2, 0) == "fair"
     assert rules.village_state(p, 4, 1, 0) == "poor"
     assert rules.village_state(p, 3, 1, 2) == "good"  # on post among those not on leave
+
+
+def test_a_moved_member_shows_only_the_days_assigned_to_the_village(story):
+    from app.org.models import Assignment
+
+    world, today = story
+    alice = world.members["alice"].id
+    db = world.db
+    moved = today - timedelta(days=2)
+    first = db.query(Assignment).filter_by(member_id=alice).one()
+    first.end_date = moved - timedelta(days=1)
+    db.add(Assignment(member_id=alice, village_code="430121002001", start_date=moved))
+    db.commit()
+    before = world.get("township1", "/dashboard/villages/430121001001").json()
+    (days,) = [m["days"] for m in before["team"]]
+    assert [d["status"] for d in days] == ["present"] * 4 + ["unassigned"] * 3
+    after = world.get("township2", "/dashboard/villages/430121002001").json()
+    mine = next(m for m in after["team"] if m["member_id"] == alice)
+    assert [d["status"] for d in mine["days"]][:4] == ["unassigned"] * 4
+    # The reports follow the same rule: township 1 gets alice's days before the move only.
+    rows = world.get(
+        "township1",
+        "/reports/presence",
+        params={
+            "from": (today - timedelta(days=6)).isoformat(),
+            "to": today.isoformat(),
+            "format": "json",
+        },
+    ).json()["items"]
+    assert {r["date"] for r in rows if r["member_id"] == alice} == {
+        (today - timedelta(days=k)).isoformat() for k in range(3, 7)
+    }
