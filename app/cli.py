@@ -35,8 +35,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @db_cli.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: head)."""
+def db_upgrade(revision: str = "heads") -> None:
+    """Apply migrations up to REVISION (default: every head, while branches await re-chaining)."""
     from app.core.migrate import upgrade
 
     upgrade(_database_url(), revision)

@@ -13,6 +13,7 @@ from app.audit.keys import signing_key
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.checkins.router import router as checkins_router
+from app.compliance.router import router as compliance_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         checkins_router,
         ledger_router,
         leave_router,
+        compliance_router,
         audit_router,
         reports_router,
         dashboard_router,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -75,6 +76,14 @@ class CheckIn(Base):
         Index("ix_checkins_local_date", "local_date"),
         # The repeated-fix check looks a member's exact coordinates up.
         Index("ix_checkins_member_position", "member_id", "latitude", "longitude"),
+        # Compliance counts flagged fixes over a whole city: only they are indexed.
+        Index(
+            "ix_checkins_flagged",
+            "member_id",
+            "local_date",
+            sqlite_where=text("flags <> ''"),
+            postgresql_where=text("flags <> ''"),
+        ),
     )
 
 

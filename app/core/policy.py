@@ -11,10 +11,17 @@ import tomllib
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 Flag = Literal[
     "mock_location",
@@ -33,8 +40,72 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+QuotaPeriod = Literal["month", "quarter", "year"]
+# The longest period of each kind, in days: a rule may not ask for more.
+PERIOD_MAX_DAYS: dict[str, int] = {"month": 31, "quarter": 92, "year": 366}
+
+
+class QuotaRule(_Section):
+    """Credited days required per calendar period; `official_counts`: official business (公出)
+    on working days counts as presence."""
+
+    period: QuotaPeriod
+    days: int = Field(ge=0, description="credited days required in a whole period")
+    official_counts: bool = False
+
+    @model_validator(mode="after")
+    def _fits_the_period(self) -> QuotaRule:
+        if self.days > PERIOD_MAX_DAYS[self.period]:
+            raise ValueError(f"a {self.period} has at most {PERIOD_MAX_DAYS[self.period]} days")
+        return self
+
+
 class QuotaPolicy(_Section):
-    days_per_quarter: int = Field(50, ge=0, le=92, description="credited days required per quarter")
+    """One or more rules; a member meets the quota only by meeting every one of them."""
+
+    rules: tuple[QuotaRule, ...] = (QuotaRule(period="quarter", days=50),)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _days_per_quarter(cls, data: Any) -> Any:
+        # The older spelling `days_per_quarter = N` means one quarter rule of N days. Given with
+        # `rules`, the two must say the same thing (as `/policy` prints both), or it is refused.
+        if not isinstance(data, dict) or "days_per_quarter" not in data:
+            return data
+        data = dict(data)
+        days = data.pop("days_per_quarter")
+        if days is None:
+            return data
+        rule = {"period": "quarter", "days": days, "official_counts": False}
+        if "rules" not in data:
+            data["rules"] = (rule,)
+            return data
+        quarter = [QuotaRule.model_validate(r) for r in data["rules"]]
+        quarter = [r for r in quarter if r.period == "quarter"]
+        if len(quarter) != 1 or quarter[0].days != days:
+            raise ValueError(
+                "quota.days_per_quarter is the older spelling of one quarter rule; "
+                "with quota.rules, set the days in the quarter rule and drop days_per_quarter"
+            )
+        return data
+
+    @field_validator("rules")
+    @classmethod
+    def _one_rule_per_period(cls, rules: tuple[QuotaRule, ...]) -> tuple[QuotaRule, ...]:
+        if not rules:
+            raise ValueError("quota.rules needs at least one rule")
+        periods = [r.period for r in rules]
+        if len(set(periods)) != len(periods):
+            raise ValueError("quota.rules may hold one rule per period (month, quarter, year)")
+        return rules
+
+    @computed_field(description="the quarter rule's days (read-only; null without one)")
+    def days_per_quarter(self) -> int | None:
+        rule = self.rule_for("quarter")
+        return None if rule is None else rule.days
+
+    def rule_for(self, period: str) -> QuotaRule | None:
+        return next((r for r in self.rules if r.period == period), None)
 
 
 class DayRulePolicy(_Section):
@@ -90,6 +161,10 @@ class FlagPolicy(_Section):
     uncredited: tuple[Flag, ...] = Field(
         ("mock_location",), description="flags that leave a fix uncredited"
     )
+    serious: tuple[Flag, ...] = Field(
+        ("mock_location", "impossible_speed", "repeated_fix", "clock_skew"),
+        description="flags that compliance counts as suspicious_checkins",
+    )
 
 
 class CalendarPolicy(_Section):
@@ -97,6 +172,33 @@ class CalendarPolicy(_Section):
 
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = Field((), description="make-up working days (调休) on weekends")
+
+
+class RotationPolicy(_Section):
+    """Taking turns (轮着来): a week in which the team's village saw someone on enough days, but
+    hardly ever two of them at once, while a teammate was away without leave."""
+
+    min_covered_days: int = Field(3, ge=1, le=7, description="days of the week someone was there")
+    max_overlap_days: int = Field(
+        1, ge=0, le=7, description="at most this many days with two or more of them there"
+    )
+    min_away_days: int = Field(
+        3, ge=1, le=7, description="working days a teammate was absent without leave"
+    )
+    min_weeks: int = Field(3, ge=1, description="such weeks in the period to call it rotation")
+
+
+class CompliancePolicy(_Section):
+    absent_run_days: int = Field(
+        5, ge=1, description="consecutive working days absent without leave that make absent_run"
+    )
+    short_visit_min_days: int = Field(
+        4, ge=1, description="days with counted fixes that never made a day (short_visits)"
+    )
+    short_visit_min_share: float = Field(
+        0.5, ge=0, le=1, description="…and at least this share of the days the member came"
+    )
+    rotation: RotationPolicy = RotationPolicy()
 
 
 class SupervisionPolicy(_Section):
@@ -124,6 +226,7 @@ class Policy(_Section):
     flags: FlagPolicy = FlagPolicy()
     calendar: CalendarPolicy = CalendarPolicy()
     supervision: SupervisionPolicy = SupervisionPolicy()
+    compliance: CompliancePolicy = CompliancePolicy()
     dashboard: DashboardPolicy = DashboardPolicy()
 
     @model_validator(mode="after")

@@ -22,7 +22,7 @@ def test_upgrade_downgrade_upgrade(db_url):
     assert expected <= _tables(db_url)
     downgrade(db_url, "base")
     assert not (expected & _tables(db_url))
-    upgrade(db_url, "head")
+    upgrade(db_url, "heads")
     assert expected <= _tables(db_url)
 
 

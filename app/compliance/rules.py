@@ -1,0 +1,387 @@
+"""The compliance rules as pure functions: periods, pro-rating, pace and status, and the
+patterns the rules name (absence runs, short visits, rotation). No database, no clock: the
+ledger's day marks, the working days and today are arguments.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from app.core.policy import CompliancePolicy, QuotaRule, RotationPolicy
+
+PeriodKind = Literal["month", "quarter", "year"]
+Status = Literal["met", "on_track", "at_risk", "unattainable", "missed"]
+# Worst first: the order of the city-wide list.
+STATUS_ORDER: tuple[Status, ...] = ("missed", "unattainable", "at_risk", "on_track", "met")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: PeriodKind
+    label: str  # 2026Q4, 2026-11, 2026
+    start: date
+    end: date
+
+    @property
+    def quarter(self) -> str | None:
+        return self.label if self.kind == "quarter" else None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+def parse_period(text: str) -> Period | None:
+    """`2026Q4`, `2026-11` or `2026`; None for anything else."""
+    if m := _QUARTER.match(text):
+        return quarter(int(m[1]), int(m[2]))
+    if m := _MONTH.match(text):
+        return month(int(m[1]), int(m[2]))
+    if m := _YEAR.match(text):
+        year = int(m[1])
+        if year < 1:
+            return None
+        return Period("year", text, date(year, 1, 1), date(year, 12, 31))
+    return None
+
+
+def month(year: int, number: int) -> Period:
+    start = date(year, number, 1)
+    nxt = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    return Period("month", f"{year:04d}-{number:02d}", start, nxt - timedelta(days=1))
+
+
+def quarter(year: int, number: int) -> Period:
+    first = month(year, 3 * number - 2)
+    last = month(year, 3 * number)
+    return Period("quarter", f"{year:04d}Q{number}", first.start, last.end)
+
+
+def period_of(kind: PeriodKind, day: date) -> Period:
+    """The period of `kind` that holds `day`."""
+    if kind == "month":
+        return month(day.year, day.month)
+    if kind == "quarter":
+        return quarter(day.year, (day.month - 1) // 3 + 1)
+    return Period("year", f"{day.year:04d}", date(day.year, 1, 1), date(day.year, 12, 31))
+
+
+def periods_within(kind: PeriodKind, span: Period) -> list[Period]:
+    """The periods of `kind` that overlap `span`, in order."""
+    out = [period_of(kind, span.start)]
+    while out[-1].end < span.end:
+        out.append(period_of(kind, out[-1].end + timedelta(days=1)))
+    return out
+
+
+# --- day lines -------------------------------------------------------------------------------
+#
+# A member's period is one string, a character per day (so that the counts below run at C speed
+# over ten thousand members). Working days are upper case, other days lower case:
+#   P/p present (the day rule is met)      O/o official business (公出), approved, not present
+#   L/l other approved leave, not present  S/s counted fixes that never made a day (short visit)
+#   ./_ nothing (absent when past)         U   not assigned that day
+class Mark(StrEnum):
+    PRESENT = "P"
+    OFFICIAL = "O"
+    LEAVE = "L"
+    SHORT = "S"
+
+
+UNASSIGNED = "U"
+_UNASSIGNED, _WORKDAY, _OFF_DAY = 0, 1, 2
+_MARK_CODES = {"P": 1, "L": 2, "S": 3, "O": 4}
+_OFFICIAL = bytes.maketrans(b"\x02", b"\x04")  # leave → official business
+
+
+def _line_table() -> bytes:
+    # byte = mark code × 4 + day code  →  the day's character
+    table = bytearray(b"?" * 256)
+    for mark, code in {"": 0, **_MARK_CODES}.items():
+        table[code * 4 + _UNASSIGNED] = ord(UNASSIGNED)
+        table[code * 4 + _WORKDAY] = ord(mark or ".")
+        table[code * 4 + _OFF_DAY] = ord(mark.lower() or "_")
+    return bytes(table)
+
+
+_LINE_TABLE = _line_table()
+
+
+def base_line(period: Period, workdays: Iterable[date]) -> bytes:
+    """The period's day codes: working day (调休 included) or not; day_line's `base`."""
+    working = set(workdays)
+    return bytes(
+        _WORKDAY if period.start + timedelta(days=i) in working else _OFF_DAY
+        for i in range(period.days)
+    )
+
+
+def marks_from_days(days: int, marks: Iterable[tuple[int, str]]) -> bytearray:
+    """day_line's `marks` from (day offset, P/L/S) pairs."""
+    found = bytearray(days)
+    for offset, mark in marks:
+        found[offset] = _MARK_CODES[mark]
+    return found
+
+
+_BIT_BYTES = {
+    mark: str.maketrans({"0": "00", "1": f"{code:02x}"}) for mark, code in _MARK_CODES.items()
+}
+
+
+def marks_from_bits(present: str, leave: str, short: str) -> bytearray:
+    """day_line's `marks` from one '0'/'1' string per kind of day (bit i: day i)."""
+    total = 0
+    for mark, bits in (("P", present), ("L", leave), ("S", short)):
+        if bits:
+            total += int.from_bytes(bytes.fromhex(bits.translate(_BIT_BYTES[mark])), "big")
+    n = max(len(present), len(leave), len(short))
+    return bytearray(total.to_bytes(n, "big"))
+
+
+def day_line(
+    period: Period,
+    base: bytes,
+    assigned: Iterable[tuple[date, date]],
+    marks: bytes,
+    official: Iterable[tuple[date, date]] = (),
+) -> str:
+    """A member's period as a day line: `base` from base_line, `assigned` the (first, last)
+    day spans, `marks` a mark code per day (marks_from_days, marks_from_bits; ignored outside
+    the assigned days), `official` the spans of official business (公出): leave there becomes O.
+
+    Built with byte strings and one big-integer sum, as it runs for every member of a city."""
+    n = period.days
+    days = bytearray(n)
+    for lo, hi in assigned:
+        a, b = _slice(period, lo, hi)
+        days[a:b] = base[a:b]
+    found = bytearray(marks) if marks else bytearray(n)
+    for lo, hi in official:
+        a, b = _slice(period, lo, hi)
+        found[a:b] = found[a:b].translate(_OFFICIAL)
+    # Every byte of `found` is < 64, so shifting the whole number left by 2 multiplies each
+    # byte by 4 without carrying into its neighbour; the day codes (< 4) fill the low bits.
+    combined = (int.from_bytes(found, "big") << 2) | int.from_bytes(days, "big")
+    return combined.to_bytes(n, "big").translate(_LINE_TABLE).decode("ascii")
+
+
+def _slice(period: Period, lo: date, hi: date) -> tuple[int, int]:
+    a = min(max((lo - period.start).days, 0), period.days)
+    b = min(max((hi - period.start).days + 1, 0), period.days)
+    return a, max(a, b)
+
+
+def today_index(period: Period, today: date) -> int:
+    """How many of the period's days lie before today."""
+    return min(max((today - period.start).days, 0), period.days)
+
+
+def required_days(rule_days: int, assigned_days: int, period_days: int) -> int:
+    """The rule's days, pro-rated by assigned calendar days and rounded up."""
+    if assigned_days >= period_days:
+        return rule_days
+    return math.ceil(rule_days * assigned_days / period_days)
+
+
+@dataclass(frozen=True)
+class QuotaResult:
+    required_days: int
+    pro_rated: bool
+    present_days: int  # credited by the day rule, any day of the week
+    official_days: int  # working days of official business, not present
+    credited_days: int  # present_days, plus official_days when the rule counts them
+    needed_days: int
+    leave_days: int  # working days of leave (official included), not present
+    absent_workdays: int  # past working days with neither presence nor leave
+    short_days: int  # past days with counted fixes that never made a day
+    remaining_days: int  # assigned days from today to the period's end
+    status: Status
+
+
+def evaluate(rule: QuotaRule, period: Period, line: str, today: date) -> QuotaResult:
+    """One member against one rule over one period (its day line).
+
+    Pace: a member not yet met who can still make it is at_risk when credited days are below
+    required × (assigned days before today) ÷ (assigned days of the period), else on_track.
+    """
+    t = today_index(period, today)
+    past = line[:t]
+    assigned = len(line) - line.count(UNASSIGNED)
+    elapsed = t - past.count(UNASSIGNED)
+    present = line.count("P") + line.count("p")
+    official = line.count("O")
+    required = required_days(rule.days, assigned, period.days)
+    credited = present + (official if rule.official_counts else 0)
+    return QuotaResult(
+        required_days=required,
+        pro_rated=assigned < period.days,
+        present_days=present,
+        official_days=official,
+        credited_days=credited,
+        needed_days=max(0, required - credited),
+        leave_days=official + line.count("L"),
+        absent_workdays=past.count(".") + past.count("S"),
+        short_days=past.count("S") + past.count("s"),
+        remaining_days=assigned - elapsed,
+        status=status(required, credited, elapsed, assigned, period.end < today),
+    )
+
+
+def status(required: int, credited: int, elapsed: int, assigned: int, over: bool) -> Status:
+    if credited >= required:
+        return "met"
+    if over:
+        return "missed"
+    if credited + (assigned - elapsed) < required:
+        return "unattainable"
+    if credited * assigned < required * elapsed:  # credited < required × elapsed ÷ assigned
+        return "at_risk"
+    return "on_track"
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    return min(statuses, key=STATUS_ORDER.index, default="met")
+
+
+# --- patterns --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    start: date
+    end: date
+    workdays: int
+
+
+# Past working days absent (nothing, or a short visit), with only empty or short-visit days off
+# between them: a present day, leave or a gap in the assignment ends a run.
+_ABSENT_RUN = re.compile(r"[.S](?:[_s]*[.S])*")
+
+
+def absent_runs(period: Period, line: str, today: date) -> list[Run]:
+    """Runs of past working days absent without leave (a short visit makes no day)."""
+    past = line[: today_index(period, today)]
+    return [
+        Run(
+            period.start + timedelta(days=m.start()),
+            period.start + timedelta(days=m.end() - 1),
+            m[0].count(".") + m[0].count("S"),
+        )
+        for m in _ABSENT_RUN.finditer(past)
+    ]
+
+
+def absent_run_lengths(period: Period, line: str, today: date) -> list[int]:
+    """The working days of each run of absent_runs, without the dates."""
+    past = line[: today_index(period, today)]
+    return [len(r) - r.count("_") - r.count("s") for r in _ABSENT_RUN.findall(past)]
+
+
+@dataclass(frozen=True)
+class ShortVisits:
+    days: int
+    present_days: int
+    start: date
+    end: date
+
+
+def short_visits(
+    period: Period, line: str, today: date, policy: CompliancePolicy
+) -> ShortVisits | None:
+    """The 'come, look around, eat, leave' pattern (作秀): many past days with counted fixes that
+    never made a day, and they are a large share of the days the member came at all."""
+    past = line[: today_index(period, today)].upper()
+    short = past.count("S")
+    present = past.count("P")
+    if short < policy.short_visit_min_days or short < policy.short_visit_min_share * (
+        short + present
+    ):
+        return None
+    first, last = past.index("S"), past.rindex("S")
+    return ShortVisits(
+        short, present, period.start + timedelta(days=first), period.start + timedelta(days=last)
+    )
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s calendar week."""
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Rotation:
+    members: tuple[int, ...]
+    weeks: tuple[tuple[date, int], ...]  # (Monday, the member who carried that week)
+
+
+def rotation(
+    period: Period, lines: Mapping[int, str], today: date, policy: RotationPolicy
+) -> Rotation | None:
+    """A team — `lines` are its members' day lines in one village, U where not assigned there —
+    taking turns (轮着来). A calendar week (Monday-Sunday, within the period and before today)
+    is a turn when the village saw someone on `min_covered_days` days or more, two or more of
+    them together on at most `max_overlap_days`, while another member was absent without leave
+    on `min_away_days` working days or more. Rotation: `min_weeks` turns or more, carried by at
+    least two different members.
+
+    A team that is all there overlaps every week; a member alone while the others are on
+    approved leave has no one away without leave; one member who always carries the village
+    while the others never come is absence (absent_run), not rotation."""
+    if len(lines) < 2:
+        return None
+    t = today_index(period, today)
+    there = {m: _bits(line[:t], _PRESENT_BITS) for m, line in lines.items()}
+    seen = twice = 0  # days someone was there; days two or more were
+    for bits in there.values():
+        twice |= seen & bits
+        seen |= bits
+    turns: list[tuple[date, int]] = []
+    away: dict[int, int] | None = None
+    monday = week_start(period.start)
+    while (monday - period.start).days < t:
+        lo = max((monday - period.start).days, 0)
+        hi = min((monday - period.start).days + 7, t)
+        window = (1 << (hi - lo)) - 1
+        covered = ((seen >> lo) & window).bit_count()
+        overlap = ((twice >> lo) & window).bit_count()
+        monday += timedelta(days=7)
+        if covered < policy.min_covered_days or overlap > policy.max_overlap_days:
+            continue
+        if away is None:
+            away = {m: _bits(line[:t], _AWAY_BITS) for m, line in lines.items()}
+        carrier = max(there, key=lambda m: (((there[m] >> lo) & window).bit_count(), -m))
+        if any(
+            ((bits >> lo) & window).bit_count() >= policy.min_away_days
+            for m, bits in away.items()
+            if m != carrier
+        ):
+            turns.append((monday - timedelta(days=7), carrier))
+    if len(turns) < policy.min_weeks or len({m for _, m in turns}) < 2:
+        return None
+    return Rotation(tuple(sorted(lines)), tuple(turns))
+
+
+def _bit_table(ones: str) -> dict[int, int]:
+    chars = "PpOoLlSs._U"
+    return str.maketrans(chars, "".join("1" if c in ones else "0" for c in chars))
+
+
+_PRESENT_BITS = _bit_table("Pp")
+_AWAY_BITS = _bit_table(".S")  # working days absent without leave
+
+
+def _bits(line: str, table: dict[int, int]) -> int:
+    """Bit i set when day i's character is one of the table's ones."""
+    return int(line[::-1].translate(table), 2) if line else 0

@@ -1,0 +1,116 @@
+"""Compliance response bodies (API.md "Compliance and supervision" and its additions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.ledger.schemas import CalendarSource
+
+StatusOut = Literal["met", "on_track", "at_risk", "unattainable", "missed"]
+
+
+class RuleOut(BaseModel):
+    period: Literal["month", "quarter", "year"]
+    days: int
+    official_counts: bool
+
+
+class ViolationOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    code: str = Field(
+        description="absent_without_leave, absent_run, short_visits, rotation, leave_overstay, "
+        "suspicious_checkins; more may come (missed_roll_call, inspection_discrepancy, "
+        "late_event_report)"
+    )
+    date: dt.date | None
+    from_: dt.date | None = Field(alias="from", serialization_alias="from")
+    to: dt.date | None
+    detail: str
+
+
+class MemberComplianceOut(BaseModel):
+    member_id: int
+    period: str
+    quarter: str | None = Field(description="the quarter when the period is one")
+    period_start: dt.date
+    period_end: dt.date
+    rule: RuleOut
+    required_days: int = Field(description="pro-rated by assigned calendar days, rounded up")
+    pro_rated: bool = Field(description="assigned for only part of the period")
+    present_days: int = Field(description="days the day rule credited (any day of the week)")
+    official_days: int = Field(description="working days of official business (公出)")
+    credited_days: int = Field(
+        description="present_days, plus official_days when the rule counts them"
+    )
+    needed_days: int = Field(description="days still needed, ≥ 0")
+    leave_days: int = Field(description="working days on approved leave (not present)")
+    absent_workdays: int = Field(description="past working days with neither presence nor leave")
+    short_days: int = Field(description="past days with counted fixes that never made a day")
+    remaining_days: int = Field(description="assigned days from today to the period's end")
+    status: StatusOut
+    violations: list[ViolationOut]
+    calendar: CalendarSource
+
+
+class MemberRulesOut(BaseModel):
+    member_id: int
+    period: str
+    status: StatusOut = Field(description="the worst of the results")
+    met: bool = Field(description="every rule met in every one of its periods")
+    items: list[MemberComplianceOut]
+
+
+class ComplianceRow(BaseModel):
+    member_id: int
+    full_name: str
+    unit: str
+    village_code: str | None
+    status: StatusOut
+    required_days: int
+    present_days: int
+    needed_days: int
+    violations: dict[str, int]
+
+
+class ComplianceListOut(BaseModel):
+    period: str
+    quarter: str | None
+    summary: dict[str, int] = Field(description="members by status over the whole scope")
+    items: list[ComplianceRow]
+    next_cursor: str | None
+
+
+class RollCallsOut(BaseModel):
+    issued: int
+    answered: int
+
+
+class EventsOut(BaseModel):
+    reported: int
+    late: int
+
+
+class RectificationsOut(BaseModel):
+    opened: int
+    closed: int
+    overdue: int
+
+
+class AnnualOut(BaseModel):
+    member_id: int
+    year: int
+    quarters: list[MemberComplianceOut] = Field(
+        description="each quarter against the quarter rule (empty without one)"
+    )
+    periods: list[MemberComplianceOut] = Field(
+        description="every configured rule over each of its periods in the year"
+    )
+    leave_days: int = Field(description="working days on approved leave in the year")
+    violations: list[ViolationOut]
+    roll_calls: RollCallsOut = Field(description="zero until roll calls are recorded")
+    events: EventsOut = Field(description="zero until event reports are recorded")
+    rectifications: RectificationsOut = Field(description="zero until rectifications are recorded")

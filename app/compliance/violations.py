@@ -1,0 +1,278 @@
+"""Violations: what the ledger's patterns show, and what other sources report.
+
+A source is one function `(session, policy, member_ids, start, end) -> {member_id: [finding]}`
+whose findings carry `code`, `date`, `start`, `end` and `detail`; `SOURCES` lists them, so a new
+source (supervision's roll calls, inspections and event reports) plugs in with one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, aliased
+
+from app.checkins.models import CheckIn
+from app.compliance import rules
+from app.core.policy import Policy
+from app.core.time import today as local_today
+from app.leave.models import LeaveRequest
+from app.ledger import rules as ledger_rules
+from app.ledger.models import PresenceDay
+from app.org.models import Assignment
+
+
+class FindingLike(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def date(self) -> dt.date | None: ...
+    @property
+    def start(self) -> dt.date | None: ...
+    @property
+    def end(self) -> dt.date | None: ...
+    @property
+    def detail(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    date: dt.date | None
+    start: dt.date | None
+    end: dt.date | None
+    detail: str
+
+    @classmethod
+    def of(cls, finding: FindingLike) -> Violation:
+        return cls(finding.code, finding.date, finding.start, finding.end, finding.detail)
+
+
+Source = Callable[[Session, Policy, Sequence[int], date, date], Mapping[int, Sequence[FindingLike]]]
+
+
+def member_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`, as one array parameter on PostgreSQL (a city is ten thousand ids)."""
+    if _is_pg(session):
+        test: ColumnElement[bool] = column == func.any(
+            bindparam("member_ids", list(ids), type_=ARRAY(Integer))
+        )
+    else:
+        test = column.in_(ids)
+    return test
+
+
+def suspicious_checkins(
+    session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
+) -> dict[int, list[Violation]]:
+    """Fixes carrying a flag the policy names serious (`policy.flags.serious`)."""
+    serious = policy.flags.serious
+    if not serious or not member_ids:
+        return {}
+    # flags is a comma-separated list: match whole names. `flags <> ''` picks the partial index.
+    padded = "," + CheckIn.flags + ","
+    rows = session.execute(
+        select(
+            CheckIn.member_id,
+            func.count(),
+            func.min(CheckIn.local_date),
+            func.max(CheckIn.local_date),
+        )
+        .where(
+            member_in(session, CheckIn.member_id, member_ids),
+            CheckIn.flags != "",
+            CheckIn.local_date.between(start, end),
+            or_(*(padded.contains(f",{flag},") for flag in serious)),
+        )
+        .group_by(CheckIn.member_id)
+    )
+    names = ", ".join(serious)
+    return {
+        m: [
+            Violation(
+                "suspicious_checkins",
+                first if first == last else None,
+                None if first == last else first,
+                None if first == last else last,
+                f"{n} check-in(s) flagged {names} (可疑定位)",
+            )
+        ]
+        for m, n, first, last in rows
+    }
+
+
+def leave_overstays(
+    session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
+) -> dict[int, list[Violation]]:
+    """Staying away after leave ended (超假), judged by the ledger's own rule
+    (`ledger.rules.overstay`) on facts read for all the members at once: the leaves that ended
+    without the member back the next day, the first day each was back, their assignments."""
+    if not member_ids:
+        return {}
+    today = local_today(policy.zone)
+    after = (
+        LeaveRequest.end_date + 1 if _is_pg(session) else func.date(LeaveRequest.end_date, "+1 day")
+    )
+    later = aliased(PresenceDay)
+    back_on = (
+        select(func.min(later.day))
+        .where(
+            later.member_id == LeaveRequest.member_id,
+            later.day > LeaveRequest.end_date,
+            or_(later.counted_checkins > 0, later.leave_id.is_not(None)),
+        )
+        .scalar_subquery()
+    )
+    back_next_day = exists().where(
+        PresenceDay.member_id == LeaveRequest.member_id,
+        PresenceDay.day == after,
+        or_(PresenceDay.counted_checkins > 0, PresenceDay.leave_id.is_not(None)),
+    )
+    leaves = session.execute(
+        select(
+            LeaveRequest.member_id,
+            LeaveRequest.id,
+            LeaveRequest.status,
+            LeaveRequest.start_date,
+            LeaveRequest.end_date,
+            LeaveRequest.returned_on,
+            back_on,
+        ).where(
+            member_in(session, LeaveRequest.member_id, member_ids),
+            LeaveRequest.status.in_(ledger_rules.COVERING_STATUSES),
+            LeaveRequest.end_date >= start - timedelta(days=1) - _LONGEST_LOOKBACK,
+            LeaveRequest.end_date < min(end, today - timedelta(days=1)),
+            or_(LeaveRequest.returned_on.is_(None), LeaveRequest.returned_on > after),
+            ~back_next_day,
+        )
+    ).all()
+    if not leaves:
+        return {}
+    periods: dict[int, list[ledger_rules.Period]] = {}
+    for member_id, lo, hi in session.execute(
+        select(Assignment.member_id, Assignment.start_date, Assignment.end_date).where(
+            Assignment.member_id.in_({row[0] for row in leaves})
+        )
+    ):
+        periods.setdefault(member_id, []).append(ledger_rules.Period(lo, hi))
+    out: dict[int, list[Violation]] = {}
+    for member_id, leave_id, status, first, last, returned_on, back in leaves:
+        leave = ledger_rules.LeaveSpan(leave_id, status, first, last, returned_on)
+        span = ledger_rules.overstay(leave, back, periods.get(member_id, []), today)
+        if span is None or span.end < start or span.start > end:
+            continue
+        lo, hi = max(span.start, start), min(span.end, end)
+        out.setdefault(member_id, []).append(
+            Violation(
+                "leave_overstay",
+                None,
+                lo,
+                hi,
+                f"stayed away {(hi - lo).days + 1} day(s) after leave #{leave_id} ended "
+                f"on {last.isoformat()}, without reporting back (超假)",
+            )
+        )
+    return out
+
+
+# An overstay that began this long before the span and still runs into it is found too.
+_LONGEST_LOOKBACK = timedelta(days=366)
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# Each source is called once per request with every member it concerns.
+# The supervision domain plugs in here: its `findings.findings_for_members`.
+SOURCES: tuple[Source, ...] = (suspicious_checkins, leave_overstays)
+
+
+def from_sources(
+    session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
+) -> dict[int, list[Violation]]:
+    out: dict[int, list[Violation]] = {}
+    for source in SOURCES:
+        for member_id, findings in source(session, policy, member_ids, start, end).items():
+            out.setdefault(member_id, []).extend(Violation.of(f) for f in findings)
+    return out
+
+
+def from_line(policy: Policy, period: rules.Period, line: str, today: date) -> list[Violation]:
+    """What one member's day line shows: absences without leave, long runs, short visits."""
+    out = []
+    n = policy.compliance.absent_run_days
+    for run in rules.absent_runs(period, line, today):
+        one = run.start == run.end
+        out.append(
+            Violation(
+                "absent_without_leave",
+                run.start if one else None,
+                None if one else run.start,
+                None if one else run.end,
+                f"absent without leave on {run.workdays} working day(s) (无故缺勤)",
+            )
+        )
+        if run.workdays >= n:
+            out.append(
+                Violation(
+                    "absent_run",
+                    None,
+                    run.start,
+                    run.end,
+                    f"{run.workdays} consecutive working days absent without leave, "
+                    f"{n} or more make a run (长期不在村)",
+                )
+            )
+    short = rules.short_visits(period, line, today, policy.compliance)
+    if short is not None:
+        out.append(
+            Violation(
+                "short_visits",
+                None,
+                short.start,
+                short.end,
+                f"{short.days} day(s) with check-ins that never made a day "
+                f"(fewer than {policy.day_rule.min_checkins} counted fixes "
+                f"{policy.day_rule.min_span_hours:g} h apart), against {short.present_days} "
+                "credited day(s) (走读作秀)",
+            )
+        )
+    return out
+
+
+def line_counts(policy: Policy, period: rules.Period, line: str, today: date) -> dict[str, int]:
+    """from_line's violations counted by code, without building them (a whole city's list)."""
+    runs = rules.absent_run_lengths(period, line, today)
+    out = {}
+    if runs:
+        out["absent_without_leave"] = len(runs)
+        long = sum(1 for n in runs if n >= policy.compliance.absent_run_days)
+        if long:
+            out["absent_run"] = long
+    if rules.short_visits(period, line, today, policy.compliance) is not None:
+        out["short_visits"] = 1
+    return out
+
+
+def from_rotation(found: rules.Rotation, names: Mapping[int, str], village_code: str) -> Violation:
+    turns = "; ".join(
+        f"week of {monday.isoformat()} (ISO {monday.isocalendar().year}-W"
+        f"{monday.isocalendar().week:02d}): {names.get(m, str(m))}"
+        for monday, m in found.weeks
+    )
+    team = ", ".join(names.get(m, str(m)) for m in found.members)
+    first = found.weeks[0][0]
+    last = found.weeks[-1][0]
+    return Violation(
+        "rotation",
+        None,
+        first,
+        last + timedelta(days=6),
+        f"the team of village {village_code} ({team}) took turns (轮着来): {turns}",
+    )
