@@ -14,12 +14,13 @@ from app.audit.dependencies import SigningKeyDep
 from app.audit.errors import ReceiptNotFound
 from app.audit.schemas import ReceiptOut
 from app.auth.errors import RoleRequired
+from app.compliance.errors import InvalidPeriod as InvalidCompliancePeriod
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.core.time import today
 from app.ledger.errors import InvalidPeriod
-from app.reports import presence, service
+from app.reports import compliance_report, presence, service
 from app.reports.dependencies import ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture, ScopeNotFound
 from app.reports.export import Render, Row, disposition
@@ -103,6 +104,78 @@ def presence_report(
         cursor_of=_presence_next,
     )
     return _send(made)
+
+
+@router.get(
+    "/compliance",
+    response_class=FileResponse,
+    responses={
+        **EXPORT_RESPONSES,
+        **error_responses(
+            RoleRequired, ScopeNotFound, InvalidCompliancePeriod, PeriodInFuture, InvalidCursor
+        ),
+    },
+)
+def compliance_export(
+    principal: ReportPrincipal,
+    session: SessionDep,
+    read: ReadSessionDep,
+    policy: PolicyDep,
+    key: SigningKeyDep,
+    period: Annotated[str, Query(max_length=10, description="2026Q4 (a configured rule's)")],
+    format: FormatQuery = "csv",
+    scope: ScopeQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 1000,
+) -> FileResponse:
+    """One row per member assigned in the period under the scope, worst first: the compliance
+    answer flattened, violations counted by code. Signed."""
+    now = today(policy.zone)
+    span = compliance_report.period(policy, period)
+    if span.start > now:
+        raise PeriodInFuture(today=now.isoformat())
+    where = resolve(principal, scope)
+    after = _order_cursor(cursor) if format == "json" else None
+    query: dict[str, Any] = {
+        "report": "compliance",
+        "period": span.label,
+        "scope": where.label,
+        "format": format,
+        "requested_by": principal.username,
+    }
+    if format == "json":
+        query |= {"cursor": cursor, "limit": limit}
+    made = service.produce(
+        session,
+        key,
+        query=query,
+        columns=compliance_report.COLUMNS,
+        rows=compliance_report.rows(
+            read,
+            policy,
+            principal,
+            where,
+            span,
+            now,
+            Render(compliance_report.COLUMNS, format),
+            after,
+        ),
+        fmt=format,
+        title="驻村考核",
+        filename=f"驻村考核_{where.label}_{span.label}",
+        limit=limit,
+        cursor_of=lambda row: encode_cursor(list(compliance_report.order_of(row))),
+    )
+    return _send(made)
+
+
+def _order_cursor(cursor: str | None) -> tuple[int, int, int] | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if len(key) != 3 or not all(isinstance(k, int) and abs(k) < 2**31 for k in key):
+        raise InvalidCursor()
+    return (int(key[0]), int(key[1]), int(key[2]))
 
 
 def _presence_next(row: Row) -> str:
