@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["text", "int", "date", "bool", "code"]
+Kind = Literal["text", "int", "number", "date", "bool", "code"]
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,17 @@ def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[Row]) -> int
     return next(counter)
 
 
+@dataclass(frozen=True)
+class Table:
+    """One table of a report with several (the monthly bulletin): a CSV block, XLSX sheets,
+    a JSON member."""
+
+    key: str
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Row]
+
+
 def write_xlsx(
     path: Path,
     columns: Sequence[Column],
@@ -130,8 +141,18 @@ def write_xlsx(
     title: str,
     sheet_rows: int = XLSX_MAX_ROWS,
 ) -> int:
+    """One table: see `write_xlsx_tables`."""
+    return write_xlsx_tables(path, [Table("", title, columns, rows)], about, sheet_rows)
+
+
+def write_xlsx_tables(
+    path: Path,
+    tables: Sequence[Table],
+    about: Sequence[tuple[str, str]],
+    sheet_rows: int = XLSX_MAX_ROWS,
+) -> int:
     """XlsxWriter in constant-memory mode: Chinese headers, a frozen header row, widths, dates
-    as dates; past `sheet_rows` the rows continue on further sheets; a last sheet says what
+    as dates; past `sheet_rows` a table continues on further sheets; a last sheet says what
     the export is (`about`)."""
     workbook = xlsxwriter.Workbook(
         str(path),
@@ -146,28 +167,30 @@ def write_xlsx(
     )
     header_format = workbook.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
     count = 0
-    sheet_no = 0
-    sheet: Any = None
-    r = 0
+    for table in tables:
+        sheet_no = 0
+        sheet: Any = None
+        r = 0
 
-    def new_sheet() -> Any:
-        nonlocal sheet_no
-        sheet_no += 1
-        ws = workbook.add_worksheet(title if sheet_no == 1 else f"{title}（续{sheet_no - 1}）")
-        for c, col in enumerate(columns):
-            ws.set_column(c, c, col.width)
-        ws.freeze_panes(1, 0)
-        ws.write_row(0, 0, [col.header for col in columns], header_format)
-        return ws
+        def new_sheet(table: Table = table) -> Any:
+            nonlocal sheet_no
+            sheet_no += 1
+            name = table.title if sheet_no == 1 else f"{table.title}（续{sheet_no - 1}）"
+            ws = workbook.add_worksheet(name)
+            for c, col in enumerate(table.columns):
+                ws.set_column(c, c, col.width)
+            ws.freeze_panes(1, 0)
+            ws.write_row(0, 0, [col.header for col in table.columns], header_format)
+            return ws
 
-    for out in rows:
-        if sheet is None or r >= sheet_rows:
-            sheet, r = new_sheet(), 1
-        sheet.write_row(r, 0, out)
-        r += 1
-        count += 1
-    if sheet is None:
-        new_sheet()
+        for out in table.rows:
+            if sheet is None or r >= sheet_rows:
+                sheet, r = new_sheet(), 1
+            sheet.write_row(r, 0, out)
+            r += 1
+            count += 1
+        if sheet is None:
+            new_sheet()
     info = workbook.add_worksheet("导出说明")
     info.set_column(0, 0, 16)
     info.set_column(1, 1, 80)
@@ -175,6 +198,39 @@ def write_xlsx(
         info.write_string(i, 0, name)
         info.write_string(i, 1, value)
     workbook.close()
+    return count
+
+
+def write_csv_tables(path: Path, tables: Sequence[Table]) -> int:
+    """Several tables in one CSV: each a title line, its header and rows, a blank line
+    between (UTF-8 with a BOM, CRLF)."""
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        for i, table in enumerate(tables):
+            if i:
+                writer.writerow([])
+            writer.writerow([table.title])
+            writer.writerow([c.header for c in table.columns])
+            for row in table.rows:
+                writer.writerow(row)
+                count += 1
+    return count
+
+
+def write_json_tables(path: Path, tables: Sequence[Table]) -> int:
+    """`{key: [rows as objects], ...}` (small reports: the bulletin)."""
+    count = 0
+    with path.open("wb") as fh:
+        fh.write(b"{")
+        for i, table in enumerate(tables):
+            keys = [c.key for c in table.columns]
+            fh.write((b"," if i else b"") + orjson.dumps(table.key) + b":[")
+            for j, row in enumerate(table.rows):
+                fh.write((b"," if j else b"") + orjson.dumps(dict(zip(keys, row, strict=True))))
+                count += 1
+            fh.write(b"]")
+        fh.write(b"}")
     return count
 
 

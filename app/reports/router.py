@@ -14,13 +14,14 @@ from app.audit.dependencies import SigningKeyDep
 from app.audit.errors import ReceiptNotFound
 from app.audit.schemas import ReceiptOut
 from app.auth.errors import RoleRequired
+from app.compliance import rules as compliance_rules
 from app.compliance.errors import InvalidPeriod as InvalidCompliancePeriod
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.core.time import today
 from app.ledger.errors import InvalidPeriod
-from app.reports import compliance_report, presence, service
+from app.reports import compliance_report, monthly, presence, service
 from app.reports.dependencies import ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture, ScopeNotFound
 from app.reports.export import Render, Row, disposition
@@ -165,6 +166,54 @@ def compliance_export(
         filename=f"驻村考核_{where.label}_{span.label}",
         limit=limit,
         cursor_of=lambda row: encode_cursor(list(compliance_report.order_of(row))),
+    )
+    return _send(made)
+
+
+@router.get(
+    "/monthly",
+    response_class=FileResponse,
+    responses={
+        **EXPORT_RESPONSES,
+        **error_responses(RoleRequired, ScopeNotFound, InvalidCompliancePeriod, PeriodInFuture),
+    },
+)
+def monthly_bulletin(
+    principal: ReportPrincipal,
+    session: SessionDep,
+    read: ReadSessionDep,
+    policy: PolicyDep,
+    key: SigningKeyDep,
+    month: Annotated[str, Query(max_length=7, description="2026-11")],
+    format: FormatQuery = "csv",
+    scope: ScopeQuery = None,
+) -> FileResponse:
+    """The monthly attendance bulletin (每月考勤通报): per county and township, members,
+    member-days, present days, on-post rate, absences without leave, leave and overstays
+    (超假); then the members below pace in the current quota period. CSV: two blocks; XLSX:
+    two sheets; JSON: `{"divisions", "below_pace"}`. Signed."""
+    now = today(policy.zone)
+    span = compliance_rules.parse_period(month)
+    if span is None or span.kind != "month":
+        raise InvalidCompliancePeriod(period=month, allowed="YYYY-MM")
+    if span.start > now:
+        raise PeriodInFuture(today=now.isoformat())
+    where = resolve(principal, scope)
+    query: dict[str, Any] = {
+        "report": "monthly",
+        "month": span.label,
+        "scope": where.label,
+        "format": format,
+        "requested_by": principal.username,
+    }
+    made = service.produce_tables(
+        session,
+        key,
+        query=query,
+        tables=monthly.tables(read, policy, principal, where, span, now, format),
+        fmt=format,
+        title="每月考勤通报",
+        filename=f"每月考勤通报_{where.label}_{span.label}",
     )
     return _send(made)
 
