@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
 from app.core.policy import Policy
 from app.ledger import calendar
 from app.ledger import rules as ledger_rules
@@ -46,14 +47,26 @@ def _under(prefix: str) -> Any:
 
 
 def overview(
-    session: Session, policy: Policy, prefix: str, day: date, today: date
+    session: Session,
+    policy: Policy,
+    prefix: str,
+    day: date,
+    today: date,
+    compliance: ComplianceByVillage | None = None,
 ) -> dict[str, Any]:
+    """With `compliance`, villages are coloured by their members' period compliance (the share
+    met or on track) instead of the day's on-post state."""
     villages = _villages(session, prefix, day, today)
     shapes = _outlines(session, prefix)
     items = []
     for v in villages:
         geometry = shapes.get(v.code)
         rate = rules.on_post_rate(v.assigned, v.on_post, v.on_leave)
+        state = rules.village_state(policy.dashboard, v.assigned, v.on_post, v.on_leave)
+        if compliance is not None:
+            members, fine = compliance.villages.get(v.code, (0, 0))
+            rate = fine / members if members else None
+            state = rules.village_state(policy.dashboard, members, fine, 0)
         items.append(
             {
                 "code": v.code,
@@ -64,17 +77,62 @@ def overview(
                 "on_post": v.on_post,
                 "on_leave": v.on_leave,
                 "rate": None if rate is None else round(rate, 4),
-                "state": rules.village_state(policy.dashboard, v.assigned, v.on_post, v.on_leave),
+                "state": state,
                 "geometry": geometry,
             }
         )
     return {
         "scope": prefix,
         "date": day,
+        "colour_by": "on_post" if compliance is None else "compliance",
+        "period": None if compliance is None else compliance.period,
         "villages": items,
-        "at_risk": _at_risk(session, policy, prefix, day, today),
+        "at_risk": (
+            _at_risk(session, policy, prefix, day, today)
+            if compliance is None
+            else compliance.behind
+        ),
         "trend": _trend(session, policy, prefix, day, today),
     }
+
+
+@dataclass(frozen=True)
+class ComplianceByVillage:
+    period: str
+    villages: dict[str, tuple[int, int]]  # code -> (members, met or on track)
+    behind: list[dict[str, Any]]  # members below pace, worst first
+
+
+def compliance_by_village(
+    session: Session, policy: Policy, principal: Principal, prefix: str, day: date, today: date
+) -> ComplianceByVillage:
+    """The members' compliance in the first quota rule's period holding `day` (app.compliance),
+    by village."""
+    from app.compliance import rules as compliance_rules
+    from app.compliance import service as compliance_service
+
+    span = compliance_rules.period_of(policy.quota.rules[0].period, day)
+    members = compliance_service.scope_filter(session, principal, prefix or None, None, span)
+    villages: dict[str, tuple[int, int]] = {}
+    behind: list[dict[str, Any]] = []
+    for row in compliance_service.scope_rows(session, policy, members, span, today):
+        if row.village_code is None:
+            continue
+        fine = row.status in ("met", "on_track")
+        n, ok = villages.get(row.village_code, (0, 0))
+        villages[row.village_code] = (n + 1, ok + fine)
+        if not fine and len(behind) < AT_RISK_LIMIT:
+            behind.append(
+                {
+                    "member_id": row.member_id,
+                    "full_name": row.full_name,
+                    "unit": row.unit,
+                    "village_code": row.village_code,
+                    "status": row.status,
+                    "needed_days": row.needed_days,
+                }
+            )
+    return ComplianceByVillage(span.label, villages, behind)
 
 
 def _villages(session: Session, prefix: str, day: date, today: date) -> list[VillageOnPost]:

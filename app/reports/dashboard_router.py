@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Literal
 
 import shapely.geometry
 from fastapi import APIRouter, Depends, Path, Query
@@ -43,15 +43,27 @@ def overview(
     policy: PolicyDep,
     day: DayQuery = None,
     scope: Annotated[str | None, Query(max_length=12, description="division prefix")] = None,
+    colour: Annotated[
+        Literal["on_post", "compliance"],
+        Query(description="on_post: the day's on-post state; compliance: the quota period's"),
+    ] = "on_post",
 ) -> OverviewOut:
     """The villages under the scope with simplified outlines, coloured by the on-post state of
-    the day; members at risk; the scope's daily on-post rate."""
+    the day or by the members' compliance in the quota period; members at risk (absent
+    working days, or below pace); the scope's daily on-post rate."""
     now = today(policy.zone)
     when = day or now
     if when > now:
         raise PeriodInFuture(today=now.isoformat())
     prefix = resolve(principal, scope).prefix or ""
-    return OverviewOut.model_validate(dashboard.overview(session, policy, prefix, when, now))
+    by_compliance = (
+        dashboard.compliance_by_village(session, policy, principal, prefix, when, now)
+        if colour == "compliance"
+        else None
+    )
+    return OverviewOut.model_validate(
+        dashboard.overview(session, policy, prefix, when, now, by_compliance)
+    )
 
 
 @api_router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,8 +29,14 @@ class AtRiskMember(BaseModel):
     full_name: str
     unit: str
     village_code: str
-    absent_workdays: int = Field(description="in the trend window, without leave")
-    last_absent: date
+    absent_workdays: int | None = Field(
+        None, description="on-post colouring: absent working days in the trend window"
+    )
+    last_absent: date | None = None
+    status: str | None = Field(
+        None, description="compliance colouring: at_risk, unattainable or missed"
+    )
+    needed_days: int | None = None
 
 
 class TrendDay(BaseModel):
@@ -44,6 +50,8 @@ class TrendDay(BaseModel):
 class OverviewOut(BaseModel):
     scope: str
     date: date
+    colour_by: Literal["on_post", "compliance"]
+    period: str | None = Field(description="compliance colouring: the quota period")
     villages: list[MapVillage]
     at_risk: list[AtRiskMember]
     trend: list[TrendDay]

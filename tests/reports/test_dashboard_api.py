@@ -133,3 +133,17 @@ def test_a_moved_member_shows_only_the_days_assigned_to_the_village(story):
     assert {r["date"] for r in rows if r["member_id"] == alice} == {
         (today - timedelta(days=k)).isoformat() for k in range(3, 7)
     }
+
+
+def test_overview_coloured_by_period_compliance(story):
+    world, _ = story
+    data = world.get("county", "/dashboard/overview", params={"colour": "compliance"}).json()
+    assert data["colour_by"] == "compliance"
+    listed = world.get("county", "/compliance", params={"period": data["period"]}).json()["items"]
+    status = {i["village_code"]: i["status"] for i in listed}
+    for v in data["villages"]:
+        fine = status[v["code"]] in {"met", "on_track"}
+        assert v["state"] == ("good" if fine else "poor"), (v["code"], status[v["code"]])
+    behind = {m["member_id"] for m in data["at_risk"]}
+    assert behind == {i["member_id"] for i in listed if i["status"] not in {"met", "on_track"}}
+    assert all(m["status"] for m in data["at_risk"])

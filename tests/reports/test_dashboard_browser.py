@@ -122,6 +122,19 @@ def test_county_map_colours_opens_a_village_and_a_member_day(world, live_url, sh
             assert "08:00:00" in listed
             assert "17:00:00" in listed
             page.screenshot(path=str(shots / "3-member-day.png"), full_page=True)
+
+            # Coloured by the quota period's compliance instead: as the API judges each village.
+            expected = world.get(
+                "county", "/dashboard/overview", params={"colour": "compliance"}
+            ).json()
+            page.select_option("#colour", "compliance")
+            page.click("#filters button[type=submit]")
+            page.wait_for_selector("body[data-loaded=overview]")
+            for village in expected["villages"]:
+                path = page.locator(f'#map path[data-code="{village["code"]}"]')
+                assert path.get_attribute("data-state") == village["state"]
+            assert "进度" in page.inner_text("#legend")
+            page.screenshot(path=str(shots / "4-compliance.png"), full_page=True)
             assert errors == []
         finally:
             browser.close()
@@ -129,4 +142,5 @@ def test_county_map_colours_opens_a_village_and_a_member_day(world, live_url, sh
         "1-overview.png",
         "2-village.png",
         "3-member-day.png",
+        "4-compliance.png",
     ]

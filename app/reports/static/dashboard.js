@@ -9,6 +9,8 @@
     good: ["#2e9d4e", "在岗良好"], fair: ["#f0b429", "部分在岗"], poor: ["#d64545", "在岗不足"],
     leave: ["#5b8def", "全员请假"], empty: ["#cbd2d9", "无派驻"]
   };
+  var PERIOD_LABELS = { good: "进度正常", fair: "部分落后", poor: "多数落后", leave: "—", empty: "无派驻" };
+  var COMPLIANCE = { at_risk: "进度落后", unattainable: "无法达标", missed: "未达标" };
   var STATUS = {
     present: "在岗", partial: "不足", leave: "请假", absent: "缺勤", pending: "待定", unassigned: "未派驻"
   };
@@ -96,11 +98,12 @@
     var q = [];
     if ($("scope").value) q.push("scope=" + encodeURIComponent($("scope").value));
     if ($("day").value) q.push("date=" + encodeURIComponent($("day").value));
+    if ($("colour").value === "compliance") q.push("colour=compliance");
     status("加载中…");
     api("/dashboard/overview" + (q.length ? "?" + q.join("&") : "")).then(function (data) {
       if (!$("day").value) $("day").value = data.date;
       drawMap(data.villages);
-      drawLegend(data.villages);
+      drawLegend(data.villages, data.colour_by);
       drawRisk(data.at_risk);
       drawTrend(data.trend);
       status(data.villages.length + " 个村 · " + data.date);
@@ -180,7 +183,7 @@
     return [x / ring.length, y / ring.length + 4];
   }
 
-  function drawLegend(villages) {
+  function drawLegend(villages, colourBy) {
     var counts = {};
     villages.forEach(function (v) { counts[v.state] = (counts[v.state] || 0) + 1; });
     var list = $("legend");
@@ -190,7 +193,8 @@
       var swatch = html("i");
       swatch.style.background = STATES[k][0];
       li.appendChild(swatch);
-      li.appendChild(document.createTextNode(STATES[k][1] + " " + (counts[k] || 0)));
+      var label = colourBy === "compliance" ? PERIOD_LABELS[k] : STATES[k][1];
+      li.appendChild(document.createTextNode(label + " " + (counts[k] || 0)));
       list.appendChild(li);
     });
   }
@@ -200,7 +204,9 @@
     list.textContent = "";
     $("risk-count").textContent = members.length ? "（" + members.length + " 人）" : "（无）";
     members.forEach(function (m) {
-      var li = html("li", m.full_name + " · " + m.unit + " · 缺勤 " + m.absent_workdays + " 个工作日");
+      var why = m.status ? (COMPLIANCE[m.status] || m.status) + "，尚需 " + m.needed_days + " 天"
+        : "缺勤 " + m.absent_workdays + " 个工作日";
+      var li = html("li", m.full_name + " · " + m.unit + " · " + why);
       li.setAttribute("data-member", m.member_id);
       li.style.cursor = "pointer";
       li.addEventListener("click", function () { openVillage(m.village_code); });
