@@ -3,6 +3,8 @@ state on a day, members at risk, and the scope's daily on-post trend."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.policy import Policy
+from app.geofence.cache import boundary_revision
 from app.ledger import calendar
 from app.ledger import rules as ledger_rules
 from app.ledger.models import PresenceDay
@@ -170,7 +173,29 @@ def _villages(session: Session, prefix: str, day: date, today: date) -> list[Vil
     ]
 
 
+_OUTLINE_CACHE_SIZE = 64
+_outline_cache: OrderedDict[tuple[str, int, str], dict[str, dict[str, Any]]] = OrderedDict()
+_outline_lock = threading.Lock()
+
+
 def _outlines(session: Session, prefix: str) -> dict[str, dict[str, Any]]:
+    """`_simplified_outlines`, kept per process until any boundary changes (the boundary
+    revision that the geofence index follows moves)."""
+    key = (str(session.get_bind().engine.url), boundary_revision(session), prefix)
+    with _outline_lock:
+        hit = _outline_cache.get(key)
+        if hit is not None:
+            _outline_cache.move_to_end(key)
+            return hit
+    found = _simplified_outlines(session, prefix)
+    with _outline_lock:
+        _outline_cache[key] = found
+        while len(_outline_cache) > _OUTLINE_CACHE_SIZE:
+            _outline_cache.popitem(last=False)
+    return found
+
+
+def _simplified_outlines(session: Session, prefix: str) -> dict[str, dict[str, Any]]:
     """Simplified current boundaries of the villages under `prefix`, as GeoJSON geometries
     (PostGIS simplifies and writes them itself; elsewhere Shapely does)."""
     current = (VillageBoundary.valid_to.is_(None), VillageBoundary.village_code.startswith(prefix))

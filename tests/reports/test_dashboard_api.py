@@ -147,3 +147,37 @@ def test_overview_coloured_by_period_compliance(story):
     behind = {m["member_id"] for m in data["at_risk"]}
     assert behind == {i["member_id"] for i in listed if i["status"] not in {"met", "on_track"}}
     assert all(m["status"] for m in data["at_risk"])
+
+
+def test_a_new_boundary_is_drawn_at_once(world):
+    from datetime import UTC, datetime
+
+    from shapely.geometry import MultiPolygon, box, shape
+    from sqlalchemy import update
+
+    from app.geofence.cache import bump_boundary_revision
+    from app.org.models import VillageBoundary
+
+    before = world.get("county", "/dashboard/overview").json()
+    first = {v["code"]: shape(v["geometry"]) for v in before["villages"]}
+    code = "430121001001"
+    now = datetime.now(UTC)
+    db = world.db
+    db.execute(
+        update(VillageBoundary)
+        .where(VillageBoundary.village_code == code, VillageBoundary.valid_to.is_(None))
+        .values(valid_to=now)
+    )
+    db.add(
+        VillageBoundary(
+            village_code=code,
+            boundary=MultiPolygon([box(113.0, 28.3, 113.01, 28.31)]),
+            valid_from=now,
+        )
+    )
+    bump_boundary_revision(db)
+    db.commit()
+    after = world.get("county", "/dashboard/overview").json()
+    second = {v["code"]: shape(v["geometry"]) for v in after["villages"]}
+    assert second[code].area == pytest.approx(first[code].area / 4, rel=0.01)
+    assert second["430121001002"].equals(first["430121001002"])
