@@ -16,8 +16,11 @@ FROM python:3.11-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     ZHUCUN_ENV=production \
-    ZHUCUN_DOCS=false
-RUN useradd --create-home --uid 10001 zhucun
+    ZHUCUN_DOCS=false \
+    ZHUCUN_SIGNING_KEY_FILE=/var/lib/zhucun/keys/signing.pem
+# The signing key's folder belongs to the service user (a volume there keeps the key).
+RUN useradd --create-home --uid 10001 zhucun \
+    && mkdir -p /var/lib/zhucun/keys && chown 10001 /var/lib/zhucun/keys
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/zhucun
 USER 10001

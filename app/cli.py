@@ -144,12 +144,13 @@ def serve(
 
 
 def _register_domain_commands() -> None:
+    from app.audit import commands as audit_commands
     from app.checkins import commands as checkin_commands
     from app.leave import commands as leave_commands
     from app.ledger import commands as ledger_commands
     from app.org import commands as org_commands
 
-    for module in (org_commands, checkin_commands, ledger_commands, leave_commands):
+    for module in (audit_commands, org_commands, checkin_commands, ledger_commands, leave_commands):
         module.register(cli)
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.audit.keys import signing_key
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.auth.router import users_router
 from app.checkins.router import router as checkins_router
@@ -26,6 +28,9 @@ from app.core.router import health_router, policy_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.org.router import router as org_router
+from app.reports.dashboard_router import api_router as dashboard_router
+from app.reports.dashboard_router import page_router as dashboard_page
+from app.reports.router import router as reports_router
 from app.supervision import roll_calls
 from app.supervision.router import router as supervision_router
 
@@ -50,6 +55,8 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, policy: Policy | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    if settings.env == "production":
+        signing_key(settings)  # fail at start, not at the first export, without a key
     app = FastAPI(
         title="Zhucun API",
         version="1.0.0",
@@ -78,8 +85,12 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         leave_router,
         supervision_router,
         compliance_router,
+        audit_router,
+        reports_router,
+        dashboard_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(dashboard_page)
 
     if settings.cors_origin_list:
         app.add_middleware(

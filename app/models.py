@@ -1,5 +1,6 @@
 """Imports every domain's models, so that `Base.metadata` knows all tables (Alembic, tests)."""
 
+from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.checkins import models as checkin_models
 from app.core import outbox
@@ -11,6 +12,7 @@ from app.supervision import models as supervision_models
 
 __all__ = [
     "Base",
+    "audit_models",
     "auth_models",
     "checkin_models",
     "leave_models",

@@ -141,13 +141,19 @@ def policy() -> Policy:
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
+def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         DATABASE_URL=db_url,
+        ZHUCUN_SIGNING_KEY_FILE=_signing_key_file(tmp_path_factory),
         ZHUCUN_SECRET_KEY=TEST_SECRET,
         ZHUCUN_MAX_BODY_BYTES=2_000_000,
         ZHUCUN_LOG_LEVEL="WARNING",
     )
+
+
+def _signing_key_file(factory: pytest.TempPathFactory) -> Path:
+    """One development key for the run (made on first use, as a development server does)."""
+    return factory.getbasetemp() / "signing-key.pem"
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.audit.models import ChainHead as ChainHead  # chain heads live in the audit package
 from app.core.db import Base
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only INTEGER PRIMARY KEY autoincrements.
@@ -112,15 +113,3 @@ class CheckInReview(Base):
     reason: Mapped[str] = mapped_column(Text)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ChainHead(Base):
-    """The end of a member's check-in chain. Locking this row serialises a member's writes,
-    so concurrent uploads can neither fork the chain nor store one client_id twice."""
-
-    __tablename__ = "checkin_chain_heads"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    last_hash: Mapped[str] = mapped_column(String(64))
-    last_device_id: Mapped[str | None] = mapped_column(String(128))

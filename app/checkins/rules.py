@@ -13,13 +13,13 @@ from typing import Any, get_args
 import orjson
 from pyproj import Geod
 
+from app.audit.rules import GENESIS_HASH as GENESIS_HASH  # the chain hashing is audit's
 from app.checkins.errors import InFuture, TooOld
 from app.checkins.schemas import CheckInCreate
 from app.core.policy import Flag, FlagPolicy, Policy
 from app.core.time import as_utc
 
 FLAG_ORDER: tuple[str, ...] = get_args(Flag)
-GENESIS_HASH = "0" * 64
 _GEOD = Geod(ellps="WGS84")
 
 

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
     log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")
     trusted_proxies: str = Field(default="", alias="ZHUCUN_TRUSTED_PROXIES")
+    # Ed25519 key that signs checkpoints and export receipts (app.audit.keys).
+    signing_key_file: Path | None = Field(default=None, alias="ZHUCUN_SIGNING_KEY_FILE")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:

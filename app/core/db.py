@@ -63,7 +63,22 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_on_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front: two writers can never both read a chain
     # head and then collide on upgrade (SQLITE_BUSY mid-transaction, which no retry helps).
+    # A read-only connection (`read_only_engine`) reads a WAL snapshot without blocking them.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN DEFERRED")
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "zhucun_read_only"
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """`engine` for long reads (exports): one consistent snapshot that holds no write lock
+    (SQLite: a deferred transaction in WAL mode; PostgreSQL: REPEATABLE READ, read only)."""
+    if is_sqlite(engine):
+        return engine.execution_options(**{READ_ONLY: True})
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -242,6 +242,17 @@ class SupervisionPolicy(_Section):
         return self
 
 
+class DashboardPolicy(_Section):
+    """How the map page (GET /dashboard) colours villages and picks members at risk."""
+
+    good_rate: float = Field(0.8, ge=0, le=1, description="on-post rate shown as good")
+    fair_rate: float = Field(0.5, ge=0, le=1, description="below this the village shows poor")
+    trend_days: int = Field(30, ge=2, le=120, description="days of the on-post trend chart")
+    at_risk_absent_workdays: int = Field(
+        3, ge=1, description="absent working days in the trend window that list a member at risk"
+    )
+
+
 class Policy(_Section):
     timezone: str = "Asia/Shanghai"
     quota: QuotaPolicy = QuotaPolicy()
@@ -252,6 +263,7 @@ class Policy(_Section):
     calendar: CalendarPolicy = CalendarPolicy()
     supervision: SupervisionPolicy = SupervisionPolicy()
     compliance: CompliancePolicy = CompliancePolicy()
+    dashboard: DashboardPolicy = DashboardPolicy()
 
     @model_validator(mode="after")
     def _known_zone(self) -> Policy:

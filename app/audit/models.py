@@ -1,0 +1,72 @@
+"""Chain heads, signing keys, signed checkpoints and export receipts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+
+class ChainHead(Base):
+    """The end of a member's check-in chain. Locking this row serialises a member's writes,
+    so concurrent uploads can neither fork the chain nor store one client_id twice."""
+
+    __tablename__ = "checkin_chain_heads"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    last_device_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class SigningKey(Base):
+    """A public key that has signed something here; listed for verifiers, never deleted."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # base64 of the raw 32 bytes
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Checkpoint(Base):
+    """A signed tree head over every member's chain head (like Certificate Transparency's)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    members: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+class CheckpointHead(Base):
+    """A leaf of a checkpoint: one member's chain head when it was taken."""
+
+    __tablename__ = "audit_checkpoint_heads"
+
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("audit_checkpoints.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ExportReceipt(Base):
+    """What was exported, when, with which digest, under which checkpoint; signed."""
+
+    __tablename__ = "export_receipts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_digest: Mapped[str] = mapped_column(String(100))
+    checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("audit_checkpoints.id"))
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
+    signature: Mapped[str] = mapped_column(String(128))

@@ -1,0 +1,50 @@
+"""Audit response bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.core.time import UtcDateTime
+
+
+class PublicKeyOut(BaseModel):
+    key_id: str
+    public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
+    created_at: UtcDateTime
+    retired_at: UtcDateTime | None
+
+
+class PublicKeysOut(BaseModel):
+    items: list[PublicKeyOut]
+
+
+class CheckpointHeadOut(BaseModel):
+    member_id: int
+    seq: int
+    last_hash: str
+
+
+class CheckpointOut(BaseModel):
+    id: int
+    created_at: str = Field(description="RFC 3339, UTC, as signed")
+    members: int = Field(description="chains (members with at least one check-in)")
+    root: str = Field(description="hex RFC 6962 Merkle root of the chain heads")
+    key_id: str
+    signature: str = Field(
+        description="base64 Ed25519 over the RFC 8785 JSON of the other fields but `heads`"
+    )
+    heads: list[CheckpointHeadOut] = Field(
+        description="the leaves, ordered by member_id: keep them to prove a chain later"
+    )
+
+
+class ReceiptOut(BaseModel):
+    id: str
+    query: dict[str, Any]
+    generated_at: str = Field(description="RFC 3339, UTC, as signed")
+    content_digest: str = Field(description="RFC 9530, sha-256=:<base64>:")
+    checkpoint_id: int | None
+    key_id: str
+    signature: str = Field(description="base64 Ed25519 over the RFC 8785 JSON of the other fields")

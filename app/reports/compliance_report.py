@@ -1,0 +1,99 @@
+"""The compliance report: one row per member for a period, the compliance answer flattened
+with violations counted by code (computed by app.compliance)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.compliance import rules as compliance_rules
+from app.compliance import service as compliance_service
+from app.core.policy import Policy
+from app.reports.columns import Column
+from app.reports.export import Render, Row
+from app.reports.scope import ReportScope
+
+STATUS_LABELS = {
+    "met": "已达标",
+    "on_track": "进度正常",
+    "at_risk": "进度落后",
+    "unattainable": "无法达标",
+    "missed": "未达标",
+}
+VIOLATION_COLUMNS = (
+    ("absent_without_leave", "无假缺勤"),
+    ("absent_run", "连续缺勤"),
+    ("leave_overstay", "超假"),
+    ("short_visits", "短时到村"),
+    ("rotation", "轮流驻村"),
+    ("suspicious_checkins", "可疑打卡"),
+    ("missed_roll_call", "未应点名"),
+    ("inspection_discrepancy", "暗访不符"),
+    ("late_event_report", "迟报大事"),
+)
+_KNOWN = {code for code, _ in VIOLATION_COLUMNS}
+COLUMNS = (
+    Column("member_id", "队员编号", "int", 10),
+    Column("full_name", "姓名", "text", 12),
+    Column("unit", "派驻单位", "text", 24),
+    Column("village_code", "村编码", "code", 14),
+    Column("period", "考核期", "code", 10),
+    Column("status", "状态", "code", 10, STATUS_LABELS),
+    Column("required_days", "应驻天数", "int", 10),
+    Column("present_days", "在村天数", "int", 10),
+    Column("needed_days", "尚需天数", "int", 10),
+    *(Column(code, label, "int", 10) for code, label in VIOLATION_COLUMNS),
+    Column("other_violations", "其他违规", "int", 10),
+)
+
+
+def period(policy: Policy, text: str) -> compliance_rules.Period:
+    """The period `text` names (a configured rule's period; else 422 invalid_period)."""
+    return compliance_service.period_for(policy, text)
+
+
+def rows(
+    session: Session,
+    policy: Policy,
+    principal: Principal,
+    where: ReportScope,
+    span: compliance_rules.Period,
+    today: date,
+    render: Render,
+    after: tuple[int, int, int] | None = None,
+) -> Iterator[Row]:
+    """Members assigned in the period under the scope, worst first (the compliance list's
+    order), after `after` (a page's cursor)."""
+    members = compliance_service.scope_filter(
+        session, principal, where.prefix or None, where.unit, span
+    )
+    for row in compliance_service.scope_rows(session, policy, members, span, today):
+        if after is not None and row.order <= after:
+            continue
+        counts: Sequence[int] = [row.violations.get(code, 0) for code, _ in VIOLATION_COLUMNS]
+        other = sum(n for code, n in row.violations.items() if code not in _KNOWN)
+        yield render.part(
+            0,
+            (
+                row.member_id,
+                row.full_name,
+                row.unit,
+                row.village_code,
+                span.label,
+                row.status,
+                row.required_days,
+                row.present_days,
+                row.needed_days,
+                *counts,
+                other,
+            ),
+        )
+
+
+def order_of(row: Row) -> tuple[int, int, int]:
+    """A rendered row's place in the worst-first order (for the next page's cursor)."""
+    status = next(k for k, v in STATUS_LABELS.items() if row[5] in (k, v))
+    return (compliance_rules.STATUS_ORDER.index(status), -int(row[8]), int(row[0]))

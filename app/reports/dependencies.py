@@ -1,0 +1,29 @@
+"""Request dependencies of the reports domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.auth.dependencies import require_roles
+from app.auth.principal import Principal
+from app.core.db import read_only_engine
+from app.reports.scope import REPORT_ROLES
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session with one snapshot for a whole export, apart from the request's
+    session (which stores the receipt): a long export never holds the write lock."""
+    session = Session(read_only_engine(request.app.state.engine))
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+ReportPrincipal = Annotated[Principal, Depends(require_roles(*REPORT_ROLES))]

@@ -1,0 +1,274 @@
+"""HTTP routes of the reports domain: signed exports and their receipts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse
+
+from app.audit import service as audit_service
+from app.audit.dependencies import SigningKeyDep
+from app.audit.errors import ReceiptNotFound
+from app.audit.schemas import ReceiptOut
+from app.auth.errors import RoleRequired
+from app.compliance import rules as compliance_rules
+from app.compliance.errors import InvalidPeriod as InvalidCompliancePeriod
+from app.core.deps import PolicyDep, SessionDep
+from app.core.errors import error_responses
+from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+from app.core.time import today
+from app.ledger.errors import InvalidPeriod
+from app.org.errors import ScopeNotFound
+from app.reports import compliance_report, monthly, presence, service
+from app.reports.dependencies import ReadSessionDep, ReportPrincipal
+from app.reports.errors import PeriodInFuture
+from app.reports.export import Render, Row, disposition
+from app.reports.scope import resolve
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+MAX_REPORT_DAYS = 400
+REPORT_PAGE_MAX = 10_000
+FormatQuery = Annotated[Literal["csv", "xlsx", "json"], Query(description="csv, xlsx or json")]
+ScopeQuery = Annotated[str | None, Query(max_length=200, description="division prefix or unit")]
+CursorQuery = Annotated[str | None, Query(description="json: the previous page's next_cursor")]
+LimitQuery = Annotated[int, Query(ge=1, le=REPORT_PAGE_MAX, description="json: rows a page")]
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The export; `Content-Digest` (RFC 9530) and `Zhucun-Receipt` (the id "
+        "of its signed receipt) headers",
+        "content": {
+            "text/csv": {},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            "application/json": {},
+        },
+    }
+}
+
+
+@router.get(
+    "/presence",
+    response_class=FileResponse,
+    responses={
+        **EXPORT_RESPONSES,
+        **error_responses(
+            RoleRequired, ScopeNotFound, InvalidPeriod, PeriodInFuture, InvalidCursor
+        ),
+    },
+)
+def presence_report(
+    principal: ReportPrincipal,
+    session: SessionDep,
+    read: ReadSessionDep,
+    policy: PolicyDep,
+    key: SigningKeyDep,
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query()],
+    format: FormatQuery = "csv",
+    scope: ScopeQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 1000,
+) -> FileResponse:
+    """One row per member per assigned day: member, position, unit, village, township, county,
+    date, workday, status (as the ledger derives it), counted check-ins, leave. Signed."""
+    now = today(policy.zone)
+    if to < from_ or (to - from_).days >= MAX_REPORT_DAYS:
+        raise InvalidPeriod(max_days=MAX_REPORT_DAYS)
+    if from_ > now:
+        raise PeriodInFuture(today=now.isoformat())
+    where = resolve(principal, scope)
+    after = _presence_cursor(cursor) if format == "json" else None
+    query: dict[str, Any] = {
+        "report": "presence",
+        "from": from_.isoformat(),
+        "to": to.isoformat(),
+        "scope": where.label,
+        "format": format,
+        "requested_by": principal.username,
+    }
+    if format == "json":
+        query |= {"cursor": cursor, "limit": limit}
+    made = service.produce(
+        session,
+        key,
+        query=query,
+        columns=presence.COLUMNS,
+        rows=presence.rows(
+            read, policy, where, from_, to, now, Render(presence.COLUMNS, format), after
+        ),
+        fmt=format,
+        title="驻村考勤明细",
+        filename=f"驻村考勤明细_{where.label}_{from_.isoformat()}_{to.isoformat()}",
+        limit=limit,
+        cursor_of=_presence_next,
+    )
+    return _send(made)
+
+
+@router.get(
+    "/compliance",
+    response_class=FileResponse,
+    responses={
+        **EXPORT_RESPONSES,
+        **error_responses(
+            RoleRequired, ScopeNotFound, InvalidCompliancePeriod, PeriodInFuture, InvalidCursor
+        ),
+    },
+)
+def compliance_export(
+    principal: ReportPrincipal,
+    session: SessionDep,
+    read: ReadSessionDep,
+    policy: PolicyDep,
+    key: SigningKeyDep,
+    period: Annotated[str, Query(max_length=10, description="2026Q4 (a configured rule's)")],
+    format: FormatQuery = "csv",
+    scope: ScopeQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 1000,
+) -> FileResponse:
+    """One row per member assigned in the period under the scope, worst first: the compliance
+    answer flattened, violations counted by code. Signed."""
+    now = today(policy.zone)
+    span = compliance_report.period(policy, period)
+    if span.start > now:
+        raise PeriodInFuture(today=now.isoformat())
+    where = resolve(principal, scope)
+    after = _order_cursor(cursor) if format == "json" else None
+    query: dict[str, Any] = {
+        "report": "compliance",
+        "period": span.label,
+        "scope": where.label,
+        "format": format,
+        "requested_by": principal.username,
+    }
+    if format == "json":
+        query |= {"cursor": cursor, "limit": limit}
+    made = service.produce(
+        session,
+        key,
+        query=query,
+        columns=compliance_report.COLUMNS,
+        rows=compliance_report.rows(
+            read,
+            policy,
+            principal,
+            where,
+            span,
+            now,
+            Render(compliance_report.COLUMNS, format),
+            after,
+        ),
+        fmt=format,
+        title="驻村考核",
+        filename=f"驻村考核_{where.label}_{span.label}",
+        limit=limit,
+        cursor_of=lambda row: encode_cursor(list(compliance_report.order_of(row))),
+    )
+    return _send(made)
+
+
+@router.get(
+    "/monthly",
+    response_class=FileResponse,
+    responses={
+        **EXPORT_RESPONSES,
+        **error_responses(RoleRequired, ScopeNotFound, InvalidCompliancePeriod, PeriodInFuture),
+    },
+)
+def monthly_bulletin(
+    principal: ReportPrincipal,
+    session: SessionDep,
+    read: ReadSessionDep,
+    policy: PolicyDep,
+    key: SigningKeyDep,
+    month: Annotated[str, Query(max_length=7, description="2026-11")],
+    format: FormatQuery = "csv",
+    scope: ScopeQuery = None,
+) -> FileResponse:
+    """The monthly attendance bulletin (每月考勤通报): per county and township, members,
+    member-days, present days, on-post rate, absences without leave, leave and overstays
+    (超假); then the members below pace in the current quota period. CSV: two blocks; XLSX:
+    two sheets; JSON: `{"divisions", "below_pace"}`. Signed."""
+    now = today(policy.zone)
+    span = compliance_rules.parse_period(month)
+    if span is None or span.kind != "month":
+        raise InvalidCompliancePeriod(period=month, allowed="YYYY-MM")
+    if span.start > now:
+        raise PeriodInFuture(today=now.isoformat())
+    where = resolve(principal, scope)
+    query: dict[str, Any] = {
+        "report": "monthly",
+        "month": span.label,
+        "scope": where.label,
+        "format": format,
+        "requested_by": principal.username,
+    }
+    made = service.produce_tables(
+        session,
+        key,
+        query=query,
+        tables=monthly.tables(read, policy, principal, where, span, now, format),
+        fmt=format,
+        title="每月考勤通报",
+        filename=f"每月考勤通报_{where.label}_{span.label}",
+    )
+    return _send(made)
+
+
+def _order_cursor(cursor: str | None) -> tuple[int, int, int] | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if len(key) != 3 or not all(isinstance(k, int) and abs(k) < 2**31 for k in key):
+        raise InvalidCursor()
+    return (int(key[0]), int(key[1]), int(key[2]))
+
+
+def _presence_next(row: Row) -> str:
+    return encode_cursor([row[0], row[8].isoformat()])
+
+
+def _presence_cursor(cursor: str | None) -> tuple[int, date] | None:
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    try:
+        member_id, day = key
+        if not isinstance(member_id, int) or not 0 <= member_id < 2**31:
+            raise ValueError
+        return member_id, date.fromisoformat(day)
+    except (ValueError, TypeError):
+        raise InvalidCursor() from None
+
+
+def _send(made: service.Export) -> FileResponse:
+    return FileResponse(
+        made.path,
+        media_type=made.media_type,
+        headers={
+            "Content-Digest": made.receipt["content_digest"],
+            "Zhucun-Receipt": made.receipt["id"],
+            "Content-Disposition": disposition(made.filename),
+            "Cache-Control": "no-store",
+        },
+        background=BackgroundTask(made.path.unlink, missing_ok=True),
+    )
+
+
+@router.get(
+    "/receipts/{receipt_id}",
+    response_model=ReceiptOut,
+    responses=error_responses(RoleRequired, ReceiptNotFound),
+)
+def receipt(
+    _: ReportPrincipal,
+    session: SessionDep,
+    receipt_id: Annotated[str, Path(max_length=36)],
+) -> ReceiptOut:
+    """An export's signed receipt: Ed25519 over the RFC 8785 JSON of every field but
+    `signature`; verify offline with `zhucun audit verify-export FILE RECEIPT.json`."""
+    return ReceiptOut(**audit_service.get_receipt(session, receipt_id))
