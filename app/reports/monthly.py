@@ -1,12 +1,13 @@
 """The monthly attendance bulletin (每月考勤通报): per county and township, the month's
-members, days, on-post rate, absences without leave, leave and overstays (超假); then the
-named list of members below pace in the current quota period (app.compliance)."""
+members, days, on-post rate, absences without leave, leave and overstays (超假), events reported
+late (大事迟报) and rectifications still open (未整改); then the named list of members below
+pace in the current quota period (app.compliance)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -16,6 +17,7 @@ from app.auth.principal import Principal
 from app.compliance import rules as compliance_rules
 from app.compliance import service as compliance_service
 from app.core.policy import Policy
+from app.core.time import as_utc
 from app.leave.models import LeaveRequest
 from app.ledger import rules as ledger_rules
 from app.ledger import service as ledger_service
@@ -23,6 +25,8 @@ from app.reports import compliance_report, presence
 from app.reports.columns import Column
 from app.reports.export import Render, Row, Table
 from app.reports.scope import ReportScope
+from app.supervision import rules as supervision_rules
+from app.supervision.models import EventReport, Rectification
 
 DIVISION_COLUMNS = (
     Column("level", "层级", "code", 8, {"county": "县区", "township": "乡镇"}),
@@ -34,6 +38,8 @@ DIVISION_COLUMNS = (
     Column("absent_workdays", "无假缺勤（工作日）", "int", 18),
     Column("leave_days", "请假人天", "int", 10),
     Column("overstay_days", "超假人天", "int", 10),
+    Column("late_events", "大事迟报（件）", "int", 14),
+    Column("open_rectifications", "未整改（项）", "int", 12),
 )
 BELOW_PACE = ("missed", "unattainable", "at_risk")
 BELOW_PACE_COLUMNS = compliance_report.COLUMNS[:9]
@@ -47,6 +53,8 @@ class _Tally:
     absent: int = 0
     leave: int = 0
     overstay: int = 0
+    late_events: int = 0
+    open_rectifications: int = 0
 
 
 def tables(
@@ -77,6 +85,12 @@ def tables(
             village = village_of[member_id]
             for key in (("county", village[:6]), ("township", village[:9])):
                 tallies[key].overstay += days
+        for village in _late_events(session, policy, set(village_of), month.start, last):
+            for key in (("county", village[:6]), ("township", village[:9])):
+                tallies[key].late_events += 1
+        for village in _open_rectifications(session, village_of, month.end):
+            for key in (("county", village[:6]), ("township", village[:9])):
+                tallies[key].open_rectifications += 1
     render = Render(DIVISION_COLUMNS, fmt)
     divisions = [
         render.part(
@@ -91,6 +105,8 @@ def tables(
                 t.absent,
                 t.leave,
                 t.overstay,
+                t.late_events,
+                t.open_rectifications,
             ),
         )
         for (level, code), t in sorted(tallies.items(), key=lambda kv: (kv[0][1], kv[0][0]))
@@ -103,6 +119,41 @@ def tables(
             BELOW_PACE_COLUMNS,
             _below_pace(session, policy, principal, where, month, today, fmt),
         ),
+    ]
+
+
+def _late_events(
+    session: Session, policy: Policy, members: set[int], start: date, last: date
+) -> list[str]:
+    """The village of each event of the bulletin's members that occurred in the month and was
+    reported late (supervision's rule), one entry per event. Only the bulletin's own members:
+    a unit user's bulletin counts nobody else's events."""
+    zone = policy.zone
+    begin = datetime.combine(start, time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    rows = session.execute(
+        select(EventReport.member_id, EventReport.village_code, EventReport.occurred_at,
+               EventReport.reported_at)
+        .where(EventReport.occurred_at >= begin, EventReport.occurred_at < end)
+    )  # fmt: skip
+    return [
+        village
+        for member_id, village, occurred, reported in rows
+        if member_id in members
+        and supervision_rules.is_late_report(as_utc(occurred), as_utc(reported), policy.supervision)
+    ]
+
+
+def _open_rectifications(session: Session, village_of: dict[int, str], last: date) -> list[str]:
+    """The village of each rectification of the bulletin's members opened by the month's last
+    day and still open now, one entry per item."""
+    rows = session.execute(
+        select(Rectification.member_id, Rectification.village_code).where(
+            Rectification.status == "open", Rectification.opened_on <= last
+        )
+    )
+    return [
+        village or village_of[member_id] for member_id, village in rows if member_id in village_of
     ]
 
 

@@ -3,7 +3,7 @@ from the ledger, and the members below pace from app.compliance; signed like eve
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -91,3 +91,41 @@ def test_unknown_scope_is_404(world):
         "township1", "/reports/monthly", params={"month": "2026-01", "scope": "430121002"}
     )
     assert (answer.status_code, answer.json()["code"]) == (404, "scope_not_found")
+
+
+@pytest.fixture
+def policy():
+    from app.core.policy import Policy, SupervisionPolicy
+
+    # An event reported more than an hour after it occurred is late, so that an event of
+    # yesterday's month is late whatever the hour the test runs at.
+    return Policy(supervision=SupervisionPolicy(late_event_report_hours=1))
+
+
+def test_late_events_and_open_rectifications_are_counted_where_they_belong(story, policy):
+    world, today = story
+    yesterday = today - timedelta(days=1)
+    occurred = datetime.combine(yesterday, time(0, 30), policy.zone)
+    event = {
+        "kind": "petition",
+        "occurred_at": occurred.isoformat(),
+        "summary": "村民上访",
+        "village_code": "430121001001",
+    }
+    assert world.post("alice", "/events", json=event).status_code == 201
+    item = {
+        "member_id": world.members["carol"].id,
+        "source": {"kind": "manual"},
+        "requirement": "本月在村不少于 10 天",
+        "due_date": (today + timedelta(days=30)).isoformat(),
+    }
+    assert world.post("county", "/rectifications", json=item).status_code == 201
+    month = f"{yesterday:%Y-%m}"
+    data = world.get("city", "/reports/monthly", params={"month": month, "format": "json"}).json()
+    rows = {(d["level"], d["code"]): d for d in data["divisions"]}
+    assert rows[("county", "430121")]["late_events"] == 1
+    assert rows[("township", "430121001")]["late_events"] == 1  # alice's village
+    assert rows[("township", "430121002")]["late_events"] == 0
+    assert rows[("township", "430121002")]["open_rectifications"] == 1  # carol's
+    assert rows[("county", "430121")]["open_rectifications"] == 1
+    assert rows[("county", "430122")]["open_rectifications"] == 0
