@@ -31,8 +31,8 @@ from app.core.policy import Policy, get_policy
 from app.core.security import hash_password
 from app.core.time import today, utcnow
 from app.geo.coords import wgs84_to_gcj02
-from app.geofence.cache import bump_boundary_revision
 from app.org import service as org_service
+from app.org.boundaries import bump_boundary_revision
 from app.org.models import Assignment, Village, VillageBoundary
 
 SEED = 20240401

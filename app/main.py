@@ -25,6 +25,7 @@ from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.outage import DatabaseOutageMiddleware, watch_engine
 from app.core.policy import Policy, load_policy
 from app.core.router import health_router, policy_router
+from app.geofence.router import router as geofence_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.org.router import router as org_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     for router in (
         auth_router,
         users_router,
+        geofence_router,  # before org's /villages/{code}, which would take "locate"
         org_router,
         policy_router,
         checkins_router,

@@ -53,7 +53,7 @@ from app.checkins.models import CheckIn  # noqa: E402
 from app.core.db import make_engine, make_session_factory, session_scope  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.core.security import TokenClaims, hash_password, issue_token  # noqa: E402
-from app.geofence.cache import bump_boundary_revision  # noqa: E402
+from app.org.boundaries import bump_boundary_revision  # noqa: E402
 from app.org.models import Assignment, Member, Unit, Village, VillageBoundary  # noqa: E402
 from bench.bench_app import BARE_TABLE  # noqa: E402
 

@@ -62,7 +62,7 @@ from app.core.db import make_engine, make_session_factory, session_scope
 from app.core.migrate import upgrade
 from app.core.policy import FlagPolicy, Policy
 from app.core.security import TokenClaims, issue_token
-from app.geofence.cache import bump_boundary_revision
+from app.org.boundaries import bump_boundary_revision
 from app.org.models import VillageBoundary
 
 SECRET = "bench-secret-" + "x" * 40

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import AuthSession, User
 from app.core.security import TokenClaims, hash_password, issue_token
-from app.geofence.cache import bump_boundary_revision
+from app.org.boundaries import bump_boundary_revision
 from app.org.models import Assignment, Member, Unit, Village, VillageBoundary
 
 PASSWORD = "correct-horse-battery"

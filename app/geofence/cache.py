@@ -1,15 +1,14 @@
 """The process's geofence index, rebuilt only when boundaries change (in any process).
 
-Every lookup reads one row, `boundary_revision`, which boundary imports bump in the same
-transaction as the change; the in-memory STRtree is rebuilt only when that number moves.
+Every lookup reads one row, `boundary_revision`, which org bumps in the same transaction as a
+boundary change (`app.org.boundaries`); the in-memory STRtree is rebuilt only when it moves.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 
-from sqlalchemy import case, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.geofence.index import VillageIndex, VillageShape
@@ -23,22 +22,6 @@ _indexes: dict[str, tuple[int, VillageIndex]] = {}
 
 def boundary_revision(session: Session) -> int:
     return session.scalar(select(BoundaryRevision.revision).where(BoundaryRevision.id == 1)) or 0
-
-
-def bump_boundary_revision(session: Session) -> None:
-    """Call in the transaction that changes any boundary.
-
-    The new revision is at least the current time in microseconds: were the database recreated
-    (its counter back at 0) under a running process, a plain counter could climb back to the
-    number that process cached with the old boundaries, and it would locate against them.
-    """
-    now_us = time.time_ns() // 1000
-    following = BoundaryRevision.revision + 1
-    session.execute(
-        update(BoundaryRevision)
-        .where(BoundaryRevision.id == 1)
-        .values(revision=case((following > now_us, following), else_=now_us))
-    )
 
 
 def village_index(session: Session) -> VillageIndex:

@@ -67,7 +67,7 @@ class BoundaryRevision(Base):
 
     Every process compares it with the revision its in-memory geofence index was built from:
     one primary-key read per check-in instead of a rebuild. It never takes a value twice for
-    one database, even one recreated under running processes (see `bump_boundary_revision`).
+    one database, even one recreated under running processes (see `app.org.boundaries`).
     """
 
     __tablename__ = "boundary_revision"

@@ -1,4 +1,5 @@
-"""Villages (list, boundary, locate) and the caller's own assignment."""
+"""Villages (list, boundary, Wi-Fi access points) and the caller's own assignment; locating
+a point is the geofence's (app/geofence/router.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ from app.core.pagination import (
     encode_cursor,
 )
 from app.core.time import today, utcnow
-from app.geo.coords import CoordSystem, to_wgs84
-from app.geofence.cache import village_index
 from app.org import access_points, service
 from app.org.divisions import county_of, township_of
 from app.org.errors import InvalidScope, NoAssignment, ScopeNotFound, VillageNotFound
@@ -30,7 +29,6 @@ from app.org.schemas import (
     AccessPointIn,
     AccessPointList,
     AccessPointOut,
-    LocateResult,
     MyAssignment,
     VillageFeature,
     VillageProperties,
@@ -62,24 +60,6 @@ def list_villages(
     items = [_summary(v) for v in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].code]) if len(rows) > limit else None
     return Page[VillageSummary](items=items, next_cursor=next_cursor)
-
-
-@router.get("/villages/locate", response_model=LocateResult)
-def locate_village(
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    latitude: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
-    longitude: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
-    coord_system: CoordSystem = "wgs84",
-) -> LocateResult:
-    """Which of the villages the caller may see holds a point (read-only: nothing is
-    recorded); null for a point in no village or in one outside the caller's scope."""
-    lon, lat = to_wgs84(longitude, latitude, coord_system)
-    code = village_index(session).locate(lon, lat)
-    village = None if code is None else service.visible_village(session, principal, code)
-    if village is None:
-        return LocateResult(village_code=None, village_name=None)
-    return LocateResult(village_code=village.code, village_name=village.name)
 
 
 @router.get(

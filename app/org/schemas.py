@@ -35,11 +35,6 @@ class VillageFeature(BaseModel):
     properties: VillageProperties
 
 
-class LocateResult(BaseModel):
-    village_code: str | None
-    village_name: str | None
-
-
 class MyAssignment(BaseModel):
     village_code: str
     village_name: str

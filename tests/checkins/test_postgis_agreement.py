@@ -15,7 +15,8 @@ from shapely.geometry import MultiPolygon, Point, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 
-from app.geofence.cache import bump_boundary_revision, village_index
+from app.geofence.cache import village_index
+from app.org.boundaries import bump_boundary_revision
 from app.org.models import Village, VillageBoundary
 from tests.reference_data import YUNLIN_VILLAGES, require
 

@@ -365,7 +365,7 @@ def test_a_recreated_database_is_never_located_against_a_stale_index(world, db_u
     test database down and up, which restarted the boundary revision at 0, and the counter
     climbed back to a number this process had cached with other villages."""
     from app.core.migrate import downgrade, upgrade
-    from app.geofence.cache import bump_boundary_revision
+    from app.org.boundaries import bump_boundary_revision
 
     lon, lat = centre("430121001001")
     r = world.get("admin", "/villages/locate", params={"longitude": lon, "latitude": lat})

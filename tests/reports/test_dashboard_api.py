@@ -155,7 +155,7 @@ def test_a_new_boundary_is_drawn_at_once(world):
     from shapely.geometry import MultiPolygon, box, shape
     from sqlalchemy import update
 
-    from app.geofence.cache import bump_boundary_revision
+    from app.org.boundaries import bump_boundary_revision
     from app.org.models import VillageBoundary
 
     before = world.get("county", "/dashboard/overview").json()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.core.time import utcnow
 from app.geo.coords import CoordSystem, convert_geometry
-from app.geofence.cache import bump_boundary_revision
+from app.org.boundaries import bump_boundary_revision
 from app.org.divisions import county_of, is_village_code, township_of
 from app.org.models import Village, VillageBoundary
 
