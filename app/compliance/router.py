@@ -27,6 +27,7 @@ from app.compliance.schemas import (
 from app.compliance.violations import Violation
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import IdPath
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -75,7 +76,7 @@ def _period(policy: Policy, period: str | None, quarter: str | None, today: date
     responses=error_responses(MemberNotFound, InvalidPeriod),
 )
 def member_compliance(
-    member_id: int,
+    member_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,
@@ -95,7 +96,7 @@ def member_compliance(
     responses=error_responses(MemberNotFound, InvalidPeriod),
 )
 def member_rules(
-    member_id: int,
+    member_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,
@@ -174,7 +175,7 @@ def _after(key: list[object] | None) -> tuple[int, int, int]:
     responses=error_responses(MemberNotFound),
 )
 def member_annual(
-    member_id: int,
+    member_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,

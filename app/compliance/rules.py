@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from app.core.inputs import MAX_DATE, MIN_DATE
 from app.core.policy import CompliancePolicy, QuotaRule, RotationPolicy
 
 PeriodKind = Literal["month", "quarter", "year"]
@@ -43,17 +44,17 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 
 def parse_period(text: str) -> Period | None:
-    """`2026Q4`, `2026-11` or `2026`; None for anything else."""
-    if m := _QUARTER.match(text):
-        return quarter(int(m[1]), int(m[2]))
-    if m := _MONTH.match(text):
-        return month(int(m[1]), int(m[2]))
-    if m := _YEAR.match(text):
-        year = int(m[1])
-        if year < 1:
-            return None
-        return Period("year", text, date(year, 1, 1), date(year, 12, 31))
-    return None
+    """`2026Q4`, `2026-11` or `2026`; None for anything else, and for years outside the
+    service's calendar (MIN_DATE..MAX_DATE: `9999Q4` has no day after it)."""
+    matched = _QUARTER.match(text) or _MONTH.match(text) or _YEAR.match(text)
+    if matched is None or not MIN_DATE.year <= int(matched[1]) <= MAX_DATE.year:
+        return None
+    year = int(matched[1])
+    if matched.re is _QUARTER:
+        return quarter(year, int(matched[2]))
+    if matched.re is _MONTH:
+        return month(year, int(matched[2]))
+    return Period("year", text, date(year, 1, 1), date(year, 12, 31))
 
 
 def month(year: int, number: int) -> Period:

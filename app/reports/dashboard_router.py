@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from importlib import resources
 from typing import Annotated, Literal
 
@@ -15,6 +14,7 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import Day
 from app.core.time import today
 from app.org import service as org_service
 from app.org.errors import ScopeNotFound, VillageNotFound
@@ -29,7 +29,7 @@ page_router = APIRouter(include_in_schema=False)
 MapPrincipal = Annotated[
     Principal, Depends(require_roles("township", "county", "city", "auditor", "admin"))
 ]
-DayQuery = Annotated[date | None, Query(alias="date", description="default: today")]
+DayQuery = Annotated[Day | None, Query(alias="date", description="default: today")]
 
 
 @api_router.get(

@@ -18,6 +18,7 @@ from app.compliance import rules as compliance_rules
 from app.compliance.errors import InvalidPeriod as InvalidCompliancePeriod
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import Day
 from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.core.time import today
 from app.ledger.errors import InvalidPeriod
@@ -65,8 +66,8 @@ def presence_report(
     read: ReadSessionDep,
     policy: PolicyDep,
     key: SigningKeyDep,
-    from_: Annotated[date, Query(alias="from")],
-    to: Annotated[date, Query()],
+    from_: Annotated[Day, Query(alias="from")],
+    to: Annotated[Day, Query()],
     format: FormatQuery = "csv",
     scope: ScopeQuery = None,
     cursor: CursorQuery = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
@@ -12,6 +11,7 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import Day
 from app.core.pagination import (
     CursorQuery,
     InvalidCursor,
@@ -182,8 +182,8 @@ def list_inspections(
     principal: ReaderPrincipal,
     session: SessionDep,
     scope: ScopeQuery = None,
-    from_: Annotated[date | None, Query(alias="from", description="first visit date")] = None,
-    to: Annotated[date | None, Query(description="last visit date")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="first visit date")] = None,
+    to: Annotated[Day | None, Query(description="last visit date")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 100,
 ) -> Page[InspectionSummary]:
