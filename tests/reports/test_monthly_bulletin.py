@@ -77,7 +77,7 @@ def test_csv_has_two_blocks_and_xlsx_two_sheets(story, tmp_path):
     [
         ("county", "2026-13", 422, "invalid_period"),
         ("county", "2026Q4", 422, "invalid_period"),
-        ("county", "2999-01", 422, "period_in_future"),
+        ("county", "2098-01", 422, "period_in_future"),
         ("alice", "2026-01", 403, "role_required"),
     ],
 )
