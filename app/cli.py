@@ -152,6 +152,7 @@ def _register_domain_commands() -> None:
 
     for module in (audit_commands, org_commands, checkin_commands, ledger_commands, leave_commands):
         module.register(cli)
+    ledger_commands.register_assignment(cli)
 
 
 _register_domain_commands()

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.core.config import get_settings
 from app.core.db import make_engine, make_session_factory, session_scope
+from app.core.errors import AppError
 from app.core.policy import get_policy
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.org.assignments import Change
 
 
 def register(cli: typer.Typer) -> None:
@@ -45,3 +52,62 @@ def register(cli: typer.Typer) -> None:
             f"rebuilt {result.days} ledger day(s) of {result.members} member(s) "
             f"in {time.perf_counter() - began:.1f} s"
         )
+
+
+def register_assignment(cli: typer.Typer) -> None:
+    """`zhucun assignment end|move`: org changes the assignment and the ledger is refreshed from
+    that day in the same transaction (here, because the ledger sits above org)."""
+    assignment_cli = typer.Typer(help="End or move a member's assignment.", no_args_is_help=True)
+    cli.add_typer(assignment_cli, name="assignment")
+
+    def apply(change_of: Callable[[Session, int], Change], username: str) -> None:
+        from app.ledger.service import rebuild as refresh
+        from app.org.assignments import NoOpenAssignment, member_of
+
+        engine = make_engine(get_settings().effective_database_url)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                member_id = member_of(session, username)
+                change = change_of(session, member_id)
+                result = refresh(session, get_policy(), member_id, change.first_changed_day)
+        except (NoOpenAssignment, AppError) as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+        finally:
+            engine.dispose()
+        typer.echo(
+            f"{username} (member {member_id}): {change.summary}; "
+            f"{result.days} ledger day(s) recomputed"
+        )
+
+    @assignment_cli.command("end")
+    def end(
+        username: Annotated[str, typer.Option(help="the member's login")],
+        last_day: Annotated[str, typer.Option("--last-day", help="last day in the village")],
+    ) -> None:
+        """End the member's assignment on LAST_DAY (the member leaves for good)."""
+        from app.org.assignments import end_assignment
+
+        day = _day(last_day)
+        apply(lambda session, member_id: end_assignment(session, member_id, day), username)
+
+    @assignment_cli.command("move")
+    def move(
+        username: Annotated[str, typer.Option(help="the member's login")],
+        village: Annotated[str, typer.Option(help="the new village's 12-digit code")],
+        first_day: Annotated[str, typer.Option("--first-day", help="first day in the new one")],
+    ) -> None:
+        """Move the member to VILLAGE from FIRST_DAY (the old assignment ends the day before)."""
+        from app.org.assignments import move_assignment
+
+        day = _day(first_day)
+        apply(
+            lambda session, member_id: move_assignment(session, member_id, village, day), username
+        )
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None

@@ -1,0 +1,91 @@
+"""Ending and moving a member's assignment (the roster importer only adds).
+
+Org changes the assignments; the caller refreshes the ledger from the day of the change in the
+same transaction (`zhucun assignment …` does, in app/ledger/commands.py), since every day after
+it changes village or becomes unassigned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.org.errors import AssignmentOverlap, MemberNotFound, VillageNotFound
+from app.org.models import Assignment, Member, Village
+
+
+class NoOpenAssignment(Exception):
+    """The member has no assignment covering the day."""
+
+
+@dataclass(frozen=True)
+class Change:
+    member_id: int
+    first_changed_day: date  # the ledger changes from this day on
+    summary: str
+
+
+def member_of(session: Session, username: str) -> int:
+    """The member behind a login, locked for the change (the ledger's lock: the member row)."""
+    member_id = session.scalar(select(User.member_id).where(User.username == username))
+    if member_id is None:
+        raise MemberNotFound(member_id=username)
+    session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+    return member_id
+
+
+def _covering(session: Session, member_id: int, day: date) -> Assignment:
+    found = session.scalar(
+        select(Assignment).where(
+            Assignment.member_id == member_id,
+            Assignment.start_date <= day,
+            or_(Assignment.end_date.is_(None), Assignment.end_date >= day),
+        )
+    )
+    if found is None:
+        raise NoOpenAssignment(f"member {member_id} has no assignment on {day}")
+    return found
+
+
+def end_assignment(session: Session, member_id: int, last_day: date) -> Change:
+    """End the assignment covering `last_day` on that day (the member leaves for good)."""
+    assignment = _covering(session, member_id, last_day)
+    later = session.scalar(
+        select(Assignment.start_date).where(
+            Assignment.member_id == member_id, Assignment.start_date > last_day
+        )
+    )
+    if later is not None:
+        raise NoOpenAssignment(f"member {member_id} has a later assignment from {later}")
+    assignment.end_date = last_day
+    session.flush()
+    return Change(
+        member_id, last_day + timedelta(days=1), f"{assignment.village_code} ends {last_day}"
+    )
+
+
+def move_assignment(session: Session, member_id: int, village_code: str, first_day: date) -> Change:
+    """End the assignment covering `first_day` the day before and start one in `village_code`
+    on `first_day`, open-ended."""
+    if session.get(Village, village_code) is None:
+        raise VillageNotFound(code=village_code)
+    current = _covering(session, member_id, first_day)
+    if current.village_code == village_code:
+        raise NoOpenAssignment(f"member {member_id} is already in {village_code}")
+    if current.end_date is not None:
+        raise AssignmentOverlap(member_id=member_id, start=first_day, end=current.end_date)
+    if current.start_date == first_day:
+        current.village_code = village_code  # a move on the first day: the same assignment
+    else:
+        current.end_date = first_day - timedelta(days=1)
+        session.add(
+            Assignment(
+                member_id=member_id, village_code=village_code, start_date=first_day, end_date=None
+            )
+        )
+    session.flush()
+    return Change(member_id, first_day, f"moves to {village_code} from {first_day}")
