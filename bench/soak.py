@@ -201,12 +201,12 @@ def uploader(base: str, callers: list[Caller], tally: Tally, stop: threading.Eve
         while not stop.is_set():
             caller = random.choice(callers)
             if random.random() < 0.2:
-                body = {"items": [_fix(caller) for _ in range(5)]}
+                batch = {"items": [_fix(caller) for _ in range(5)]}
                 _timed(
                     tally,
                     "batch of 5",
                     {200},
-                    partial(c.post, "/api/v1/checkins/batch", json=body, headers=caller.headers),
+                    partial(c.post, "/api/v1/checkins/batch", json=batch, headers=caller.headers),
                 )
             else:
                 body = _fix(caller)
