@@ -87,7 +87,9 @@ def member_compliance(
     """The member against the quota rule of the period's kind, with pace and violations."""
     member = org_service.get_visible_member(session, principal, member_id)
     span = _period(policy, period, quarter, today)
-    return _member_out(service.member_compliance(session, policy, member, span, today))
+    return _member_out(
+        service.member_compliance(session, policy, member, span, today, _within(principal))
+    )
 
 
 @router.get(
@@ -108,7 +110,7 @@ def member_rules(
     only when all are."""
     member = org_service.get_visible_member(session, principal, member_id)
     span = _period(policy, period, quarter, today)
-    judged = service.member_rules(session, policy, member, span, today)
+    judged = service.member_rules(session, policy, member, span, today, _within(principal))
     return MemberRulesOut(
         member_id=member.id,
         period=span.label,
@@ -145,7 +147,7 @@ def compliance_list(
     span = _period(policy, period, quarter, today)
     after = _after(decode_cursor(cursor))
     members = service.scope_filter(session, principal, scope, unit, span)
-    rows = service.scope_rows(session, policy, members, span, today)
+    rows = service.scope_rows(session, policy, members, span, today, _within(principal))
     summary = dict.fromkeys(rules.STATUS_ORDER, 0)
     for row in rows:
         summary[row.status] += 1
@@ -185,7 +187,7 @@ def member_annual(
     """The annual evaluation (年考): each quarter, every rule, leave taken and violations.
     Roll calls, events and rectifications come from the supervision records."""
     member = org_service.get_visible_member(session, principal, member_id)
-    report = service.annual(session, policy, member, year or today.year, today)
+    report = service.annual(session, policy, member, year or today.year, today, _within(principal))
     counts = service.annual_supervision(session, policy, member.id, report.year)
     return AnnualOut(
         member_id=member.id,
@@ -235,3 +237,10 @@ def _member_out(j: service.Judged) -> MemberComplianceOut:
         violations=[_violation_out(v) for v in j.violations],
         calendar=CalendarSource(source=j.calendar.source, fallback_years=j.calendar.fallback_years),
     )
+
+
+def _within(principal: Principal) -> str:
+    """The days a caller judges a member over: those assigned under their division (a member
+    who moved is seen by each township for its own days); all of them for the county above
+    both, for members, units and admins."""
+    return principal.division_prefix or ""

@@ -116,10 +116,18 @@ class Loaded:
 
 
 def load(
-    session: Session, policy: Policy, members: ColumnElement[bool], span: rules.Period
+    session: Session,
+    policy: Policy,
+    members: ColumnElement[bool],
+    span: rules.Period,
+    within: str = "",
 ) -> Loaded:
     """Day lines of the members matched by `members` (a filter on `Member`) who were assigned in
-    `span`, and of their teammates (for rotation): one assignments query, one ledger aggregate."""
+    `span`, and of their teammates (for rotation): one assignments query, one ledger aggregate.
+
+    `within` (a division prefix; "" for all) keeps a member's own line to the days assigned
+    under it: a township sees a member who moved in or out for its own days only, judged
+    like a member assigned for part of the period (README "Who sees what")."""
     overlaps = and_(
         Assignment.start_date <= span.end,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= span.start),
@@ -162,9 +170,14 @@ def load(
     for member_id, spans in segments.items():
         mine = marks.get(member_id, b"")
         away = official.get(member_id, ())
-        loaded.villages[member_id] = spans[-1][2]
+        seen = [s for s in spans if s[2].startswith(within)] or spans
+        loaded.villages[member_id] = seen[-1][2]
         line = rules.day_line(span, base, [s[:2] for s in spans], mine, away)
-        loaded.lines[member_id] = line
+        loaded.lines[member_id] = (
+            line if len(seen) == len(spans) else rules.day_line(
+                span, base, [s[:2] for s in seen], mine, away
+            )
+        )  # fmt: skip
         if len(spans) == 1:
             loaded.teams.setdefault(spans[0][2], {})[member_id] = line
             continue
@@ -197,10 +210,11 @@ def gather(
     today: date,
     *,
     counts_only: bool = False,
+    within: str = "",
 ) -> dict[int, MemberFacts]:
     """Facts over `span` of the members matched by `members` who were assigned in it, with
     every violation; teammates are read for rotation but not returned."""
-    loaded = load(session, policy, members, span)
+    loaded = load(session, policy, members, span, within)
     out: dict[int, MemberFacts] = {}
     for member_id, (name, unit, is_wanted) in loaded.people.items():
         if is_wanted:
@@ -339,9 +353,14 @@ def unassigned(member_id: int, name: str, unit: str, period: rules.Period) -> Me
 
 
 def member_facts(
-    session: Session, policy: Policy, member: Member, period: rules.Period, today: date
+    session: Session,
+    policy: Policy,
+    member: Member,
+    period: rules.Period,
+    today: date,
+    within: str = "",
 ) -> MemberFacts:
-    found = gather(session, policy, Member.id == member.id, period, today)
+    found = gather(session, policy, Member.id == member.id, period, today, within=within)
     if member.id in found:
         return found[member.id]
     unit = session.scalar(select(Unit.name).where(Unit.id == member.unit_id)) or ""
@@ -349,22 +368,33 @@ def member_facts(
 
 
 def member_compliance(
-    session: Session, policy: Policy, member: Member, period: rules.Period, today: date
+    session: Session,
+    policy: Policy,
+    member: Member,
+    period: rules.Period,
+    today: date,
+    within: str = "",
 ) -> Judged:
-    """The member against the rule of `period`'s kind."""
+    """The member against the rule of `period`'s kind (over the days under `within`)."""
     rule = policy.quota.rule_for(period.kind)
     assert rule is not None  # period_for only lets configured kinds through
-    return judge(policy, member_facts(session, policy, member, period, today), rule, period, today)
+    facts = member_facts(session, policy, member, period, today, within)
+    return judge(policy, facts, rule, period, today)
 
 
 def member_rules(
-    session: Session, policy: Policy, member: Member, period: rules.Period, today: date
+    session: Session,
+    policy: Policy,
+    member: Member,
+    period: rules.Period,
+    today: date,
+    within: str = "",
 ) -> list[Judged]:
     """Every configured rule over the periods of its kind that overlap `period`."""
     out = []
     for rule in policy.quota.rules:
         for sub in rules.periods_within(rule.period, period):
-            facts = member_facts(session, policy, member, sub, today)
+            facts = member_facts(session, policy, member, sub, today, within)
             out.append(judge(policy, facts, rule, sub, today))
     return out
 
@@ -423,12 +453,15 @@ def scope_rows(
     members: ColumnElement[bool],
     period: rules.Period,
     today: date,
+    within: str = "",
 ) -> list[Row]:
-    """Every member of the scope assigned in the period, worst first."""
+    """Every member of the scope assigned in the period, worst first (each judged over the
+    days under `within`)."""
     rule = policy.quota.rule_for(period.kind)
     assert rule is not None
     out = []
-    for facts in gather(session, policy, members, period, today, counts_only=True).values():
+    found = gather(session, policy, members, period, today, counts_only=True, within=within)
+    for facts in found.values():
         result = rules.evaluate(rule, period, facts.line, today)
         counts = facts.counts()
         out.append(
@@ -458,22 +491,30 @@ class Annual:
     violations: list[Violation]
 
 
-def annual(session: Session, policy: Policy, member: Member, year: int, today: date) -> Annual:
+def annual(
+    session: Session, policy: Policy, member: Member, year: int, today: date, within: str = ""
+) -> Annual:
     """The year (年考): each quarter, every rule's periods, leave and the year's violations."""
     span = rules.parse_period(f"{year:04d}")
     assert span is not None
-    facts = member_facts(session, policy, member, span, today)
+    facts = member_facts(session, policy, member, span, today, within)
     # Without a quarter rule there are no quarter results; `periods` holds every rule's.
     quarter_rule = policy.quota.rule_for("quarter")
     quarters = (
         []
         if quarter_rule is None
         else [
-            judge(policy, member_facts(session, policy, member, q, today), quarter_rule, q, today)
+            judge(
+                policy,
+                member_facts(session, policy, member, q, today, within),
+                quarter_rule,
+                q,
+                today,
+            )
             for q in rules.periods_within("quarter", span)
         ]
     )
-    periods = member_rules(session, policy, member, span, today)
+    periods = member_rules(session, policy, member, span, today, within)
     whole = rules.evaluate(QuotaRule(period="year", days=0), span, facts.line, today)
     return Annual(member.id, year, quarters, periods, whole.leave_days, facts.violations)
 

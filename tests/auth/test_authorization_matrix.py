@@ -480,3 +480,20 @@ def test_a_moved_member_is_seen_by_each_township_for_their_days_and_by_the_count
     void = {"reason": "漂移"}
     assert world.post("township1", f"/checkins/{a}/void", json=void).status_code == 404
     assert world.post("township2", f"/checkins/{a}/void", json=void).status_code == 200
+
+    # Compliance too: each township judges the member over its own days, pro-rated as a part
+    # assignment; the county above both over the whole period.
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+
+    def judged(caller: str) -> dict:
+        r = world.get(caller, f"/compliance/members/{mover.id}?period={quarter}")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    county, township_a, township_b = judged("county"), judged("township1"), judged("township2")
+    if moved_on >= date(today.year, 3 * ((today.month - 1) // 3) + 1, 1):  # moved in the quarter
+        assert township_a["pro_rated"]
+        assert township_b["pro_rated"]
+        assert township_a["required_days"] < county["required_days"]
+        assert township_b["required_days"] < county["required_days"]
+        assert township_a["present_days"] + township_b["present_days"] == county["present_days"]
