@@ -104,6 +104,65 @@ def replays(new: Reading, old: Reading, rules: FlagPolicy) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackMatch:
+    """A run of a day's fixes repeating another day's, position by position."""
+
+    start: int  # index of the run's first fix in the replaying day's sequence
+    length: int
+    shift_days: int  # the replay's shift: whole days ...
+    shift_s: float  # ... plus this many seconds (the run's first pair)
+    max_distance_m: float  # the farthest pair of the run
+
+
+def _near_m(a: Fix, b: Fix) -> float:
+    """Metres between two close positions (equirectangular: exact enough within metres)."""
+    dy = (b.latitude - a.latitude) * 111_320.0
+    dx = (b.longitude - a.longitude) * 111_320.0 * math.cos(math.radians(a.latitude))
+    return math.hypot(dx, dy)
+
+
+def replayed_track(new: list[Fix], old: list[Fix], rules: FlagPolicy) -> TrackMatch | None:
+    """The longest run of at least `replay_track_min_fixes` consecutive fixes of `new` that
+    repeats consecutive fixes of `old` (both in capture order): every pair within
+    `replay_track_tolerance_m` of each other, and the time between them one constant shift -
+    a non-zero number of whole days plus at most `replay_track_max_shift_minutes`, each pair
+    straying at most `replay_track_time_tolerance_s` from the run's first - and covering at
+    least `replay_track_min_spread_m` from its first fix (a phone logging at a desk every few
+    minutes genuinely repeats itself; its replay is told by nothing). A genuine day
+    lived again at the same places does not repeat another day's fixes to a few metres at
+    the same moments, fix after fix; a replay tool's noise on every field stays within them."""
+    day = 86_400.0
+    max_shift = rules.replay_track_max_shift_minutes * 60
+    best: TrackMatch | None = None
+    for i in range(len(new) - rules.replay_track_min_fixes + 1):
+        for j in range(len(old) - rules.replay_track_min_fixes + 1):
+            offset = (new[i].captured_at - old[j].captured_at).total_seconds()
+            days = round(offset / day)
+            if days == 0 or abs(offset - days * day) > max_shift:
+                continue
+            length, farthest, spread = 0, 0.0, 0.0
+            while i + length < len(new) and j + length < len(old):
+                a, b = new[i + length], old[j + length]
+                gap = (a.captured_at - b.captured_at).total_seconds()
+                metres = _near_m(a, b)
+                if (
+                    abs(gap - offset) > rules.replay_track_time_tolerance_s
+                    or metres > rules.replay_track_tolerance_m
+                ):
+                    break
+                length += 1
+                farthest = max(farthest, metres)
+                spread = max(spread, _near_m(new[i], a))
+            if (
+                length >= rules.replay_track_min_fixes
+                and spread >= rules.replay_track_min_spread_m
+                and (best is None or length > best.length)
+            ):
+                best = TrackMatch(i, length, days, offset - days * day, farthest)
+    return best
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """What the flags are judged from, gathered by the service."""
 
