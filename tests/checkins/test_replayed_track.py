@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from app.core.policy import Policy
 from tests.checkins.helpers import fix
+from tests.org.helpers import zhucun
 
 VILLAGE = "430121001001"  # alice's
 ZONE = Policy().zone
@@ -134,3 +135,25 @@ def test_a_genuine_day_at_the_same_places_raises_nothing(world):
     answered = upload(world, again)
     assert not any(c["findings"] or "replayed_track" in c["flags"] for c in answered)
     assert not suspicious(world, member, later)
+
+
+def test_a_day_uploaded_fix_by_fix_is_found_by_the_daily_scan(world, db_url):
+    member = world.members["alice"].id
+    rng = random.Random(11)
+    today = datetime.now(ZONE).date()
+    first, later = today - timedelta(days=5), today - timedelta(days=1)
+    upload(world, track(first, rng))
+    for body in replay(track(first, random.Random(11)), 4, rng):  # single uploads: no scan
+        assert world.post("alice", "/checkins", json=body).status_code == 201
+    assert not any(c["findings"] for c in listed(world, member, later))
+
+    result = zhucun(db_url, "checkins", "scan-replays", "--day", later.isoformat())
+    assert result.exit_code == 0, result.output
+    assert "8 replayed_track finding(s)" in result.output
+    assert all(c["flags"] == ["replayed_track"] for c in listed(world, member, later))
+    assert len(suspicious(world, member, later)) == 1
+    again = zhucun(db_url, "checkins", "scan-replays", "--day", later.isoformat())
+    assert "0 replayed_track finding(s)" in again.output  # idempotent
+    assert all(len(c["findings"]) == 1 for c in listed(world, member, later))
+    bad = zhucun(db_url, "checkins", "scan-replays", "--day", "yesterday")
+    assert bad.exit_code == 2
