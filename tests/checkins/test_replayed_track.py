@@ -4,8 +4,11 @@ uploaded, recorded beside the fixes (never in them), shown on them and counted b
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 
+from app.checkins import service
+from app.core.db import make_session_factory, session_scope
 from app.core.policy import Policy
 from tests.checkins.helpers import fix
 from tests.org.helpers import zhucun
@@ -157,3 +160,25 @@ def test_a_day_uploaded_fix_by_fix_is_found_by_the_daily_scan(world, db_url):
     assert all(len(c["findings"]) == 1 for c in listed(world, member, later))
     bad = zhucun(db_url, "checkins", "scan-replays", "--day", "yesterday")
     assert bad.exit_code == 2
+
+
+def test_concurrent_scans_record_each_finding_once(world, engine):
+    member = world.members["alice"].id
+    rng = random.Random(13)
+    today = datetime.now(ZONE).date()
+    first, later = today - timedelta(days=5), today - timedelta(days=1)
+    upload(world, track(first, rng))
+    for body in replay(track(first, random.Random(13)), 4, rng):
+        assert world.post("alice", "/checkins", json=body).status_code == 201
+    factory = make_session_factory(engine)
+    policy = Policy()
+
+    def scan(_: int) -> int:
+        with session_scope(factory) as session:
+            return service.scan_replays(session, policy, member, [later], datetime.now(UTC))
+
+    with ThreadPoolExecutor(6) as pool:
+        recorded = list(pool.map(scan, range(6)))
+    assert sum(recorded) == 8  # the chain head's lock: one scan records, the others find them
+    assert sorted(recorded) == [0] * 5 + [8]
+    assert all(len(c["findings"]) == 1 for c in listed(world, member, later))
