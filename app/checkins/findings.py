@@ -48,7 +48,7 @@ def scan_member_days(
         select(c.id, c.local_date, c.captured_at, c.latitude, c.longitude)
         .where(
             c.member_id == member_id,
-            c.local_date.between(wanted[0] - lookback, wanted[-1] + lookback),
+            c.local_date.between(wanted[0] - lookback, wanted[-1]),
         )
         .order_by(c.captured_at, c.id)
     ).all()
