@@ -3,6 +3,7 @@ idempotency and the hash chain are computed over. No database here."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
@@ -123,7 +124,7 @@ def _near_m(a: Fix, b: Fix) -> float:
 
 def replayed_track(new: list[Fix], old: list[Fix], rules: FlagPolicy) -> TrackMatch | None:
     """The longest run of at least `replay_track_min_fixes` consecutive fixes of `new` that
-    repeats consecutive fixes of `old` (both in capture order): every pair within
+    repeats consecutive fixes of `old` (both in capture order, sorted by time): every pair within
     `replay_track_tolerance_m` of each other, and the time between them one constant shift -
     a non-zero number of whole days plus at most `replay_track_max_shift_minutes`, each pair
     straying at most `replay_track_time_tolerance_s` from the run's first - and covering at
@@ -134,9 +135,26 @@ def replayed_track(new: list[Fix], old: list[Fix], rules: FlagPolicy) -> TrackMa
     day = 86_400.0
     max_shift = rules.replay_track_max_shift_minutes * 60
     best: TrackMatch | None = None
+    if min(len(new), len(old)) < rules.replay_track_min_fixes:
+        return None
+    # Only pairs whose offset lies near whole days can start a run: look them up by time.
+    new_s = [f.captured_at.timestamp() for f in new]
+    old_s = [f.captured_at.timestamp() for f in old]
+    whole_days = range(round((new_s[0] - old_s[-1]) / day), round((new_s[-1] - old_s[0]) / day) + 1)
+    last_j = len(old) - rules.replay_track_min_fixes
     for i in range(len(new) - rules.replay_track_min_fixes + 1):
-        for j in range(len(old) - rules.replay_track_min_fixes + 1):
-            offset = (new[i].captured_at - old[j].captured_at).total_seconds()
+        starts = (
+            j
+            for d in whole_days
+            if d != 0
+            for j in range(
+                bisect.bisect_left(old_s, new_s[i] - d * day - max_shift),
+                bisect.bisect_right(old_s, new_s[i] - d * day + max_shift),
+            )
+            if j <= last_j
+        )
+        for j in starts:
+            offset = new_s[i] - old_s[j]
             days = round(offset / day)
             if days == 0 or abs(offset - days * day) > max_shift:
                 continue
