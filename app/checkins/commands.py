@@ -18,6 +18,44 @@ from app.core.db import make_engine, make_session_factory, session_scope
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun audit` group (made by app.audit)."""
     audit_cli.command("verify")(verify)
+    checkins_cli = typer.Typer(help="Check-ins: later findings", no_args_is_help=True)
+    checkins_cli.command("scan-replays")(scan_replays)
+    cli.add_typer(checkins_cli, name="checkins")
+
+
+def scan_replays(
+    day: Annotated[
+        str | None,
+        typer.Option(help="the local day to scan (YYYY-MM-DD); default: yesterday"),
+    ] = None,
+) -> None:
+    """Record replayed_track findings on the day's member-days whose fixes repeat an earlier
+    day's track (the daily job; batch uploads are scanned as they arrive). Idempotent."""
+    from datetime import date, timedelta
+
+    from app.checkins import findings, service
+    from app.core.policy import get_policy
+    from app.core.time import today, utcnow
+
+    policy = get_policy()
+    try:
+        when = date.fromisoformat(day) if day else today(policy.zone) - timedelta(days=1)
+    except ValueError:
+        typer.secho(f"not a date: {day}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    engine = make_engine(get_settings().effective_database_url)
+    recorded = members = 0
+    try:
+        factory = make_session_factory(engine)
+        with session_scope(factory) as session:
+            member_ids = findings.members_with_fixes(session, when)
+        for member_id in member_ids:  # one transaction per member: locks held briefly
+            with session_scope(factory) as session:
+                recorded += service.scan_replays(session, policy, member_id, [when], utcnow())
+            members += 1
+    finally:
+        engine.dispose()
+    typer.echo(f"{when}: {members} member(s) scanned, {recorded} replayed_track finding(s)")
 
 
 def verify(

@@ -113,3 +113,22 @@ class CheckInReview(Base):
     reason: Mapped[str] = mapped_column(Text)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CheckInFinding(Base):
+    """A judgement about a stored check-in made after it was stored (a replayed track noticed
+    when a later day arrived): a record beside it, never an edit, and outside the hash chain
+    (the chain covers what the phone sent and the judgement on arrival)."""
+
+    __tablename__ = "checkin_findings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"))
+    code: Mapped[str] = mapped_column(String(24))  # a Flag, e.g. replayed_track
+    matched_date: Mapped[date | None] = mapped_column(Date)  # the day it repeats
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)  # the numbers behind it
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "code", name="uq_checkin_findings_checkin_code"),
+    )

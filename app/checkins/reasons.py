@@ -70,6 +70,14 @@ _TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "定位当天没有驻村安排",
         "no assignment on the fix's day",
     ),
+    "replayed_track": (
+        "当天 {fixes} 次连续定位与 {date} 的轨迹逐点重合（每点 {max_m:g} 米内，不超过 "
+        "{tolerance_m:g} 米），时间整体平移 {days} 天又 {shift_min:g} 分钟",
+        "{fixes} consecutive fixes repeat the track of {date} point by point (within "
+        "{max_m:g} m, limit {tolerance_m:g} m), shifted by {days} day(s) and {shift_min:g} min",
+        "当天轨迹与另一天的轨迹逐点重合",
+        "the day's track repeats another day's point by point",
+    ),
     "wifi_mismatch": (
         "手机看到 {seen} 个 Wi-Fi，但没有一个是该村已登记的",
         "the phone sees {seen} Wi-Fi access points, none of them registered in the village",

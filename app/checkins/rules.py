@@ -3,6 +3,7 @@ idempotency and the hash chain are computed over. No database here."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
@@ -101,6 +102,82 @@ def replays(new: Reading, old: Reading, rules: FlagPolicy) -> bool:
         (x is None and y is None) or (x is not None and y is not None and abs(x - y) <= tol)
         for x, y, tol in pairs
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TrackMatch:
+    """A run of a day's fixes repeating another day's, position by position."""
+
+    start: int  # index of the run's first fix in the replaying day's sequence
+    length: int
+    shift_days: int  # the replay's shift: whole days ...
+    shift_s: float  # ... plus this many seconds (the run's first pair)
+    max_distance_m: float  # the farthest pair of the run
+
+
+def _near_m(a: Fix, b: Fix) -> float:
+    """Metres between two close positions (equirectangular: exact enough within metres)."""
+    dy = (b.latitude - a.latitude) * 111_320.0
+    dx = (b.longitude - a.longitude) * 111_320.0 * math.cos(math.radians(a.latitude))
+    return math.hypot(dx, dy)
+
+
+def replayed_track(new: list[Fix], old: list[Fix], rules: FlagPolicy) -> TrackMatch | None:
+    """The longest run of at least `replay_track_min_fixes` consecutive fixes of `new` that
+    repeats consecutive fixes of `old` (both in capture order, sorted by time): every pair within
+    `replay_track_tolerance_m` of each other, and the time between them one constant shift -
+    a non-zero number of whole days plus at most `replay_track_max_shift_minutes`, each pair
+    straying at most `replay_track_time_tolerance_s` from the run's first - and covering at
+    least `replay_track_min_spread_m` from its first fix (a phone logging at a desk every few
+    minutes genuinely repeats itself; its replay is told by nothing). A genuine day
+    lived again at the same places does not repeat another day's fixes to a few metres at
+    the same moments, fix after fix; a replay tool's noise on every field stays within them."""
+    day = 86_400.0
+    max_shift = rules.replay_track_max_shift_minutes * 60
+    best: TrackMatch | None = None
+    if min(len(new), len(old)) < rules.replay_track_min_fixes:
+        return None
+    # Only pairs whose offset lies near whole days can start a run: look them up by time.
+    new_s = [f.captured_at.timestamp() for f in new]
+    old_s = [f.captured_at.timestamp() for f in old]
+    whole_days = range(round((new_s[0] - old_s[-1]) / day), round((new_s[-1] - old_s[0]) / day) + 1)
+    last_j = len(old) - rules.replay_track_min_fixes
+    for i in range(len(new) - rules.replay_track_min_fixes + 1):
+        starts = (
+            j
+            for d in whole_days
+            if d != 0
+            for j in range(
+                bisect.bisect_left(old_s, new_s[i] - d * day - max_shift),
+                bisect.bisect_right(old_s, new_s[i] - d * day + max_shift),
+            )
+            if j <= last_j
+        )
+        for j in starts:
+            offset = new_s[i] - old_s[j]
+            days = round(offset / day)
+            if days == 0 or abs(offset - days * day) > max_shift:
+                continue
+            length, farthest, spread = 0, 0.0, 0.0
+            while i + length < len(new) and j + length < len(old):
+                a, b = new[i + length], old[j + length]
+                gap = (a.captured_at - b.captured_at).total_seconds()
+                metres = _near_m(a, b)
+                if (
+                    abs(gap - offset) > rules.replay_track_time_tolerance_s
+                    or metres > rules.replay_track_tolerance_m
+                ):
+                    break
+                length += 1
+                farthest = max(farthest, metres)
+                spread = max(spread, _near_m(new[i], a))
+            if (
+                length >= rules.replay_track_min_fixes
+                and spread >= rules.replay_track_min_spread_m
+                and (best is None or length > best.length)
+            ):
+                best = TrackMatch(i, length, days, offset - days * day, farthest)
+    return best
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,14 @@ class FlagReason(BaseModel):
     reason: str = Field(description="e.g. 0.9 km in 5 s beyond both accuracy circles: 650 km/h")
 
 
+class FindingOut(BaseModel):
+    """A judgement made after the fix was stored (e.g. `replayed_track`), kept beside it."""
+
+    code: Flag
+    matched_date: date | None = Field(description="the earlier day the fix's track repeats")
+    found_at: UtcDateTime
+
+
 class CheckInOut(BaseModel):
     """A stored check-in (打卡记录) and the service's judgement of it."""
 
@@ -213,9 +221,16 @@ class CheckInOut(BaseModel):
     geofence: Geofence | None = Field(description="against the assigned village")
     distance_m: float | None = Field(description="to the assigned village's boundary, 0 inside")
     credited: bool = Field(description="it counts toward the day (unless voided)")
-    flags: list[Flag]
+    flags: list[Flag] = Field(
+        description="the judgement on arrival, and the codes of later findings (`findings`)"
+    )
     flag_reasons: list[FlagReason] = Field(
         description="one per flag: the numbers behind it, in the request's language"
+    )
+    findings: list[FindingOut] = Field(
+        default_factory=list,
+        description="judgements made after the fix was stored (a replayed track noticed when a "
+        "later day arrived), recorded beside it: the stored check-in is never edited",
     )
     wifi_match: bool | None = Field(
         description="the phone saw a registered access point of the assigned village (true), "

@@ -42,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.checkins import findings as findings_service
 from app.checkins import rules
 from app.checkins.errors import CheckInNotFound, IdempotencyConflict, InvalidTransition
 from app.checkins.models import ChainHead, CheckIn, CheckInReview
@@ -391,7 +392,8 @@ def _replay(session: Session, checkin_id: int, p: _Prepared) -> CheckInOut:
     row = session.execute(select(checkins).where(c.id == checkin_id)).one()
     if row.body_hash != p.body_hash:
         raise IdempotencyConflict(client_id=p.client_id)
-    return _out(row._mapping, row.id, _reviews(session, [row.id]).get(row.id, []))
+    later = findings_service.findings_for(session, [row.id]).get(row.id)
+    return _out(row._mapping, row.id, _reviews(session, [row.id]).get(row.id, []), later)
 
 
 def _judge(
@@ -552,6 +554,7 @@ def _record_valid(
     new_outcomes: list[Outcome] = []  # filled in with their check-ins once stored
     known = {client_id: row.body_hash for client_id, row in stored.items()}
     stored_reviews = _reviews(session, [row.id for row in stored.values()])
+    stored_findings = findings_service.findings_for(session, [row.id for row in stored.values()])
     for i, p in todo:
         if p.client_id in known:  # stored before, or earlier in this batch
             if known[p.client_id] != p.body_hash:
@@ -561,7 +564,9 @@ def _record_valid(
             old = stored.get(p.client_id)
             duplicate = Outcome(p.client_id, "duplicate")
             if old is not None:
-                duplicate.checkin = _out_row(old, stored_reviews.get(old.id))
+                duplicate.checkin = _out_row(
+                    old, stored_reviews.get(old.id), stored_findings.get(old.id)
+                )
             else:
                 new_outcomes.append(duplicate)
             outcomes[i] = duplicate
@@ -591,14 +596,46 @@ def _record_valid(
     if not new_rows:
         return
     ids = _insert_many(session, new_rows)
+    found = _scan_batch_days(session, policy, member_id, new_rows, received_at, ids.values())
     by_client: dict[str, CheckInOut] = {}
     for row in new_rows:
-        by_client[row["client_id"]] = _out(row, ids[row["client_id"]], [])
+        new_id = ids[row["client_id"]]
+        by_client[row["client_id"]] = _out(row, new_id, [], found.get(new_id))
     for outcome in new_outcomes:
         assert outcome.client_id is not None
         outcome.checkin = by_client[outcome.client_id]
     _save_head(session, member_id, head)
     ledger_service.refresh_days(session, policy, member_id, {r["local_date"] for r in new_rows})
+
+
+def scan_replays(
+    session: Session, policy: Policy, member_id: int, days: Iterable[date], at: datetime
+) -> int:
+    """Record the replayed tracks on the member's `days`, the member's chain head locked first
+    (a batch of the member scanning at the same time waits). Returns the new findings."""
+    _lock_head(session, member_id)
+    return findings_service.scan_member_days(session, policy, member_id, days, at)
+
+
+def _scan_batch_days(
+    session: Session,
+    policy: Policy,
+    member_id: int,
+    new_rows: list[dict[str, Any]],
+    at: datetime,
+    new_ids: Iterable[int],
+) -> dict[int, list[Any]]:
+    """Look for replayed tracks on the days this batch brought a track to (at least
+    `replay_track_min_fixes` fixes of the day in the batch): one range query, under the chain
+    head's lock the batch holds. Smaller uploads are left to `zhucun checkins scan-replays`.
+    Returns the findings of the batch's new fixes."""
+    per_day: dict[date, int] = {}
+    for row in new_rows:
+        per_day[row["local_date"]] = per_day.get(row["local_date"], 0) + 1
+    days = [d for d, n in per_day.items() if n >= policy.flags.replay_track_min_fixes]
+    if not days or not findings_service.scan_member_days(session, policy, member_id, days, at):
+        return {}
+    return findings_service.findings_for(session, new_ids)
 
 
 def _insert_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -805,8 +842,22 @@ def _reviews(session: Session, checkin_ids: Iterable[int]) -> dict[int, list[Rev
     return out
 
 
-def _out(row: Mapping[Any, Any], checkin_id: int, reviews: list[ReviewOut]) -> CheckInOut:
+def _out(
+    row: Mapping[Any, Any],
+    checkin_id: int,
+    reviews: list[ReviewOut],
+    later: list[Any] | None = None,
+) -> CheckInOut:
+    """The check-in as stored, with the findings made `later` (findings_service rows): their
+    codes join the flags, their numbers the reasons."""
     flag_list = row["flags"].split(",") if row["flags"] else []
+    evidence = row["flag_evidence"]
+    if later:
+        evidence = dict(evidence or {})
+        for finding in later:
+            if finding.code not in flag_list:
+                flag_list.append(finding.code)
+                evidence[finding.code] = finding.evidence
     return CheckInOut(
         id=checkin_id,
         client_id=row["client_id"],
@@ -825,7 +876,8 @@ def _out(row: Mapping[Any, Any], checkin_id: int, reviews: list[ReviewOut]) -> C
         credited=row["credited"],
         flags=flag_list,
         wifi_match=row["wifi_match"],
-        flag_reasons=flag_reasons(flag_list, row["flag_evidence"], current_language()),
+        flag_reasons=flag_reasons(flag_list, evidence, current_language()),
+        findings=[findings_service.finding_out(finding) for finding in later or ()],
         voided=bool(reviews) and reviews[-1].action == "void",
         reviews=reviews,
         roll_call_id=row["roll_call_id"],
@@ -836,8 +888,10 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is UTC else as_utc(moment)
 
 
-def _out_row(row: Row[Any], reviews: list[ReviewOut] | None = None) -> CheckInOut:
-    return _out(row._mapping, row.id, reviews or [])
+def _out_row(
+    row: Row[Any], reviews: list[ReviewOut] | None = None, later: list[Any] | None = None
+) -> CheckInOut:
+    return _out(row._mapping, row.id, reviews or [], later)
 
 
 def list_checkins(
@@ -863,7 +917,8 @@ def list_checkins(
         query = query.where(or_(c.captured_at < at, and_(c.captured_at == at, c.id < last_id)))
     rows = session.execute(query.order_by(c.captured_at.desc(), c.id.desc()).limit(limit)).all()
     reviews = _reviews(session, [r.id for r in rows])
-    return [_out_row(r, reviews.get(r.id)) for r in rows]
+    later = findings_service.findings_for(session, [r.id for r in rows])
+    return [_out_row(r, reviews.get(r.id), later.get(r.id)) for r in rows]
 
 
 # ---------------------------------------------------------------------------------- reviews
@@ -899,7 +954,8 @@ def review(
         )
     )
     ledger_service.refresh_days(session, policy, row.member_id, [row.local_date])
-    return _out_row(row, _reviews(session, [row.id]).get(row.id))
+    later = findings_service.findings_for(session, [row.id]).get(row.id)
+    return _out_row(row, _reviews(session, [row.id]).get(row.id), later)
 
 
 def _reviewable_by(session: Session, principal: Principal, row: Row[Any]) -> bool:

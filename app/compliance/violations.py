@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Integer, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from app.checkins.models import CheckIn
+from app.checkins.models import CheckIn, CheckInFinding
 from app.compliance import rules
 from app.core.policy import Policy
 from app.core.time import today as local_today
@@ -71,27 +71,49 @@ def member_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElemen
 def suspicious_checkins(
     session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
 ) -> dict[int, list[Violation]]:
-    """Fixes carrying a flag the policy names serious (`policy.flags.serious`)."""
+    """Fixes carrying a flag the policy names serious (`policy.flags.serious`), on arrival or
+    in a finding recorded beside them later (a replayed track): each fix counted once."""
     serious = policy.flags.serious
     if not serious or not member_ids:
         return {}
     # flags is a comma-separated list: match whole names. `flags <> ''` picks the partial index.
     padded = "," + CheckIn.flags + ","
-    rows = session.execute(
+    flagged = or_(*(padded.contains(f",{flag},") for flag in serious))
+    counts: dict[int, tuple[int, date, date]] = {}
+    on_arrival = select(
+        CheckIn.member_id, func.count(), func.min(CheckIn.local_date), func.max(CheckIn.local_date)
+    ).where(
+        member_in(session, CheckIn.member_id, member_ids),
+        CheckIn.flags != "",
+        CheckIn.local_date.between(start, end),
+        flagged,
+    )
+    later_fixes = (
+        select(CheckInFinding.checkin_id)
+        .where(CheckInFinding.code.in_(serious))
+        .distinct()
+        .subquery()
+    )
+    found_later = (
         select(
             CheckIn.member_id,
             func.count(),
             func.min(CheckIn.local_date),
             func.max(CheckIn.local_date),
         )
+        .join(later_fixes, later_fixes.c.checkin_id == CheckIn.id)
         .where(
             member_in(session, CheckIn.member_id, member_ids),
-            CheckIn.flags != "",
             CheckIn.local_date.between(start, end),
-            or_(*(padded.contains(f",{flag},") for flag in serious)),
+            not_(flagged),  # counted on arrival already
         )
-        .group_by(CheckIn.member_id)
     )
+    for query in (on_arrival, found_later):
+        for m, n, first, last in session.execute(query.group_by(CheckIn.member_id)):
+            if m in counts:
+                n0, first0, last0 = counts[m]
+                n, first, last = n0 + n, min(first0, first), max(last0, last)
+            counts[m] = (n, first, last)
     names = ", ".join(serious)
     return {
         m: [
@@ -103,7 +125,7 @@ def suspicious_checkins(
                 f"{n} check-in(s) flagged {names} (可疑定位)",
             )
         ]
-        for m, n, first, last in rows
+        for m, (n, first, last) in counts.items()
     }
 
 

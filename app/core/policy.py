@@ -34,6 +34,7 @@ Flag = Literal[
     "wrong_village",
     "no_assignment",
     "wifi_mismatch",
+    "replayed_track",  # a finding recorded later beside the fixes, never a stored flag
 ]
 
 
@@ -170,6 +171,27 @@ class FlagPolicy(_Section):
     repeat_altitude_tolerance_m: float = Field(0.2, ge=0)
     repeat_speed_tolerance_mps: float = Field(0.1, ge=0)
     repeat_heading_tolerance_deg: float = Field(1.0, ge=0)
+    replay_track_tolerance_m: float = Field(
+        5.0, ge=0, description="a replayed track's fixes lie this close to the original's"
+    )
+    replay_track_min_fixes: int = Field(
+        6, ge=2, description="consecutive matching fixes that make a replayed track"
+    )
+    replay_track_min_spread_m: float = Field(
+        50.0,
+        ge=0,
+        description="a run must cover this much ground: a phone logging at a desk every few "
+        "minutes repeats itself genuinely",
+    )
+    replay_track_max_shift_minutes: float = Field(
+        15.0, ge=0, description="how far from whole days the replay's time shift may lie"
+    )
+    replay_track_time_tolerance_s: float = Field(
+        90.0, ge=0, description="how far each fix of a run may stray from the run's shift"
+    )
+    replay_track_lookback_days: int = Field(
+        30, ge=1, description="earlier days a member-day is compared with"
+    )
     max_clock_ahead_s: float = Field(300.0, ge=0)
     late_sync_hours: float = Field(72.0, ge=0)
     max_age_days: int = Field(30, ge=1, description="older fixes are refused (too_old)")
@@ -178,7 +200,7 @@ class FlagPolicy(_Section):
         ("mock_location",), description="flags that leave a fix uncredited"
     )
     serious: tuple[Flag, ...] = Field(
-        ("mock_location", "impossible_speed", "repeated_fix", "clock_skew"),
+        ("mock_location", "impossible_speed", "repeated_fix", "clock_skew", "replayed_track"),
         description="flags that compliance counts as suspicious_checkins",
     )
 

@@ -188,7 +188,7 @@ def test_policy_quota_rules_and_the_older_days_per_quarter(tmp_path: Path):
         with pytest.raises(ValidationError):
             load_policy(path)
     assert Policy().flags.serious == (
-        "mock_location", "impossible_speed", "repeated_fix", "clock_skew",
+        "mock_location", "impossible_speed", "repeated_fix", "clock_skew", "replayed_track",
     )  # fmt: skip
 
 
