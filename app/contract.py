@@ -6,7 +6,9 @@ from the route table, so that a new router gets it without writing anything.
   (`security: []`);
 - one behind `require_roles` declares 403 `role_required`;
 - one with a body declares 413 `payload_too_large` and 422 `validation_error`;
-- every answer declares `X-Request-ID`, every problem `Content-Language`, every 429
+- every operation under /api/v1 (each reads the database) declares 503
+  `database_unavailable`;
+- every answer declares `X-Request-ID`, every problem `Content-Language`, every 429 and 503
   `Retry-After`; every operation takes `Accept-Language`;
 - the problem `code` is an enumeration of every AppError subclass's code (extensible);
 - Pydantic's `ge`/`le`/`gt`/`lt` (which it leaves as is under some annotations) become JSON
@@ -34,6 +36,7 @@ from app.core.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
+from app.core.outage import DatabaseUnavailable
 from app.core.schema_ref import MARKER
 
 EXTENSIBLE = (
@@ -172,7 +175,7 @@ def _headers(status: str, response: dict[str, Any]) -> None:
     headers["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
     if PROBLEM_JSON in response.get("content", {}):
         headers["Content-Language"] = {"$ref": "#/components/headers/Content-Language"}
-    if status == "429":
+    if status in ("429", "503"):
         headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
     if status == "401":
         headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
@@ -226,6 +229,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 _declare(operation, RoleRequired)
             if "requestBody" in operation:
                 _declare(operation, PayloadTooLarge, ValidationFailed)
+            if path.startswith("/api/v1/"):
+                _declare(operation, DatabaseUnavailable)
             responses = operation.get("responses", {})
             if "422" in responses:
                 # FastAPI's own 422 schema is not what we answer: point it at Problem.

@@ -70,9 +70,11 @@ def test_every_operation_declares_what_it_can_answer(spec):
         if "requestBody" in op:
             assert declared_codes(op, "413") == ["payload_too_large"], where
             assert "validation_error" in declared_codes(op, "422"), where
+        if path.startswith("/api/v1/"):
+            assert "database_unavailable" in declared_codes(op, "503"), where
         for status, response in op["responses"].items():
             assert "X-Request-ID" in response["headers"], (where, status)
-            if status == "429":
+            if status in ("429", "503"):
                 assert "Retry-After" in response["headers"], where
             if status >= "400" and status != "503":
                 assert "Content-Language" in response["headers"], (where, status)
