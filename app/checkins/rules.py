@@ -268,11 +268,6 @@ def judge_flags(ev: Evidence, policy: Policy) -> Findings:
     return {flag: found[flag] for flag in FLAG_ORDER if flag in found}
 
 
-def flags_for(ev: Evidence, policy: Policy) -> list[str]:
-    """The risk flags of a fix, in API.md's order."""
-    return list(judge_flags(ev, policy))
-
-
 def is_credited(flags: list[str], geofence: str | None, accuracy_m: float, policy: Policy) -> bool:
     """Counts toward the day: inside or near the assigned village, accurate enough, and no
     flag that the policy treats as disqualifying."""

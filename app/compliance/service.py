@@ -172,12 +172,8 @@ def load(
         away = official.get(member_id, ())
         seen = [s for s in spans if s[2].startswith(within)] or spans
         loaded.villages[member_id] = seen[-1][2]
-        line = rules.day_line(span, base, [s[:2] for s in spans], mine, away)
-        loaded.lines[member_id] = (
-            line if len(seen) == len(spans) else rules.day_line(
-                span, base, [s[:2] for s in seen], mine, away
-            )
-        )  # fmt: skip
+        line = rules.day_line(span, base, [s[:2] for s in seen], mine, away)
+        loaded.lines[member_id] = line
         if len(spans) == 1:
             loaded.teams.setdefault(spans[0][2], {})[member_id] = line
             continue
