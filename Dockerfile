@@ -27,4 +27,6 @@ USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+# Worker processes: one per CPU core the container sees unless ZHUCUN_WORKERS says otherwise
+# (`docker run -e ZHUCUN_WORKERS=4 …`); each holds its own pool of up to 48 connections.
 CMD ["zhucun", "serve", "--host", "0.0.0.0", "--port", "8000"]

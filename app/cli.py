@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from typing import Annotated
@@ -111,8 +112,13 @@ def serve(
         bool, typer.Option(help="load a generated demo county into an empty database")
     ] = False,
     workers: Annotated[
-        int, typer.Option(help="worker processes (each with its own database pool)")
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="worker processes, each with its own database pool [default: ZHUCUN_WORKERS, "
+            "else 1 on SQLite and one per CPU core on PostgreSQL]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the API. The embedded SQLite database is created and migrated on first start."""
     import uvicorn
@@ -126,6 +132,7 @@ def serve(
         raise _fail(f"port {port} on {host} is already in use: stop what holds it or pass --port")
     if is_sqlite(url):
         upgrade(url)
+    workers = workers or default_workers(url)
     if demo:
         from app.demo import load_demo_if_empty
 
@@ -141,6 +148,22 @@ def serve(
         proxy_headers=False,
         access_log=False,
     )
+
+
+def default_workers(url: str) -> int:
+    """ZHUCUN_WORKERS, else 1 on SQLite (one writer at a time whatever the count) and one per
+    CPU core on PostgreSQL: a check-in is mostly Python CPU, and one process runs on one core
+    (bench/checkins_bench.py measures one and two)."""
+    configured = os.environ.get("ZHUCUN_WORKERS", "").strip()
+    if configured:
+        try:
+            count = int(configured)
+        except ValueError:
+            raise _fail(f"ZHUCUN_WORKERS must be a whole number, not {configured!r}") from None
+        if count < 1:
+            raise _fail("ZHUCUN_WORKERS must be at least 1")
+        return count
+    return 1 if is_sqlite(url) else max(1, os.cpu_count() or 1)
 
 
 def _register_domain_commands() -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.checkins import service as checkin_service
+from app.checkins import storing as checkin_storing
 from app.core.db import make_engine, make_session_factory, session_scope
 from app.core.policy import Policy, get_policy
 from app.core.security import hash_password
@@ -267,7 +267,7 @@ def _seed_checkins(
             if not fixes:
                 continue
             received = datetime.fromisoformat(fixes[-1]["captured_at"]) + timedelta(minutes=3)
-            outcomes = checkin_service.record_batch(
+            outcomes = checkin_storing.record_batch(
                 session, policy, member_id, fixes, received.astimezone(UTC)
             )
             stored += sum(o.status == "created" for o in outcomes)

@@ -240,6 +240,7 @@ def measure(url: str, members: int, checkin_posts: int) -> None:
     from starlette.testclient import TestClient
 
     from app.ledger import service as ledger_service
+    from app.ledger.refresh import on_days_changed
     from app.main import create_app
 
     policy = Policy()
@@ -267,11 +268,11 @@ def measure(url: str, members: int, checkin_posts: int) -> None:
         for _ in range(500):
             day = Q_START + timedelta(days=rnd.randrange(Q_DAYS))
             t0 = time.perf_counter()
-            ledger_service.refresh_days(session, policy, rnd.randrange(1, members + 1), [day])
+            on_days_changed(session, policy, rnd.randrange(1, members + 1), [day])
             times.append((time.perf_counter() - t0) * 1000)
         session.rollback()
     print(
-        f"refresh_days (one member-day, as a check-in calls it): "
+        f"on_days_changed (one member-day, as a review or leave decision calls it): "
         f"mean {statistics.mean(times):.2f} ms, p95 {percentile(times, 95):.2f} ms"
     )
     engine.dispose()
@@ -348,10 +349,10 @@ class engine_users:
 
 
 def bench_checkins(client, headers, n: int) -> None:
-    """POST /checkins throughput (sequential) with the ledger refresh on, then off."""
-    import app.ledger.service as ledger_service
+    """POST /checkins throughput (sequential) with the ledger writes on, then off."""
+    from app.ledger.refresh import DayReads
 
-    real = ledger_service.refresh_days
+    real = DayReads.queue_writes
     now = datetime.now(UTC)
 
     def run(label: str, offset: int) -> float:
@@ -383,11 +384,11 @@ def bench_checkins(client, headers, n: int) -> None:
     run("warm-up (not counted)", 40_000)
     on, off = [], []
     for round_ in range(3):
-        ledger_service.refresh_days = real
+        DayReads.queue_writes = real  # type: ignore[method-assign]
         on.append(run(f"with ledger refresh (round {round_ + 1})", 10_000 * round_))
-        ledger_service.refresh_days = lambda *a, **k: None  # type: ignore[assignment]
+        DayReads.queue_writes = lambda *a, **k: None  # type: ignore[method-assign]
         off.append(run(f"without ledger refresh (round {round_ + 1})", 10_000 * round_ + 5_000))
-    ledger_service.refresh_days = real
+    DayReads.queue_writes = real  # type: ignore[method-assign]
     cost = 1 - statistics.median(on) / statistics.median(off)
     print(f"ledger refresh costs {cost:.0%} of check-in throughput (median of 3 rounds)")
 

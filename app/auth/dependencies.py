@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from app.auth.errors import InvalidTokenError, RoleRequired
 from app.auth.principal import SUPERVISOR_ROLES, Principal
 from app.auth.roles import Role
-from app.auth.service import principal_for
+from app.auth.service import principal_for, principal_from_row
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated
 from app.core.security import InvalidToken, TokenClaims, read_token
@@ -44,6 +45,51 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 # database on every request.
 _VERIFIED_MAX = 10_000
 _verified: dict[tuple[str, str], TokenClaims] = {}
+
+
+def verified_claims(token: str | None, secret: str) -> TokenClaims:
+    """The claims of a bearer token whose signature holds (401 otherwise). Whether its user
+    may still act is for the caller to read (`principal_for`, or the check-in's round trip)."""
+    if not token:
+        raise NotAuthenticated()
+    return _verified_claims(token, secret)
+
+
+# The member behind a member's user, for the upload routes, which check the rest of the
+# principal in their own first round trip (`check_uploader`). A user's member never changes;
+# should it, that check sees the mismatch and refuses the token.
+_MEMBERS_MAX = 100_000
+_members: dict[int, int] = {}
+
+
+def uploading_member(session: Session, claims: TokenClaims) -> int:
+    """The member id of the token's user; read (and checked whole) on the first upload only."""
+    member_id = _members.get(claims.user_id)
+    if member_id is not None:
+        return member_id
+    principal = principal_for(session, claims.user_id, claims.session_id)
+    member_id = _member_of(principal)
+    if len(_members) >= _MEMBERS_MAX:
+        _members.clear()
+    _members[claims.user_id] = member_id
+    return member_id
+
+
+def check_uploader(row: Any, claims: TokenClaims, member_id: int) -> None:
+    """Refuse the upload unless `row` (a `PRINCIPAL_ROW` answer read in the upload's own
+    transaction) shows an active member `member_id` signed in to an open session."""
+    principal = principal_from_row(row, claims.user_id, claims.session_id)
+    if _member_of(principal) != member_id:
+        _members.pop(claims.user_id, None)
+        raise InvalidTokenError()
+
+
+def _member_of(principal: Principal | None) -> int:
+    if principal is None:
+        raise InvalidTokenError()
+    if principal.role != "member" or principal.member_id is None:
+        raise RoleRequired(roles="member")
+    return principal.member_id
 
 
 def _verified_claims(token: str, secret: str) -> TokenClaims:

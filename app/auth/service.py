@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -146,22 +147,35 @@ def principal_for(session: Session, user_id: int, session_id: str) -> Principal 
     """
     if not session_id:
         return None
-    row = session.connection().execute(_PRINCIPAL, {"id": user_id, "sid": session_id}).first()
-    if row is None or not row.is_active or row.revoked_at is not None:
+    row = session.connection().execute(PRINCIPAL_ROW, principal_params(user_id, session_id)).first()
+    return principal_from_row(row, user_id, session_id)
+
+
+def principal_params(user_id: int, session_id: str) -> dict[str, Any]:
+    return {"id": user_id, "sid": session_id}
+
+
+def principal_from_row(row: Any, user_id: int, session_id: str) -> Principal | None:
+    """The principal of a `PRINCIPAL_ROW` answer (a row or a plain tuple), None unless the
+    user is active and the session open."""
+    if row is None:
+        return None
+    username, role, scope, member_id, is_active, revoked_at = row
+    if not is_active or revoked_at is not None:
         return None
     return Principal(
         user_id=user_id,
-        username=row.username,
-        role=row.role,
-        scope=row.scope,
-        member_id=row.member_id,
+        username=username,
+        role=role,
+        scope=scope,
+        member_id=member_id,
         session_id=session_id,
     )
 
 
 _users = User.__table__.c
 _sessions = AuthSession.__table__.c
-_PRINCIPAL = (
+PRINCIPAL_ROW = (
     select(
         _users.username,
         _users.role,

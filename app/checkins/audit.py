@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.audit.verify import checkpoint_problems
 from app.checkins import rules
-from app.checkins.service import c, checkins, heads
+from app.checkins.chain import heads
+from app.checkins.reading import c, checkins
 
 _STREAM_ROWS = 5000
 

@@ -33,7 +33,7 @@ def scan_replays(
     day's track (the daily job; batch uploads are scanned as they arrive). Idempotent."""
     from datetime import date, timedelta
 
-    from app.checkins import findings, service
+    from app.checkins import findings, storing
     from app.core.policy import get_policy
     from app.core.time import today, utcnow
 
@@ -51,7 +51,7 @@ def scan_replays(
             member_ids = findings.members_with_fixes(session, when)
         for member_id in member_ids:  # one transaction per member: locks held briefly
             with session_scope(factory) as session:
-                recorded += service.scan_replays(session, policy, member_id, [when], utcnow())
+                recorded += storing.scan_replays(session, policy, member_id, [when], utcnow())
             members += 1
     finally:
         engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import aliased
 
 from app.checkins.models import CheckIn, CheckInReview
 
@@ -28,7 +29,9 @@ def is_voided() -> ColumnElement[bool]:
 
 
 def counts() -> ColumnElement[bool]:
-    """A filter on `CheckIn` keeping the fixes that count toward a day."""
-    return and_(
-        CheckIn.credited.is_(True), latest_review_action(CheckIn.id).is_distinct_from("void")
-    )
+    """A filter on `CheckIn` keeping the fixes that count toward a day: the one definition,
+    for one day or a scan of millions. The voided fixes are found once, from the few reviewed
+    ones (a set the database hashes), not by a subquery per fix."""
+    reviewed = aliased(CheckInReview)
+    voided = select(reviewed.checkin_id).where(latest_review_action(reviewed.checkin_id) == "void")
+    return and_(CheckIn.credited.is_(True), CheckIn.id.not_in(voided))

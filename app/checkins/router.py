@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import CurrentPrincipal, SupervisorPrincipal, current_principal
+from app.auth.dependencies import (
+    CurrentPrincipal,
+    SupervisorPrincipal,
+    uploading_member,
+    verified_claims,
+)
 from app.auth.errors import RoleRequired
-from app.checkins import service
+from app.checkins import reading, reviews, storing
 from app.checkins.answers import add_roll_call_status
 from app.checkins.errors import (
     BatchTooLarge,
@@ -48,6 +50,7 @@ from app.core.pagination import (
     cursor_instant_id,
     encode_cursor,
 )
+from app.core.security import TokenClaims
 from app.core.time import utcnow
 from app.org.errors import MemberNotFound
 from app.org.scope import day_filter
@@ -83,9 +86,11 @@ async def create_checkin(request: Request, body: CheckInCreate, token: BearerTok
 
 
 def _create_checkin(request: Request, body: CheckInCreate, token: str | None) -> Response:
-    with _member_session(request, token) as (session, member_id):
-        checkin, created = service.record(
-            session, request.app.state.policy, member_id, body, utcnow()
+    claims = _uploader_claims(request, token)
+    with session_scope(request.app.state.session_factory) as session:
+        member_id = uploading_member(session, claims)
+        checkin, created = storing.record(
+            session, request.app.state.policy, member_id, body, utcnow(), token=claims
         )
         if body.roll_call_id is not None:
             add_roll_call_status(request.app, session, [checkin])
@@ -106,9 +111,11 @@ async def create_checkin_batch(request: Request, batch: BatchIn, token: BearerTo
 
 
 def _create_checkins(request: Request, batch: BatchIn, token: str | None) -> Response:
-    with _member_session(request, token) as (session, member_id):
-        outcomes = service.record_batch(
-            session, request.app.state.policy, member_id, batch.items, utcnow()
+    claims = _uploader_claims(request, token)
+    with session_scope(request.app.state.session_factory) as session:
+        member_id = uploading_member(session, claims)
+        outcomes = storing.record_batch(
+            session, request.app.state.policy, member_id, batch.items, utcnow(), token=claims
         )
         add_roll_call_status(
             request.app, session, [o.checkin for o in outcomes if o.checkin is not None]
@@ -126,19 +133,15 @@ def _create_checkins(request: Request, batch: BatchIn, token: str | None) -> Res
     return _json(BatchOut(results=results), 200)
 
 
-@contextmanager
-def _member_session(request: Request, token: str | None) -> Iterator[tuple[Session, int]]:
-    """The request's transaction and the calling member, for the upload routes.
-
-    What SessionDep and MemberPrincipal do, in the one worker thread the route runs in:
-    check-ins are the hot path, and each sync dependency would be another hop between the
-    event loop and the thread pool (measured: bench/checkins_bench.py).
-    """
-    with session_scope(request.app.state.session_factory) as session:
-        principal = current_principal(request, session, request.app.state.settings, token)
-        if principal.role != "member" or principal.member_id is None:
-            raise RoleRequired(roles="member")
-        yield session, principal.member_id
+def _uploader_claims(request: Request, token: str | None) -> TokenClaims:
+    """The upload routes' caller, from the token alone: whether its user is still an active
+    member in an open session is checked in the upload's first round trip (`storing`), not
+    by the shared dependency's statement of its own. Run in the route's one worker thread."""
+    claims = verified_claims(token, request.app.state.settings.secret_key)
+    if claims.role != "member":
+        raise RoleRequired(roles="member")
+    request.state.user_id = claims.user_id
+    return claims
 
 
 def _problem(error: AppError, lang: Language) -> ItemProblem:
@@ -180,7 +183,7 @@ def list_checkins(
     get_visible_member(session, principal, member_id)
     after = cursor_instant_id(cursor)
     visible = day_filter(principal, CheckIn.assigned_village_code)
-    items = service.list_checkins(session, member_id, from_, to, after, limit + 1, visible)
+    items = reading.list_checkins(session, member_id, from_, to, after, limit + 1, visible)
     add_roll_call_status(request.app, session, items[:limit])
     next_cursor = None
     if len(items) > limit:
@@ -203,7 +206,7 @@ def void_checkin(
     policy: PolicyDep,
 ) -> Response:
     """Void a fix (township and up, in scope): a review record beside it; it no longer counts."""
-    checkin = service.review(session, policy, principal, checkin_id, "void", body.reason, utcnow())
+    checkin = reviews.review(session, policy, principal, checkin_id, "void", body.reason, utcnow())
     add_roll_call_status(request.app, session, [checkin])
     return _json(checkin, 200)
 
@@ -218,7 +221,7 @@ def restore_checkin(
     policy: PolicyDep,
 ) -> Response:
     """Undo a void (township and up, in scope): another review record."""
-    checkin = service.review(
+    checkin = reviews.review(
         session, policy, principal, checkin_id, "restore", body.reason, utcnow()
     )
     add_roll_call_status(request.app, session, [checkin])

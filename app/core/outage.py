@@ -69,6 +69,28 @@ def _is_operational(context: ExceptionContext) -> bool:
     return isinstance(context.original_exception, dbapi.OperationalError)
 
 
+def take_fresh(connection: Any) -> bool:
+    """Whether nothing has run on the connection since checkout, marking it used: for
+    statements run on the driver's connection directly (`app.core.roundtrip`), which the
+    engine's listener does not see."""
+    fresh = bool(connection.info.get(_FRESH))
+    connection.info[_FRESH] = False
+    return fresh
+
+
+def tag_driver_error(exc: BaseException, connection: Any, fresh: bool) -> None:
+    """A driver error raised outside SQLAlchemy, tagged as `_on_error` tags SQLAlchemy's: when
+    the connection is gone, it and the rest of the pool are discarded (as SQLAlchemy does on a
+    disconnect) and the request may run again if nothing had run on the connection before."""
+    driver_connection = connection.connection.driver_connection
+    if driver_connection is None or not (driver_connection.closed or driver_connection.broken):
+        return
+    connection.invalidate(exc)
+    connection.engine.dispose(close=False)
+    exc.zhucun_outage = True  # type: ignore[attr-defined]
+    exc.zhucun_retryable = fresh  # type: ignore[attr-defined]
+
+
 def is_outage(exc: BaseException) -> bool:
     return bool(getattr(exc, "zhucun_outage", False))
 

@@ -20,8 +20,18 @@ _lock = threading.Lock()
 _indexes: dict[str, tuple[int, VillageIndex]] = {}
 
 
+REVISION = select(BoundaryRevision.revision).where(BoundaryRevision.id == 1)
+
+
 def boundary_revision(session: Session) -> int:
-    return session.scalar(select(BoundaryRevision.revision).where(BoundaryRevision.id == 1)) or 0
+    return session.scalar(REVISION) or 0
+
+
+def cached_index(session: Session) -> tuple[int, VillageIndex] | None:
+    """The index this process last built for the session's database, with its revision,
+    without reading anything: the check-in path compares the revision with the one it reads
+    under its locks, and rebuilds (`village_index_at`) only after letting them go."""
+    return _indexes.get(str(session.get_bind().engine.url))
 
 
 def village_index(session: Session) -> VillageIndex:

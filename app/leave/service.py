@@ -32,6 +32,7 @@ from app.leave.errors import (
 from app.leave.models import LeaveRequest, LeaveTransition
 from app.ledger import rules as ledger_rules
 from app.ledger import service as ledger_service
+from app.ledger.refresh import lock_member, on_days_changed
 from app.org import service as org_service
 from app.org.models import Member, Unit
 from app.org.scope import assigned_under
@@ -78,7 +79,7 @@ def _get_locked(session: Session, principal: Principal, leave_id: int) -> LeaveR
     """The request, read again once its member's lock is held: a transition judged on a status
     read before the lock could act on one that a parallel transition has just changed."""
     leave = get_visible(session, principal, leave_id)
-    _lock_member(session, leave.member_id)
+    lock_member(session, leave.member_id)
     session.refresh(leave)
     return leave
 
@@ -106,7 +107,7 @@ def request_leave(
         raise RetroactiveLeave()
     if org_service.assignment_on(session, member_id, start) is None:
         raise LeaveOutsideAssignment(start=start)
-    _lock_member(session, member_id)
+    lock_member(session, member_id)
     _check_overlap(session, member_id, start, end)
     level, filed_with = rules.route(policy.leave, rules.leave_days(start, end))
     leave = _new_request(
@@ -398,20 +399,9 @@ def _active_child(session: Session, leave_id: int) -> LeaveRequest | None:
     )
 
 
-def _lock_member(session: Session, member_id: int) -> None:
-    # Two requests of one member checked for overlap at once must not both pass (PostgreSQL;
-    # SQLite writers are serial already).
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(Member.id).where(Member.id == member_id).with_for_update(key_share=True)
-        )
-
-
 def _refresh(session: Session, policy: Policy, leave: LeaveRequest, start: date, end: date) -> None:
     session.flush()
-    ledger_service.refresh_days(
-        session, policy, leave.member_id, ledger_rules.days_between(start, end)
-    )
+    on_days_changed(session, policy, leave.member_id, ledger_rules.days_between(start, end))
 
 
 def _transition(

@@ -1,277 +1,36 @@
-"""Keeping the presence ledger up to date, rebuilding it, and reading it."""
+"""Rebuilding the presence ledger and reading it (`refresh` keeps it up to date)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Date,
-    Integer,
-    Interval,
     and_,
     bindparam,
     case,
     delete,
-    exists,
-    false,
     func,
     insert,
     or_,
     select,
     text,
-    true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from app.checkins.counting import counts, latest_review_action
-from app.checkins.models import CheckIn, CheckInReview
+from app.checkins.counting import counts
+from app.checkins.models import CheckIn
 from app.core.policy import Policy
 from app.core.time import as_utc
 from app.leave.models import LeaveRequest
 from app.ledger import calendar, rules
 from app.ledger.models import PresenceDay
+from app.ledger.refresh import COLUMNS
 from app.org.models import Assignment, Member, Village
 
 REBUILD_CHUNK = 2000  # members per chunk of a rebuild
-_COLUMNS = (
-    "member_id",
-    "day",
-    "counted_checkins",
-    "first_counted_at",
-    "last_counted_at",
-    "present",
-    "leave_id",
-)
-
-
-def refresh_days(session: Session, policy: Policy, member_id: int, days: Iterable[date]) -> None:
-    """Recompute the member's ledger entries for `days` from the source records.
-
-    Called in the same transaction as every write that can change a day (a check-in, a review,
-    a leave decision, cancellation, return or extension). Assignment changes need no call: what
-    depends on assignments is derived when the ledger is read.
-    """
-    wanted = sorted(set(days))
-    if not wanted:
-        return
-    _lock_member(session, member_id)
-    refresh_days_locked(session, policy, member_id, wanted)
-
-
-def refresh_days_locked(
-    session: Session, policy: Policy, member_id: int, days: Iterable[date]
-) -> None:
-    """`refresh_days` for a caller that already holds the member's ledger lock in this
-    transaction (`LEDGER_LOCK_MODE` on the member's row, taken in an earlier statement, so that
-    the reads here see every write that held the lock before)."""
-    wanted = sorted(set(days))
-    if not wanted:
-        return
-    if len(wanted) == 1 and session.get_bind().dialect.name == "postgresql":
-        # One day (a check-in, a review): one statement recomputes and stores it.
-        session.connection().execute(
-            _REFRESH_ONE_DAY, {"m": member_id, "d": wanted[0]} | day_rule_params(policy)
-        )
-        return
-    window = {"m": member_id, "lo": wanted[0], "hi": wanted[-1]}
-    fixes = {day: (count, lo, hi) for day, count, lo, hi in session.execute(_DAY_FIXES, window)}
-    leaves = [rules.LeaveSpan(*row) for row in session.execute(_MEMBER_LEAVES, window)]
-    upserts: list[dict[str, Any]] = []
-    empty: list[date] = []
-    for day in wanted:
-        count, lo, hi = fixes.get(day, (0, None, None))
-        facts = rules.day_facts(
-            policy.day_rule, count, _utc(lo), _utc(hi), rules.covering_leave(leaves, day)
-        )
-        if facts is None:
-            empty.append(day)
-        else:
-            upserts.append(_row(member_id, day, facts))
-    if empty:
-        session.execute(
-            delete(PresenceDay).where(
-                PresenceDay.member_id == member_id, PresenceDay.day.in_(empty)
-            )
-        )
-    if upserts:
-        _upsert(session, upserts)
-
-
-def _lock_member(session: Session, member_id: int) -> None:
-    # Serialises a member's ledger writes on PostgreSQL (a check-in and a leave decision landing
-    # together must not each miss the other's change). SQLite writers are serial already.
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_MEMBER, {"m": member_id})
-
-
-# Built once: refresh_days runs inside every check-in, where building statements would cost
-# more than running them.
-# The member row's FOR NO KEY UPDATE lock serialises the member's ledger writes; a check-in
-# takes it together with its chain head (app.checkins.service).
-_LOCK_MEMBER = select(Member.id).where(Member.id == bindparam("m")).with_for_update(key_share=True)
-_DAY_FIXES = (
-    select(
-        CheckIn.local_date,
-        func.count(),
-        func.min(CheckIn.captured_at),
-        func.max(CheckIn.captured_at),
-    )
-    .where(
-        CheckIn.member_id == bindparam("m"),
-        CheckIn.local_date.between(bindparam("lo"), bindparam("hi")),
-        counts(),
-    )
-    .group_by(CheckIn.local_date)
-)
-_MEMBER_LEAVES = select(
-    LeaveRequest.id,
-    LeaveRequest.status,
-    LeaveRequest.start_date,
-    LeaveRequest.end_date,
-    LeaveRequest.returned_on,
-).where(
-    LeaveRequest.member_id == bindparam("m"),
-    LeaveRequest.status.in_(rules.COVERING_STATUSES),
-    LeaveRequest.end_date >= bindparam("lo"),
-    LeaveRequest.start_date <= bindparam("hi"),
-)
-
-
-def _one_day_parts(
-    member: Any, day: Any, pending_at: Any = None, pending_counted: Any = None
-) -> tuple[Any, Any]:
-    """PostgreSQL: recompute one day of one member and store it: (`gone`, `upsert`).
-
-    The same facts as `rules.day_facts` over `counts()` and `rules.covering_leave`: the day's
-    counted fixes (count, first, last), whether the day rule is met, and the oldest covering
-    leave; the row is upserted, or deleted (the `gone` CTE) when there is neither a counted fix
-    nor leave. Parameters besides `member` and `day`: min_n (policy.day_rule.min_checkins),
-    span (min_span_hours as interval). With `pending_at`/`pending_counted`, one more fix of
-    that day is counted (when `pending_counted`): one the same statement writes, which its
-    snapshot does not see (a new fix has no review yet, so it counts when credited).
-    """
-    fixes = (
-        select(
-            func.count().label("n"),
-            func.min(CheckIn.captured_at).label("lo"),
-            func.max(CheckIn.captured_at).label("hi"),
-        )
-        .where(CheckIn.member_id == member, CheckIn.local_date == day, counts())
-        .subquery("fixes")
-    )
-    n: Any = fixes.c.n
-    lo: Any = fixes.c.lo
-    hi: Any = fixes.c.hi
-    if pending_counted is not None:
-        n = n + case((pending_counted, 1), else_=0)
-        lo = case((pending_counted, func.least(lo, pending_at)), else_=lo)
-        hi = case((pending_counted, func.greatest(hi, pending_at)), else_=hi)
-    leave = (
-        select(func.min(LeaveRequest.id).label("leave_id"))
-        .where(
-            LeaveRequest.member_id == member,
-            # Not IN (…): an expanding parameter is re-rendered into the SQL on every execution.
-            or_(*(LeaveRequest.status == status for status in rules.COVERING_STATUSES)),
-            LeaveRequest.start_date <= day,
-            LeaveRequest.end_date >= day,
-            or_(LeaveRequest.returned_on.is_(None), LeaveRequest.returned_on > day),
-        )
-        .subquery("leave")
-    )
-    present = func.coalesce(
-        and_(
-            n >= bindparam("min_n", type_=Integer()),
-            hi - lo >= bindparam("span", type_=Interval()),
-        ),
-        false(),
-    )
-    facts = (
-        select(
-            member.label("member_id"),
-            day.label("day"),
-            n.label("n"),
-            lo.label("lo"),
-            hi.label("hi"),
-            present.label("present"),
-            leave.c.leave_id,
-        )
-        .select_from(fixes.join(leave, true()))
-        .where(or_(n > 0, leave.c.leave_id.is_not(None)))
-        .cte("facts")
-    )
-    gone = (
-        delete(PresenceDay)
-        .where(
-            PresenceDay.member_id == member,
-            PresenceDay.day == day,
-            ~exists(select(facts.c.member_id)),
-        )
-        .cte("gone")
-    )
-    stmt = postgresql.insert(PresenceDay).from_select(list(_COLUMNS), select(facts))
-    upsert = stmt.on_conflict_do_update(
-        index_elements=[PresenceDay.member_id, PresenceDay.day],
-        set_={c: stmt.excluded[c] for c in _COLUMNS[2:]},
-    )
-    return gone, upsert
-
-
-def _refresh_one_day_statement() -> Any:
-    """One statement for `refresh_days_locked`'s single day. Parameters: m, d, min_n, span."""
-    gone, upsert = _one_day_parts(bindparam("m", type_=Integer()), bindparam("d", type_=Date()))
-    return upsert.add_cte(gone)
-
-
-_REFRESH_ONE_DAY = _refresh_one_day_statement()
-
-
-def with_day_refresh(stmt: Any, *, member: Any, day: Any, at: Any, counted: Any) -> Any:
-    """PostgreSQL: `stmt` that also refreshes the ledger day `day` of `member`, counting the
-    fix at `at` that `stmt` itself writes when `counted` is true (the ledger CTEs read the
-    statement's snapshot, which misses that fix). For a caller holding the member's ledger
-    lock (`refresh_days_locked`'s condition): a check-in saves a round trip this way. Bind
-    `day_rule_params(policy)` too."""
-    gone, upsert = _one_day_parts(member, day, at, counted)
-    return stmt.add_cte(gone).add_cte(upsert.cte("ledger_day"))
-
-
-def day_rule_params(policy: Policy) -> dict[str, Any]:
-    """The policy's parameters of the one-day refresh (min_n, span)."""
-    rule = policy.day_rule
-    return {"min_n": rule.min_checkins, "span": timedelta(hours=rule.min_span_hours)}
-
-
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
-
-
-@lru_cache(maxsize=4)
-def _upsert_statement(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (member_id, day) DO UPDATE, built once per dialect."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = dialect_insert(PresenceDay)
-    return stmt.on_conflict_do_update(
-        index_elements=[PresenceDay.member_id, PresenceDay.day],
-        set_={c: stmt.excluded[c] for c in _COLUMNS[2:]},
-    )
-
-
-def _row(member_id: int, day: date, facts: rules.DayFacts) -> dict[str, Any]:
-    return {
-        "member_id": member_id,
-        "day": day,
-        "counted_checkins": facts.counted_checkins,
-        "first_counted_at": facts.first_counted_at,
-        "last_counted_at": facts.last_counted_at,
-        "present": facts.present,
-        "leave_id": facts.leave_id,
-    }
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -376,7 +135,7 @@ def _chunk_rows(
             func.min(CheckIn.captured_at),
             func.max(CheckIn.captured_at),
         )
-        .where(CheckIn.member_id.between(lo_id, hi_id), _counts_in_bulk())
+        .where(CheckIn.member_id.between(lo_id, hi_id), counts())
         .group_by(CheckIn.member_id, CheckIn.local_date)
     )
     if start is not None:
@@ -413,15 +172,6 @@ def _chunk_rows(
             )
 
 
-def _counts_in_bulk() -> ColumnElement[bool]:
-    """`counts()` for a scan over many check-ins: the voided fixes are found once, from the few
-    reviewed ones (by counting's own `latest_review_action`), rather than by a subquery per fix.
-    It keeps the same fixes as `counts()`; the order-independence test holds the two together."""
-    reviewed = aliased(CheckInReview)
-    voided = select(reviewed.checkin_id).where(latest_review_action(reviewed.checkin_id) == "void")
-    return and_(CheckIn.credited.is_(True), CheckIn.id.not_in(voided))
-
-
 def _bulk_insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
@@ -431,11 +181,11 @@ def _bulk_insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
         assert raw is not None
         with (
             raw.cursor() as cur,
-            cur.copy(f"COPY presence_days ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+            cur.copy(f"COPY presence_days ({', '.join(COLUMNS)}) FROM STDIN") as copy,
         ):
             copy.write("".join(_copy_line(row) for row in rows))
         return
-    session.execute(insert(PresenceDay), [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
+    session.execute(insert(PresenceDay), [dict(zip(COLUMNS, r, strict=True)) for r in rows])
 
 
 _COPY_NULL = "\\N"

@@ -7,7 +7,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 
-from app.checkins import service
+from app.checkins import storing
 from app.core.db import make_session_factory, session_scope
 from app.core.policy import Policy
 from tests.checkins.helpers import fix
@@ -175,7 +175,7 @@ def test_concurrent_scans_record_each_finding_once(world, engine):
 
     def scan(_: int) -> int:
         with session_scope(factory) as session:
-            return service.scan_replays(session, policy, member, [later], datetime.now(UTC))
+            return storing.scan_replays(session, policy, member, [later], datetime.now(UTC))
 
     with ThreadPoolExecutor(6) as pool:
         recorded = list(pool.map(scan, range(6)))

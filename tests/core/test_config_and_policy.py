@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from pydantic import ValidationError
 
 from app.core.config import DEVELOPMENT_SECRET, Settings
@@ -92,3 +93,20 @@ def test_openapi_document_is_committed_and_current():
     from app.openapi import PATH, render
 
     assert PATH.read_text(encoding="utf-8") == render(), "run: python -m app.openapi"
+
+
+def test_workers_default_one_per_core_on_postgresql_and_one_on_sqlite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.cli import default_workers
+
+    monkeypatch.delenv("ZHUCUN_WORKERS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert default_workers("sqlite:///x.db") == 1
+    assert default_workers("postgresql+psycopg://u@h/db") == 6
+    monkeypatch.setenv("ZHUCUN_WORKERS", "3")
+    assert default_workers("sqlite:///x.db") == 3
+    for bad in ("0", "two"):
+        monkeypatch.setenv("ZHUCUN_WORKERS", bad)
+        with pytest.raises(typer.Exit):
+            default_workers("sqlite:///x.db")

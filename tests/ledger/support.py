@@ -14,7 +14,7 @@ from app.core.policy import Policy
 from app.core.time import local_date
 from app.core.time import today as local_today
 from app.ledger.models import PresenceDay
-from app.ledger.service import refresh_days
+from app.ledger.refresh import on_days_changed
 from tests.world import centre
 
 DUMMY_HASH = "0" * 64
@@ -69,7 +69,7 @@ def add_fix(
     db.add(fix)
     db.flush()
     if refresh:
-        refresh_days(db, policy, member_id, [fix.local_date])
+        on_days_changed(db, policy, member_id, [fix.local_date])
     return fix
 
 
@@ -87,7 +87,7 @@ def review(
     )
     db.flush()
     if refresh:
-        refresh_days(db, policy, fix.member_id, [fix.local_date])
+        on_days_changed(db, policy, fix.member_id, [fix.local_date])
 
 
 def ledger_rows(db: Session) -> list[tuple[object, ...]]:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from app.core.policy import Policy
 from app.leave.models import LeaveRequest
-from app.ledger.service import refresh_days
+from app.ledger.refresh import on_days_changed
 from tests.ledger.support import add_fix, at_local, today
 
 STORY_DAYS = 30
@@ -49,6 +49,6 @@ def seed_story(world, policy: Policy | None = None) -> date:
     )
     db.add(leave)
     db.flush()
-    refresh_days(db, policy, bob, [leave.start_date + timedelta(days=i) for i in range(6)])
+    on_days_changed(db, policy, bob, [leave.start_date + timedelta(days=i) for i in range(6)])
     db.commit()
     return now

@@ -1,0 +1,310 @@
+"""Storing a member's fixes: one (POST /checkins) or a batch, by one path.
+
+Two round trips on PostgreSQL (`app.core.roundtrip`): the first checks the uploader's token
+session, locks the member's chain head and ledger row, and reads everything the fixes are
+judged by; the fixes are judged in Python (`judging`); the second inserts them, advances the
+chain and writes the ledger days they change, with the COMMIT. Every statement of the first
+trip after the lock runs after it was granted, so it sees every write of the member before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal, cast
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import String, any_, bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from app.auth.dependencies import check_uploader
+from app.auth.service import PRINCIPAL_ROW, principal_params
+from app.checkins import findings as findings_service
+from app.checkins import rules
+from app.checkins.chain import ADVANCE, LOCK_HEAD, Head, advance_params, lock_head, new_head
+from app.checkins.errors import IdempotencyConflict
+from app.checkins.judging import Prepared, judge, prepare
+from app.checkins.reading import c, checkins, out, stored_out
+from app.checkins.schemas import CheckInCreate, CheckInOut
+from app.checkins.surroundings import Span, Surroundings
+from app.core.errors import AppError, ValidationFailed, pydantic_errors
+from app.core.policy import Policy
+from app.core.roundtrip import RoundTrip
+from app.core.security import TokenClaims
+from app.geofence.cache import cached_index, village_index, village_index_at
+from app.ledger.refresh import DayReads
+
+Status = Literal["created", "duplicate", "rejected"]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one fix."""
+
+    client_id: str | None
+    status: Status
+    checkin: CheckInOut | None = None
+    error: AppError | None = None
+
+
+def record(
+    session: Session,
+    policy: Policy,
+    member_id: int,
+    body: CheckInCreate,
+    received_at: datetime,
+    *,
+    token: TokenClaims | None = None,
+) -> tuple[CheckInOut, bool]:
+    """Store one fix of the member (or find it stored already). Returns (check-in, created).
+
+    With `token`, the token's user must still be this member, active, in an open session
+    (checked in the first round trip). Raises IdempotencyConflict for a known client_id with
+    another body, TooOld or InFuture."""
+    outcome = _store(session, policy, member_id, [prepare(body, policy)], received_at, token)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.checkin is not None
+    return outcome.checkin, outcome.status == "created"
+
+
+def record_batch(
+    session: Session,
+    policy: Policy,
+    member_id: int,
+    items: Sequence[Any],
+    received_at: datetime,
+    *,
+    token: TokenClaims | None = None,
+) -> list[Outcome]:
+    """Store many fixes of the member in input order, each judged as if sent alone in that
+    order; a bad item is rejected alone, with the problem it would have had on its own."""
+    outcomes: list[Outcome | None] = [None] * len(items)
+    valid: list[tuple[int, Prepared]] = []
+    for i, raw in enumerate(items):
+        try:
+            body = CheckInCreate.model_validate(raw)
+        except ValidationError as exc:
+            outcomes[i] = Outcome(_raw_client_id(raw), "rejected", error=_invalid(exc, i))
+        else:
+            valid.append((i, prepare(body, policy)))
+    if valid:
+        stored = _store(session, policy, member_id, [p for _, p in valid], received_at, token)
+        for (i, _), outcome in zip(valid, stored, strict=True):
+            outcomes[i] = outcome
+    elif token is not None:  # nothing to store, but the token must still hold
+        trip = RoundTrip(session)
+        who = trip.add(PRINCIPAL_ROW, principal_params(token.user_id, token.session_id))
+        trip.run()
+        check_uploader(who.first(), token, member_id)
+    assert all(o is not None for o in outcomes)
+    return cast(list[Outcome], outcomes)
+
+
+def _store(
+    session: Session,
+    policy: Policy,
+    member_id: int,
+    fixes: list[Prepared],
+    received_at: datetime,
+    token: TokenClaims | None,
+) -> list[Outcome]:
+    """Outcomes of `fixes`, in order: duplicates answered as stored, the rest judged in order
+    and stored (a client_id seen twice is stored once)."""
+    in_window = {id(p) for p in fixes if _window_error(p, received_at, policy) is None}
+    span = Span.of(
+        [(p.body, p.captured_at, p.local_date, p.latitude) for p in fixes if id(p) in in_window]
+    ) if in_window else None  # fmt: skip
+    if cached_index(session) is None:  # the process's first fix: build it before any lock
+        village_index(session)
+    while True:
+        index = cached_index(session)
+        trip = RoundTrip(session)
+        who = None
+        if token is not None:
+            who = trip.add(PRINCIPAL_ROW, principal_params(token.user_id, token.session_id))
+        locked = trip.add(LOCK_HEAD, {"m": member_id})
+        stored = trip.add(_stored_statement(trip.dialect_name), _stored_params(member_id, fixes))
+        loading = Surroundings.queue(trip, policy, member_id, span) if span else None
+        days = DayReads.queue(trip, member_id, span.first_day, span.last_day) if span else None
+        trip.run()
+        if who is not None and token is not None:
+            check_uploader(who.first(), token, member_id)
+        head_row = locked.first()
+        if head_row is None:  # the member's first check-in: make the chain, then lock it so
+            trip.add(new_head(trip.dialect_name), {"m": member_id})
+            trip.run()
+            continue
+        current = head_row[3] or 0
+        if index is None or index[0] != current:
+            # Boundaries changed: rebuild the index with no lock held, then start again.
+            session.rollback()
+            village_index_at(session, current)
+            continue
+        break
+    head = Head(head_row[0], head_row[1], head_row[2])
+    known = {client_id: checkin_id for checkin_id, client_id, _ in stored.rows}
+    answers = _stored_answers(session, known.values()) if known else {}
+    around = loading.build() if loading else None
+
+    outcomes: list[Outcome] = []
+    new_rows: list[dict[str, Any]] = []
+    hashes = {client_id: body_hash for _, client_id, body_hash in stored.rows}
+    for p in fixes:
+        if p.client_id in hashes:  # stored before, or earlier in this batch
+            if hashes[p.client_id] != p.body_hash:
+                error = IdempotencyConflict(client_id=p.client_id)
+                outcomes.append(Outcome(p.client_id, "rejected", error=error))
+                continue
+            old = known.get(p.client_id)
+            outcomes.append(
+                Outcome(p.client_id, "duplicate", answers[old] if old is not None else None)
+            )
+            continue
+        window_error = _window_error(p, received_at, policy)
+        if window_error is not None:
+            outcomes.append(Outcome(p.client_id, "rejected", error=window_error))
+            continue
+        assert around is not None
+        new_rows.append(judge(p, member_id, received_at, head, index[1], policy, around))
+        hashes[p.client_id] = p.body_hash
+        outcomes.append(Outcome(p.client_id, "created"))
+    if new_rows:
+        fresh = _save(session, policy, member_id, head, new_rows, days, received_at)
+        for outcome in outcomes:
+            if outcome.checkin is None and outcome.status != "rejected":
+                assert outcome.client_id is not None
+                outcome.checkin = fresh[outcome.client_id]
+    return outcomes
+
+
+def _save(
+    session: Session,
+    policy: Policy,
+    member_id: int,
+    head: Head,
+    rows: list[dict[str, Any]],
+    days: DayReads | None,
+    received_at: datetime,
+) -> dict[str, CheckInOut]:
+    """INSERT the new rows, move the chain head, bring their days up to date: one round trip,
+    with the COMMIT unless the batch brought a track to scan for replays. By client_id."""
+    assert days is not None
+    trip = RoundTrip(session)
+    inserted = _queue_insert(trip, rows)
+    trip.add(ADVANCE, advance_params(member_id, head))
+    counted = [(row["local_date"], row["captured_at"]) for row in rows if row["credited"]]
+    days.queue_writes(trip, policy, member_id, {day for day, _ in counted}, counted)
+    tracks = _track_days(rows, policy)
+    trip.run(commit=not tracks)
+    ids = {client_id: new_id for new_id, client_id in inserted.rows}
+    found: dict[int, list[Any]] = {}
+    if tracks and findings_service.scan_member_days(
+        session, policy, member_id, tracks, received_at
+    ):
+        found = findings_service.findings_for(session, ids.values())
+    return {
+        row["client_id"]: out(row, ids[row["client_id"]], [], found.get(ids[row["client_id"]]))
+        for row in rows
+    }
+
+
+def _track_days(rows: list[dict[str, Any]], policy: Policy) -> list[date]:
+    """The days this upload brought a track to (at least `replay_track_min_fixes` of its
+    fixes): scanned for replayed tracks under the lock held. Smaller uploads are left to
+    `zhucun checkins scan-replays`."""
+    per_day: dict[date, int] = {}
+    for row in rows:
+        per_day[row["local_date"]] = per_day.get(row["local_date"], 0) + 1
+    return [d for d, n in per_day.items() if n >= policy.flags.replay_track_min_fixes]
+
+
+def scan_replays(
+    session: Session, policy: Policy, member_id: int, days: Iterable[date], at: datetime
+) -> int:
+    """Record the replayed tracks on the member's `days`, the member's chain head locked first
+    (a batch of the member scanning at the same time waits). Returns the new findings."""
+    lock_head(session, member_id)
+    return findings_service.scan_member_days(session, policy, member_id, days, at)
+
+
+def _stored_answers(session: Session, ids: Iterable[int]) -> dict[int, CheckInOut]:
+    """Fixes stored before, as answered again (resent: rare, so read in full only now)."""
+    rows = session.execute(select(checkins).where(c.id.in_(list(ids))))
+    return stored_out(session, rows)
+
+
+def _window_error(p: Prepared, received_at: datetime, policy: Policy) -> AppError | None:
+    try:
+        rules.check_window(p.captured_at, received_at, policy.flags)
+    except AppError as exc:
+        return exc
+    return None
+
+
+# --- statements ----------------------------------------------------------------------------
+
+
+def _stored_statement(dialect: str) -> Any:
+    return _STORED_ANY if dialect == "postgresql" else _STORED_IN
+
+
+def _stored_params(member_id: int, fixes: list[Prepared]) -> dict[str, Any]:
+    return {"m": member_id, "ids": sorted({p.client_id for p in fixes})}
+
+
+# PostgreSQL: one array parameter, one prepared statement whatever the count; SQLite: IN (…).
+_STORED_ANY = select(c.id, c.client_id, c.body_hash).where(
+    c.member_id == bindparam("m"),
+    c.client_id == any_(bindparam("ids", type_=postgresql.ARRAY(String()))),
+)
+_STORED_IN = select(c.id, c.client_id, c.body_hash).where(
+    c.member_id == bindparam("m"), c.client_id.in_(bindparam("ids", expanding=True))
+)
+_ROW_NAMES = [col.name for col in checkins.c if col is not c.id]
+_INSERT_ONE = (
+    insert(checkins)
+    .values({name: bindparam(name, type_=checkins.c[name].type) for name in _ROW_NAMES})
+    .returning(c.id, c.client_id)
+)
+# Many rows as one JSON document that PostgreSQL unpacks into check-in rows: one parameter
+# serialised by orjson, where 29 arrays (or 29 parameters per row) cost the driver more than
+# the rest of the batch. Floats keep every digit (shortest round trip).
+_INSERT_JSON = text(
+    "INSERT INTO checkins ({names}) SELECT {names} FROM "
+    "json_populate_recordset(NULL::checkins, CAST(:rows AS json)) RETURNING id, client_id".format(
+        names=", ".join(_ROW_NAMES)
+    )
+)
+_INSERT_MANY = insert(checkins).returning(c.id, c.client_id, sort_by_parameter_order=True)
+
+
+def _queue_insert(trip: RoundTrip, rows: list[dict[str, Any]]) -> Any:
+    if len(rows) == 1:
+        return trip.add(_INSERT_ONE, rows[0])
+    if trip.dialect_name == "postgresql":
+        document = orjson.dumps([{name: row[name] for name in _ROW_NAMES} for row in rows])
+        return trip.add(_INSERT_JSON, {"rows": document.decode()})
+    return trip.add_many(_INSERT_MANY, rows)
+
+
+# --- batch items that fail validation ------------------------------------------------------
+
+
+def _raw_client_id(raw: Any) -> str | None:
+    value = raw.get("client_id") if isinstance(raw, dict) else None
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return value
+    return None
+
+
+def _invalid(exc: ValidationError, position: int) -> ValidationFailed:
+    errors = exc.errors(include_url=False, include_input=False)
+    return ValidationFailed(pydantic_errors(errors, ("body", "items", str(position))))
