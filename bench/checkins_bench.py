@@ -15,9 +15,11 @@ and each process count N:
 
 Each server runs alone (the other is stopped), is warmed up, then driven by
 `wrk -t1 -c32 -d<seconds>` with bench/wrk/checkin.lua: 200 members' tokens in rotation, fresh
-fixes near each member's village. Reported per row: check-ins/s, p50/p99 latency, the servers'
-CPU per check-in (user + system of the server process and all its descendants, from
-/proc/<pid>/stat), full/bare, and the batch rate. With --runs > 1 the order of bare and full
+fixes near each member's village. Reported per row: check-ins/s, p50/p99 latency, CPU ms per
+check-in of the server (user + system of the server process and all its descendants, from
+/proc/<pid>/stat) and of the PostgreSQL backends serving it, the share of the machine busy with
+anything else meanwhile (a shared machine squeezes the figures: the bare endpoint most),
+full/bare, and the batch rate. With --runs > 1 the order of bare and full
 alternates and the spread (min/median/max) is printed per process count.
 
 Targets (issue 12): full >= 0.6 x bare with p99 <= 100 ms at 32 connections; batch >= 10,000
@@ -38,6 +40,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import secrets
 import signal
 import statistics
@@ -88,7 +91,7 @@ class Figure:
     seconds: float
     p50_ms: float
     p99_ms: float
-    server_cpu_s: float
+    cpu: Cpu
     sent: int = 0
     answers: dict[str, int] = field(default_factory=dict)
     stored: int = 0
@@ -97,37 +100,114 @@ class Figure:
     def rate(self) -> float:
         return self.checkins / self.seconds
 
+    def ms_per_checkin(self, cpu_seconds: float) -> float:
+        return cpu_seconds * 1000 / max(1, self.checkins)
+
     @property
-    def cpu_ms_per_checkin(self) -> float:
-        return self.server_cpu_s * 1000 / max(1, self.checkins)
+    def others_share(self) -> float:
+        """The share of the machine's CPUs busy with other work (see `Cpu`)."""
+        return self.cpu.others / (self.cpu.window * (os.cpu_count() or 1))
 
 
-# --- servers -------------------------------------------------------------------------------
+# --- where the CPU went --------------------------------------------------------------------
+
+BENCH_APP_NAME = "zhucun-bench"  # the bench's own connections, not counted as the server's
 
 
-def tree_cpu_seconds(pid: int) -> float:
+@dataclass
+class Cpu:
+    """CPU seconds spent during one measurement window, by whom.
+
+    server: the server process and its descendants (uvicorn workers); db: the PostgreSQL
+    backends serving the server's connections; others: the rest of the machine's busy time
+    (PostgreSQL's background processes, other people's processes) — wrk and this script
+    excluded. On a shared machine a large `others` means the figures are squeezed."""
+
+    server: float
+    db: float
+    others: float
+    window: float
+
+
+@dataclass
+class _Snapshot:
+    at: float
+    server: float
+    db: dict[int, float]
+    machine_busy: float
+    mine: float  # this script and its reaped children (wrk)
+
+
+def _proc_stats() -> dict[int, list[str]]:
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    return stats
+
+
+def _cpu_of(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int, stats: dict[int, list[str]]) -> float:
     """User + system CPU time of a process and all its live descendants (Linux /proc).
 
     uvicorn --workers N runs a supervisor whose children (spawned) do the work; their time
     shows in the supervisor's cutime only once they exit, so each is read directly."""
     children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry.name)] = fields
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, todo = 0, [pid]
+    for p, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(p)
+    total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()
         if p in stats:
-            total += int(stats[p][11]) + int(stats[p][12])
+            total += _cpu_of(stats[p])
         todo.extend(children.get(p, []))
-    return total / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def snapshot(server_pid: int, engine: Engine) -> _Snapshot:
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND application_name <> :me"
+            ),
+            {"me": BENCH_APP_NAME},
+        ).scalars()
+        backends = set(pids)
+    stats = _proc_stats()
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return _Snapshot(
+        at=time.monotonic(),
+        server=tree_cpu_seconds(server_pid, stats),
+        db={p: _cpu_of(stats[p]) for p in backends if p in stats},
+        machine_busy=_machine_busy_seconds(),
+        mine=me.ru_utime + me.ru_stime + reaped.ru_utime + reaped.ru_stime,
+    )
+
+
+def spent(before: _Snapshot, after: _Snapshot) -> Cpu:
+    server = after.server - before.server
+    # A backend opened during the window counts from its start; one closed during it is lost.
+    db = sum(cpu - before.db.get(pid, 0.0) for pid, cpu in after.db.items())
+    busy = after.machine_busy - before.machine_busy
+    others = max(0.0, busy - server - db - (after.mine - before.mine))
+    return Cpu(server=server, db=db, others=others, window=after.at - before.at)
+
+
+# --- servers -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -192,23 +272,24 @@ def start_server(kind: str, url: str, workers: int, workdir: Path) -> Server:
 def run_wrk(
     server: Server,
     members_file: Path,
+    engine: Engine,
     *,
     seconds: int,
     connections: int,
     workers: int = 0,
     run: int = 0,
-    engine: Engine | None = None,
+    check: bool = True,
 ) -> Figure:
-    """wrk -t1 against POST /api/v1/checkins; with `engine`, the run is checked (see above)."""
+    """wrk -t1 against POST /api/v1/checkins; with `check`, the run is checked (see above)."""
     nonce = secrets.token_hex(4)  # 8 hex digits: the first group of every client_id this run
     cmd = [
         "wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
         "-s", str(WRK_DIR / "checkin.lua"), f"{server.base}{SINGLE}",
         "--", str(members_file), nonce,
     ]  # fmt: skip
-    cpu_before = tree_cpu_seconds(server.proc.pid)
+    before = snapshot(server.proc.pid, engine)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    cpu = tree_cpu_seconds(server.proc.pid) - cpu_before
+    cpu = spent(before, snapshot(server.proc.pid, engine))
     line = next(ln for ln in out.splitlines() if ln.startswith("WRK_RESULT "))
     r = json.loads(line.removeprefix("WRK_RESULT "))
     figure = Figure(
@@ -219,11 +300,11 @@ def run_wrk(
         seconds=r["duration_us"] / 1e6,
         p50_ms=r["p50_us"] / 1000,
         p99_ms=r["p99_us"] / 1000,
-        server_cpu_s=cpu,
+        cpu=cpu,
         sent=r["sent"],
         answers={k: r[k] for k in ("s201", "s200", "s409", "other")},
     )
-    if engine is not None:
+    if check:
         table = bare_endpoint.TABLE if server.name == "bare" else "checkins"
         figure.stored = count_stored(engine, table, nonce)
         problems = []
@@ -331,11 +412,11 @@ async def _post_batches(base: str, bodies: list[tuple[str, bytes]]) -> list[floa
 def run_batch(server: Server, members_file: Path, engine: Engine, workers: int, run: int) -> Figure:
     nonce = secrets.token_hex(4)
     bodies = batch_bodies(members_file, nonce)
-    cpu_before = tree_cpu_seconds(server.proc.pid)
+    before = snapshot(server.proc.pid, engine)
     t0 = time.perf_counter()
     latencies = asyncio.run(_post_batches(server.base, bodies))
     seconds = time.perf_counter() - t0
-    cpu = tree_cpu_seconds(server.proc.pid) - cpu_before
+    cpu = spent(before, snapshot(server.proc.pid, engine))
     latencies.sort()
     fixes = BATCH_REQUESTS * BATCH_SIZE
     figure = Figure(
@@ -346,7 +427,7 @@ def run_batch(server: Server, members_file: Path, engine: Engine, workers: int, 
         seconds=seconds,
         p50_ms=statistics.median(latencies) * 1000,
         p99_ms=latencies[-1] * 1000,  # 40 requests: the slowest
-        server_cpu_s=cpu,
+        cpu=cpu,
         sent=fixes,
         answers={"created": fixes},
     )
@@ -373,10 +454,10 @@ def measure(
     for kind in order:
         server = start_server(kind, url, workers, workdir)
         try:
-            run_wrk(server, members_file, seconds=args.warmup, connections=args.connections)
-            measured = run_wrk(server, members_file, seconds=args.seconds,
-                               connections=args.connections, workers=workers, run=run,
-                               engine=engine)  # fmt: skip
+            run_wrk(server, members_file, engine, seconds=args.warmup,
+                    connections=args.connections, check=False)  # fmt: skip
+            measured = run_wrk(server, members_file, engine, seconds=args.seconds,
+                               connections=args.connections, workers=workers, run=run)  # fmt: skip
             figures.append(measured)
             if kind == "full":
                 figures.append(run_batch(server, members_file, engine, workers, run))
@@ -415,8 +496,10 @@ def _of(figures: list[Figure], endpoint: str, attr: str) -> list[float]:
 
 def print_table(figures: list[Figure], workers_list: list[int], runs: int) -> None:
     print()
-    print(f"{'run':>3} {'workers':>7} {'endpoint':8} {'check-ins/s':>12} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'CPU ms/check-in':>16} {'full/bare':>10}  targets")  # fmt: skip
+    print(f"{'':37}{'CPU ms per check-in':>19}")
+    print(f"{'run':>3} {'workers':>7} {'endpoint':9} {'check-ins/s':>11} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'server':>9} {'db':>9} {'others':>7} {'full/bare':>9}  "
+          f"targets")  # fmt: skip
     for run in range(1, runs + 1):
         for w in workers_list:
             by = {f.endpoint: f for f in figures if f.run == run and f.workers == w}
@@ -425,21 +508,28 @@ def print_table(figures: list[Figure], workers_list: list[int], runs: int) -> No
             for f in (bare, full, batch):
                 name = f"batch×{BATCH_SIZE}" if f.endpoint == "batch" else f.endpoint
                 cells = (
-                    f"{f.rate:12,.0f} {f.p50_ms:8.1f} {f.p99_ms:8.1f} {f.cpu_ms_per_checkin:16.2f}"
+                    f"{f.rate:11,.0f} {f.p50_ms:7.1f} {f.p99_ms:7.1f} "
+                    f"{f.ms_per_checkin(f.cpu.server):9.2f} {f.ms_per_checkin(f.cpu.db):9.2f} "
+                    f"{f.others_share:7.0%}"
                 )
                 if f.endpoint == "full":
                     note = (
-                        f"{ratio:10.2f}  ratio ≥ {TARGET_RATIO} {_mark(ratio >= TARGET_RATIO)}, "
+                        f"{ratio:9.2f}  ≥ {TARGET_RATIO} {_mark(ratio >= TARGET_RATIO)}, "
                         f"p99 ≤ {TARGET_P99_MS:.0f} ms {_mark(f.p99_ms <= TARGET_P99_MS)}"
                     )
                 elif f.endpoint == "batch":
                     note = (
-                        f"{'':10}  ≥ {TARGET_BATCH:,.0f} fixes/s {_mark(f.rate >= TARGET_BATCH)}"
-                        f" (p99 column: slowest of {BATCH_REQUESTS})"
+                        f"{'':9}  ≥ {TARGET_BATCH:,.0f} fixes/s {_mark(f.rate >= TARGET_BATCH)}"
+                        f" (p99: the slowest of {BATCH_REQUESTS})"
                     )
                 else:
                     note = ""
-                print(f"{run:3d} {w:7d} {name:8} {cells} {note}".rstrip())
+                print(f"{run:3d} {w:7d} {name:9} {cells} {note}".rstrip())
+    print(
+        "server: the server's processes; db: the PostgreSQL backends serving them; others: the "
+        "share of the machine's CPUs\nbusy with anything else meanwhile (PostgreSQL background "
+        "work, other processes; wrk and this script excluded)."
+    )
     if runs > 1:
         print()
         print(f"spread over {runs} runs (min / median / max):")
@@ -485,7 +575,7 @@ def main() -> None:
             bare_endpoint.create_table(url)
             print(f"seeded {N_VILLAGES} villages, {N_MEMBERS} members "
                   f"in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
-            engine = make_engine(url)
+            engine = make_engine(url, connect_args={"application_name": BENCH_APP_NAME})
             figures: list[Figure] = []
             try:
                 for run in range(1, args.runs + 1):
