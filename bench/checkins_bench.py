@@ -1,277 +1,325 @@
-"""Benchmark POST /checkins and /checkins/batch with wrk against one uvicorn process.
+"""Benchmark POST /checkins and /checkins/batch of `zhucun serve` against a bare endpoint.
 
-    .venv/bin/python bench/checkins_bench.py                  # PostGIS, then SQLite
-    .venv/bin/python bench/checkins_bench.py --backend postgis --seconds 10
+    .venv/bin/python bench/checkins_bench.py [--workers 1,2] [--runs 3] [--seconds 15]
 
-For each backend: creates a fresh database (PostGIS: on --pg-url's server; SQLite: a temp
-file), migrates and seeds it (villages, members each with an assignment and a token), starts
-`uvicorn bench.bench_app:app` on a free loopback port, and runs wrk with Lua scripts that
-make a fresh client_id per request and rotate tokens across members:
+On PostGIS (a fresh database on --pg-url's server, dropped afterwards): migrates and seeds 200
+villages and 200 members (an assignment, an open session and a token each), then for each run
+and each process count N:
 
-  bare    POST /bench/bare       validate, locate, INSERT one row (the bench-only baseline)
-  full    POST /api/v1/checkins  everything: idempotency, flags, hash chain, ledger update
-  no-ledger  the same, on a second server whose ledger update is switched off
-             (BENCH_NO_LEDGER): what the update costs is 1 - full / no-ledger
-  batch   POST /api/v1/checkins/batch with 500 items
+  bare   `uvicorn bench.bare_endpoint:app --workers N`: the least a check-in endpoint can do
+         (token payload, Pydantic body, STRtree lookup, one prepared INSERT … ON CONFLICT DO
+         NOTHING in autocommit on an async psycopg pool of 8; see bench/bare_endpoint.py)
+  full   `zhucun serve --workers N`: POST /api/v1/checkins, everything (principal, idempotency,
+         flags, hash chain, ledger)
+  batch  the same server: 20,000 fixes as 40 POST /api/v1/checkins/batch of 500, 4 at a time
 
-Targets (PostGIS, 2 cores): full >= 1,000/s with p99 <= 100 ms at 32 connections and >= 60 %
-of bare; batch >= 10,000 check-ins/s.
+Each server runs alone (the other is stopped), is warmed up, then driven by
+`wrk -t1 -c32 -d<seconds>` with bench/wrk/checkin.lua: 200 members' tokens in rotation, fresh
+fixes near each member's village. Reported per row: check-ins/s, p50/p99 latency, CPU ms per
+check-in of the server (user + system of the server process and all its descendants, from
+/proc/<pid>/stat) and of the PostgreSQL backends serving it, the share of the machine busy with
+anything else meanwhile (a shared machine squeezes the figures: the bare endpoint most),
+full/bare, and the batch rate. With --runs > 1 the order of bare and full
+alternates and the spread (min/median/max) is printed per process count.
 
-Honesty checks, per run: each wrk run gets a fresh nonce that, with the wrk thread and a
-per-thread counter, makes every client_id unique (a repeated one would be a cheap 200
-duplicate or a 409); the Lua scripts count answers by status. The bench fails unless every
-answered bare/full request was a 201 (batch: a 200) and the rows stored under the run's nonce
-lie between the requests answered and the requests sent (requests in flight when wrk stops
-are still stored) with no client_id twice. Afterwards the chains are verified.
+Targets (issue 12): full >= 0.6 x bare with p99 <= 100 ms at 32 connections; batch >= 10,000
+fixes/s.
+
+Honesty checks, per measured run: each wrk run gets a fresh nonce that, with the wrk thread
+and a per-thread counter, makes every client_id unique; the Lua script counts answers by
+status. The bench fails unless every answer was a 201 (batch: every item "created"), no
+socket errors, and the rows stored under the run's nonce lie between the requests answered
+and the requests sent (requests in flight when wrk stops still land), no client_id twice.
+At the end the product's hash chains are verified.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import random
+import resource
 import secrets
-import socket
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shapely.geometry import MultiPolygon, box
-from sqlalchemy import Engine, create_engine, func, select, text
+import httpx
+from sqlalchemy import Engine, func, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.auth.models import AuthSession, User  # noqa: E402
 from app.checkins.audit import verify_chains  # noqa: E402
 from app.checkins.models import CheckIn  # noqa: E402
 from app.core.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from app.core.migrate import upgrade  # noqa: E402
-from app.core.security import TokenClaims, hash_password, issue_token  # noqa: E402
-from app.org.boundaries import bump_boundary_revision  # noqa: E402
-from app.org.models import Assignment, Member, Unit, Village, VillageBoundary  # noqa: E402
-from bench.bench_app import BARE_TABLE  # noqa: E402
+from bench import bare_endpoint  # noqa: E402
+from bench.seed import (  # noqa: E402  (create/drop/free_port: bench/soak.py imports them here)
+    SECRET,
+    create_database,
+    drop_database,
+    free_port,
+    seed_checkin_members,
+)
 
-SECRET = "bench-secret-" + "b" * 40
+__all__ = ["create_database", "drop_database", "free_port"]
+
 N_VILLAGES = 200
-N_MEMBERS = 2000
+N_MEMBERS = 200
 WRK_DIR = ROOT / "bench" / "wrk"
+SINGLE = "/api/v1/checkins"
+BATCH = "/api/v1/checkins/batch"
+BATCH_REQUESTS, BATCH_SIZE, BATCH_CONCURRENCY = 40, 500, 4
+TARGET_RATIO, TARGET_P99_MS, TARGET_BATCH = 0.6, 100.0, 10_000.0
 
 
 @dataclass
 class Figure:
-    name: str
-    requests: int
+    endpoint: str  # bare | full | batch
+    workers: int
+    run: int
+    checkins: int  # answered check-ins (batch: fixes)
     seconds: float
-    non_2xx: int
-    socket_errors: int
     p50_ms: float
     p99_ms: float
-    per_request: int = 1
-    server_cpu_s: float = 0.0  # user + system time of the server process during the run
-    sent: int = 0  # requests wrk wrote (answered or in flight when it stopped)
-    answers: dict[str, int] = field(default_factory=dict)  # by status: s201, s200, s409, other
-    stored: int = 0  # rows (check-ins) stored under the run's nonce
+    cpu: Cpu
+    sent: int = 0
+    answers: dict[str, int] = field(default_factory=dict)
+    stored: int = 0
 
     @property
     def rate(self) -> float:
-        return self.requests * self.per_request / self.seconds
+        return self.checkins / self.seconds
+
+    def ms_per_checkin(self, cpu_seconds: float) -> float:
+        return cpu_seconds * 1000 / max(1, self.checkins)
 
     @property
-    def cpu_ms_per_checkin(self) -> float:
-        return self.server_cpu_s * 1000 / max(1, self.requests * self.per_request)
+    def cpu_ms(self) -> float:
+        """Server + database CPU per check-in: less swayed by other load than the rate."""
+        return self.ms_per_checkin(self.cpu.server + self.cpu.db)
+
+    @property
+    def others_share(self) -> float:
+        """The share of the machine's CPUs busy with other work (see `Cpu`)."""
+        return self.cpu.others / (self.cpu.window * (os.cpu_count() or 1))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time used so far by a process (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+# --- where the CPU went --------------------------------------------------------------------
+
+BENCH_APP_NAME = "zhucun-bench"  # the bench's own connections, not counted as the server's
+
+
+@dataclass
+class Cpu:
+    """CPU seconds spent during one measurement window, by whom.
+
+    server: the server process and its descendants (uvicorn workers); db: the PostgreSQL
+    backends serving the server's connections; others: the rest of the machine's busy time
+    (PostgreSQL's background processes, other people's processes) — wrk and this script
+    excluded. On a shared machine a large `others` means the figures are squeezed."""
+
+    server: float
+    db: float
+    others: float
+    window: float
+
+
+@dataclass
+class _Snapshot:
+    at: float
+    server: float
+    db: dict[int, float]
+    machine_busy: float
+    mine: float  # this script and its reaped children (wrk)
+
+
+def _proc_stats() -> dict[int, list[str]]:
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    return stats
+
+
+def _cpu_of(fields: list[str]) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def tree_cpu_seconds(pid: int, stats: dict[int, list[str]]) -> float:
+    """User + system CPU time of a process and all its live descendants (Linux /proc).
+
+    uvicorn --workers N runs a supervisor whose children (spawned) do the work; their time
+    shows in the supervisor's cutime only once they exit, so each is read directly."""
+    children: dict[int, list[int]] = {}
+    for p, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(p)
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        if p in stats:
+            total += _cpu_of(stats[p])
+        todo.extend(children.get(p, []))
+    return total
 
 
-def create_database(backend: str, pg_url: str, workdir: Path) -> tuple[str, str | None]:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}", None
-    name = f"zhucun_bench_{os.getpid()}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return pg_url.rsplit("/", 1)[0] + f"/{name}", name
+def _machine_busy_seconds() -> float:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def drop_database(pg_url: str, name: str | None) -> None:
-    if name is None:
-        return
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def seed(url: str, members_file: Path) -> None:
-    """Villages in a grid of 0.02° squares, members spread over them, a token each."""
-    upgrade(url)
-    engine = make_engine(url)
-    now = datetime.now(UTC)
-    lines: list[str] = []
-    with session_scope(make_session_factory(engine)) as s:
-        s.execute(text(BARE_TABLE.format(pk=_pk(url))))
-        centres = []
-        for i in range(N_VILLAGES):
-            code = f"4301{21 + i // 100:02d}{1 + (i // 20) % 5:03d}{1 + i % 20:03d}"
-            lon, lat = 113.0 + (i % 20) * 0.02, 28.0 + (i // 20) * 0.02
-            s.add(
-                Village(
-                    code=code,
-                    name=f"村{i}",
-                    township_code=code[:9],
-                    county_code=code[:6],
-                    created_at=now,
-                )
-            )
-            centres.append((code, lon + 0.01, lat + 0.01, box(lon, lat, lon + 0.02, lat + 0.02)))
-        s.flush()
-        for code, _, _, square in centres:
-            s.add(
-                VillageBoundary(
-                    village_code=code,
-                    boundary=MultiPolygon([square]),
-                    valid_from=now - timedelta(days=400),
-                )
-            )
-        bump_boundary_revision(s)
-        unit = Unit(name="市农业农村局")
-        s.add(unit)
-        s.flush()
-        password = hash_password("bench-password")
-        start = date.today() - timedelta(days=100)
-        members = [
-            Member(full_name=f"队员{k}", position="team_member", unit_id=unit.id, created_at=now)
-            for k in range(N_MEMBERS)
-        ]
-        s.add_all(members)
-        s.flush()
-        users = []
-        for k, member in enumerate(members):
-            code, lon, lat, _ = centres[k % N_VILLAGES]
-            s.add(
-                Assignment(member_id=member.id, village_code=code, start_date=start, end_date=None)
-            )
-            users.append(
-                User(
-                    username=f"m{k}",
-                    password_hash=password,
-                    full_name=member.full_name,
-                    role="member",
-                    scope="",
-                    member_id=member.id,
-                    is_active=True,
-                    created_at=now,
-                )
-            )
-        s.add_all(users)
-        s.flush()
-        for user in users:
-            sid = f"bench{user.id:027d}"
-            s.add(AuthSession(id=sid, user_id=user.id, method="password", created_at=now))
-        s.flush()
-        for k, user in enumerate(users):
-            _, lon, lat, _ = centres[k % N_VILLAGES]
-            claims = TokenClaims(user.id, "member", "", f"bench{user.id:027d}")
-            token = issue_token(claims, SECRET, 24 * 3600)
-            lines.append(f"{token} {lon:.6f} {lat:.6f}")
-    engine.dispose()
-    members_file.write_text("\n".join(lines) + "\n")
-
-
-def _pk(url: str) -> str:
-    return (
-        "INTEGER PRIMARY KEY AUTOINCREMENT" if url.startswith("sqlite") else "BIGSERIAL PRIMARY KEY"
+def snapshot(server_pid: int, engine: Engine) -> _Snapshot:
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND application_name <> :me"
+            ),
+            {"me": BENCH_APP_NAME},
+        ).scalars()
+        backends = set(pids)
+    stats = _proc_stats()
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return _Snapshot(
+        at=time.monotonic(),
+        server=tree_cpu_seconds(server_pid, stats),
+        db={p: _cpu_of(stats[p]) for p in backends if p in stats},
+        machine_busy=_machine_busy_seconds(),
+        mine=me.ru_utime + me.ru_stime + reaped.ru_utime + reaped.ru_stime,
     )
 
 
-def start_server(url: str, port: int, *, no_ledger: bool = False) -> subprocess.Popen[bytes]:
+def spent(before: _Snapshot, after: _Snapshot) -> Cpu:
+    server = after.server - before.server
+    # A backend opened during the window counts from its start; one closed during it is lost.
+    db = sum(cpu - before.db.get(pid, 0.0) for pid, cpu in after.db.items())
+    busy = after.machine_busy - before.machine_busy
+    others = max(0.0, busy - server - db - (after.mine - before.mine))
+    return Cpu(server=server, db=db, others=others, window=after.at - before.at)
+
+
+# --- servers -------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful stop, workers included
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # its own session: only what we started
+                self.proc.wait()
+
+
+def start_server(kind: str, url: str, workers: int, workdir: Path) -> Server:
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "ZHUCUN_SECRET_KEY": SECRET,
+        "ZHUCUN_SIGNING_KEY_FILE": str(workdir / "signing-key.pem"),
         "ZHUCUN_LOG_LEVEL": "WARNING",
     }
-    if no_ledger:
-        env["BENCH_NO_LEDGER"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.bench_app:create_bench_app",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-         "--timeout-graceful-shutdown", "5"],
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
+    if kind == "full":
+        cmd = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", "bench.bare_endpoint:app", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--no-access-log",
+               "--log-level", "warning"]  # fmt: skip
+    log = workdir / f"{kind}-{workers}-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(kind, proc, port, log)
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
-                return proc
+            with urllib.request.urlopen(f"{server.base}/readyz", timeout=1):
+                return server
         except OSError:
             time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("the server did not start")
+    server.stop()
+    raise RuntimeError(f"the {kind} server did not start:\n{log.read_text()[-3000:]}")
+
+
+# --- single check-ins under wrk -------------------------------------------------------------
 
 
 def run_wrk(
-    name: str,
-    server: subprocess.Popen[bytes],
-    port: int,
-    path: str,
-    script: str,
+    server: Server,
     members_file: Path,
+    engine: Engine,
     *,
-    connections: int,
     seconds: int,
-    per_request: int = 1,
-    extra: tuple[str, ...] = (),
-    stored_table: str | None = None,
-    engine: Engine | None = None,
+    connections: int,
+    workers: int = 0,
+    run: int = 0,
+    check: bool = True,
 ) -> Figure:
+    """wrk -t1 against POST /api/v1/checkins; with `check`, the run is checked (see above)."""
     nonce = secrets.token_hex(4)  # 8 hex digits: the first group of every client_id this run
     cmd = [
         "wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-        "-s", str(WRK_DIR / script), f"http://127.0.0.1:{port}{path}",
-        "--", str(members_file), nonce, *extra,
+        "-s", str(WRK_DIR / "checkin.lua"), f"{server.base}{SINGLE}",
+        "--", str(members_file), nonce,
     ]  # fmt: skip
-    cpu_before = cpu_seconds(server.pid)
+    before = snapshot(server.proc.pid, engine)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(server.pid) - cpu_before
+    cpu = spent(before, snapshot(server.proc.pid, engine))
     line = next(ln for ln in out.splitlines() if ln.startswith("WRK_RESULT "))
     r = json.loads(line.removeprefix("WRK_RESULT "))
     figure = Figure(
-        name=name,
-        requests=r["requests"],
+        endpoint=server.name,
+        workers=workers,
+        run=run,
+        checkins=r["requests"],
         seconds=r["duration_us"] / 1e6,
-        non_2xx=r["non_2xx"],
-        socket_errors=r["socket_errors"],
         p50_ms=r["p50_us"] / 1000,
         p99_ms=r["p99_us"] / 1000,
-        per_request=per_request,
-        server_cpu_s=cpu,
+        cpu=cpu,
         sent=r["sent"],
         answers={k: r[k] for k in ("s201", "s200", "s409", "other")},
     )
-    if stored_table is not None and engine is not None:
-        figure.stored = count_stored(engine, stored_table, nonce)
-        assert_honest(figure)
+    if check:
+        table = bare_endpoint.TABLE if server.name == "bare" else "checkins"
+        figure.stored = count_stored(engine, table, nonce)
+        problems = []
+        if r["non_2xx"] or r["socket_errors"]:
+            problems.append(f"{r['non_2xx']} non-2xx answers, {r['socket_errors']} socket errors")
+        if figure.answers["s201"] != figure.checkins:
+            problems.append(f"answers {figure.answers} for {figure.checkins} requests")
+        if not figure.checkins <= figure.stored <= figure.sent:
+            problems.append(f"{figure.stored} rows stored, {figure.checkins}..{figure.sent} due")
+        report(figure, problems)
     return figure
 
 
@@ -283,117 +331,228 @@ def count_stored(engine: Engine, table: str, nonce: str) -> int:
     while True:
         with engine.connect() as conn:
             rows, distinct = conn.execute(query, {"p": f"{nonce}-%"}).one()
+        if rows != distinct:
+            raise SystemExit(f"{table}: {rows - distinct} client_ids stored twice")
         if rows == last:
-            break
+            return int(rows)
         last = rows
         time.sleep(0.5)
-    if rows != distinct:
-        raise SystemExit(f"{table}: {rows - distinct} client_ids stored twice")
-    return int(rows)
 
 
-def assert_honest(f: Figure) -> None:
-    """Every answered request did the work measured: all created, nothing a duplicate."""
-    expected = "s200" if f.per_request > 1 else "s201"
-    answered = f.answers[expected]
-    problems = []
-    if f.non_2xx or f.socket_errors:
-        problems.append(f"{f.non_2xx} non-2xx answers, {f.socket_errors} socket errors")
-    if answered != f.requests or sum(f.answers.values()) != f.requests:
-        problems.append(f"answers {f.answers} for {f.requests} requests")
-    low, high = f.requests * f.per_request, f.sent * f.per_request
-    if not low <= f.stored <= high:
-        problems.append(f"{f.stored} rows stored, expected {low}..{high}")
+def report(f: Figure, problems: list[str]) -> None:
     print(
-        f"  {f.name:10} sent {f.sent}, answered {f.requests} (all {expected[1:]}), "
-        f"rows stored {f.stored} = {f.stored / f.per_request:.0f} requests"
+        f"  run {f.run} {f.endpoint:5} ×{f.workers}: sent {f.sent}, answered {f.checkins} "
+        f"({f.answers}), stored {f.stored}"
         + ("" if not problems else "  FAILED: " + "; ".join(problems)),
         flush=True,
     )
     if problems:
-        raise SystemExit(f"{f.name}: the run was not what it claims to measure")
+        raise SystemExit(f"{f.endpoint}: the run was not what it claims to measure")
 
 
-def bench_backend(backend: str, args: argparse.Namespace) -> list[Figure]:
-    with tempfile.TemporaryDirectory(prefix="zhucun-bench-") as tmp:
-        workdir = Path(tmp)
-        url, dbname = create_database(backend, args.pg_url, workdir)
-        try:
-            members_file = workdir / "members.txt"
+# --- the batch ------------------------------------------------------------------------------
+
+
+def batch_bodies(members_file: Path, nonce: str) -> list[tuple[str, bytes]]:
+    """40 (token, body) pairs of 500 fresh fixes each, one member per request, spread over the
+    last ~2 days (an offline phone catching up)."""
+    members = [ln.split() for ln in members_file.read_text().splitlines() if ln]
+    rng = random.Random(nonce)
+    now = datetime.now(UTC)
+    bodies = []
+    for r in range(BATCH_REQUESTS):
+        token, lon, lat = members[(r * 5 + rng.randrange(len(members))) % len(members)]
+        items = [
+            {
+                "client_id": f"{nonce}-{r:04x}-4000-8000-{i:012x}",
+                "captured_at": (
+                    now - timedelta(seconds=(BATCH_SIZE - i) * 300 + rng.randint(0, 200))
+                ).isoformat(),
+                "latitude": round(float(lat) + (rng.random() - 0.5) * 0.004, 7),
+                "longitude": round(float(lon) + (rng.random() - 0.5) * 0.004, 7),
+                "accuracy_m": rng.randint(5, 60),
+                "provider": "gps",
+                "device_id": f"bench-{token[-8:]}",
+            }
+            for i in range(BATCH_SIZE)
+        ]
+        bodies.append((token, json.dumps({"items": items}).encode()))
+    return bodies
+
+
+async def _post_batches(base: str, bodies: list[tuple[str, bytes]]) -> list[float]:
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for b in bodies:
+        queue.put_nowait(b)
+    latencies: list[float] = []
+    problems: list[str] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            token, body = queue.get_nowait()
             t0 = time.perf_counter()
-            seed(url, members_file)
-            print(f"[{backend}] seeded {N_VILLAGES} villages, {N_MEMBERS} members "
-                  f"in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
-            port = free_port()
-            server = start_server(url, port)
-            # The same app without the ledger update, to measure what the update costs.
-            port_nl = free_port()
-            server_nl = start_server(url, port_nl, no_ledger=True)
-            engine = make_engine(url)
-            try:
-                single = "/api/v1/checkins"
-                run_wrk("warm-up", server, port, single, "checkin.lua", members_file,
-                        connections=32, seconds=2)  # fmt: skip
-                run_wrk("warm-up", server, port, "/bench/bare", "checkin.lua", members_file,
-                        connections=32, seconds=2)  # fmt: skip
-                run_wrk("warm-up", server_nl, port_nl, single, "checkin.lua", members_file,
-                        connections=32, seconds=2)  # fmt: skip
-                figures = [
-                    run_wrk("bare", server, port, "/bench/bare", "checkin.lua", members_file,
-                            connections=args.connections, seconds=args.seconds,
-                            stored_table="bench_bare_checkins", engine=engine),
-                    run_wrk("full", server, port, single, "checkin.lua", members_file,
-                            connections=args.connections, seconds=args.seconds,
-                            stored_table="checkins", engine=engine),
-                    run_wrk("no-ledger", server_nl, port_nl, single, "checkin.lua",
-                            members_file, connections=args.connections, seconds=args.seconds,
-                            stored_table="checkins", engine=engine),
-                    run_wrk("batch×500", server, port, "/api/v1/checkins/batch", "batch.lua",
-                            members_file, connections=args.batch_connections,
-                            seconds=args.seconds, per_request=500,
-                            stored_table="checkins", engine=engine),
-                ]  # fmt: skip
-            finally:
-                engine.dispose()
-                for proc in (server, server_nl):
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
-            check(url, backend, figures)
-            return figures
+            answer = await client.post(
+                BATCH,
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            latencies.append(time.perf_counter() - t0)
+            if answer.status_code != 200:
+                problems.append(f"{answer.status_code} {answer.text[:300]}")
+                continue
+            results = answer.json()["results"]
+            bad = [item for item in results if item["status"] != "created"]
+            if bad or len(results) != BATCH_SIZE:
+                created = len(results) - len(bad)
+                problems.append(f"{created} of {BATCH_SIZE} created, e.g. {bad[:1]}")
+
+    limits = httpx.Limits(max_connections=BATCH_CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        await asyncio.gather(*(worker(client) for _ in range(BATCH_CONCURRENCY)))
+    if problems:
+        raise SystemExit(f"batch: {len(problems)} requests failed, e.g. {problems[0]}")
+    return latencies
+
+
+def run_batch(server: Server, members_file: Path, engine: Engine, workers: int, run: int) -> Figure:
+    nonce = secrets.token_hex(4)
+    bodies = batch_bodies(members_file, nonce)
+    before = snapshot(server.proc.pid, engine)
+    t0 = time.perf_counter()
+    latencies = asyncio.run(_post_batches(server.base, bodies))
+    seconds = time.perf_counter() - t0
+    cpu = spent(before, snapshot(server.proc.pid, engine))
+    latencies.sort()
+    fixes = BATCH_REQUESTS * BATCH_SIZE
+    figure = Figure(
+        endpoint="batch",
+        workers=workers,
+        run=run,
+        checkins=fixes,
+        seconds=seconds,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=latencies[-1] * 1000,  # 40 requests: the slowest
+        cpu=cpu,
+        sent=fixes,
+        answers={"created": fixes},
+    )
+    figure.stored = count_stored(engine, "checkins", nonce)
+    report(figure, [] if figure.stored == fixes else [f"{figure.stored} of {fixes} stored"])
+    return figure
+
+
+# --- one round ------------------------------------------------------------------------------
+
+
+def measure(
+    args: argparse.Namespace,
+    url: str,
+    workdir: Path,
+    members_file: Path,
+    engine: Engine,
+    workers: int,
+    run: int,
+) -> list[Figure]:
+    """bare and full (alternating which goes first by run), each alone, then the batch."""
+    order = ["bare", "full"] if run % 2 == 1 else ["full", "bare"]
+    figures = []
+    for kind in order:
+        server = start_server(kind, url, workers, workdir)
+        try:
+            run_wrk(server, members_file, engine, seconds=args.warmup,
+                    connections=args.connections, check=False)  # fmt: skip
+            measured = run_wrk(server, members_file, engine, seconds=args.seconds,
+                               connections=args.connections, workers=workers, run=run)  # fmt: skip
+            figures.append(measured)
+            if kind == "full":
+                figures.append(run_batch(server, members_file, engine, workers, run))
         finally:
-            drop_database(args.pg_url, dbname)
+            server.stop()
+    return figures
 
 
-def check(url: str, backend: str, figures: list[Figure]) -> None:
-    """Every 2xx single check-in and batch item is one stored row, and the chains verify."""
+def check_chains(url: str) -> None:
     engine = make_engine(url)
     with session_scope(make_session_factory(engine)) as s:
         rows = s.scalar(select(func.count()).select_from(CheckIn)) or 0
-        report = verify_chains(s)
+        verdict = verify_chains(s)
     engine.dispose()
-    state = "intact" if report.intact else f"BROKEN: {report.broken[0]}"
-    print(f"[{backend}] {rows} check-ins stored; {report.chains} chains {state}", flush=True)
+    state = "intact" if verdict.intact else f"BROKEN: {verdict.broken[0]}"
+    print(f"{rows} check-ins stored by the full service; {verdict.chains} chains {state}")
+    if not verdict.intact:
+        raise SystemExit("a hash chain is broken")
 
 
-def print_table(results: dict[str, list[Figure]]) -> None:
+# --- the table ------------------------------------------------------------------------------
+
+
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    trio = (min(values), statistics.median(values), max(values))
+    return " / ".join(format(v, fmt) for v in trio)
+
+
+def _of(figures: list[Figure], endpoint: str, attr: str) -> list[float]:
+    return [float(getattr(f, attr)) for f in figures if f.endpoint == endpoint]
+
+
+def print_table(figures: list[Figure], workers_list: list[int], runs: int) -> None:
     print()
-    print(f"{'backend':8} {'endpoint':10} {'check-ins/s':>12} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'non-2xx':>8} {'errors':>6} {'server CPU ms/check-in':>23}")  # fmt: skip
-    for backend, figures in results.items():
-        for f in figures:
-            print(f"{backend:8} {f.name:10} {f.rate:12,.0f} {f.p50_ms:8.1f} {f.p99_ms:8.1f} "
-                  f"{f.non_2xx:8d} {f.socket_errors:6d} {f.cpu_ms_per_checkin:23.2f}")  # fmt: skip
-        by = {f.name: f for f in figures}
-        ratio = by["full"].rate / by["bare"].rate
-        print(f"{backend:8} full / bare = {ratio:.0%} of the rate")
-        share = 1 - by["full"].rate / by["no-ledger"].rate
-        cpu_share = 1 - by["no-ledger"].cpu_ms_per_checkin / by["full"].cpu_ms_per_checkin
-        print(f"{backend:8} the ledger update costs {share:.0%} of the check-in rate "
-              f"({cpu_share:.0%} of the server's CPU per check-in)")  # fmt: skip
+    print(f"{'':37}{'CPU ms per check-in':>19}")
+    print(f"{'run':>3} {'workers':>7} {'endpoint':9} {'check-ins/s':>11} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'server':>9} {'db':>9} {'others':>7} {'full/bare':>9}  "
+          f"targets")  # fmt: skip
+    for run in range(1, runs + 1):
+        for w in workers_list:
+            by = {f.endpoint: f for f in figures if f.run == run and f.workers == w}
+            bare, full, batch = by["bare"], by["full"], by["batch"]
+            ratio = full.rate / bare.rate
+            for f in (bare, full, batch):
+                name = f"batch×{BATCH_SIZE}" if f.endpoint == "batch" else f.endpoint
+                cells = (
+                    f"{f.rate:11,.0f} {f.p50_ms:7.1f} {f.p99_ms:7.1f} "
+                    f"{f.ms_per_checkin(f.cpu.server):9.2f} {f.ms_per_checkin(f.cpu.db):9.2f} "
+                    f"{f.others_share:7.0%}"
+                )
+                if f.endpoint == "full":
+                    note = (
+                        f"{ratio:9.2f}  ≥ {TARGET_RATIO} {_mark(ratio >= TARGET_RATIO)}, "
+                        f"p99 ≤ {TARGET_P99_MS:.0f} ms {_mark(f.p99_ms <= TARGET_P99_MS)}; "
+                        f"CPU ×{f.cpu_ms / bare.cpu_ms:.1f} bare's"
+                    )
+                elif f.endpoint == "batch":
+                    note = (
+                        f"{'':9}  ≥ {TARGET_BATCH:,.0f} fixes/s {_mark(f.rate >= TARGET_BATCH)}"
+                        f" (p99: the slowest of {BATCH_REQUESTS})"
+                    )
+                else:
+                    note = ""
+                print(f"{run:3d} {w:7d} {name:9} {cells} {note}".rstrip())
+    print(
+        "server: the server's processes; db: the PostgreSQL backends serving them; others: the "
+        "share of the machine's CPUs\nbusy with anything else meanwhile (PostgreSQL background "
+        "work, other processes; wrk and this script excluded)."
+    )
+    if runs > 1:
+        print()
+        print(f"spread over {runs} runs (min / median / max):")
+        for w in workers_list:
+            mine = [f for f in figures if f.workers == w]
+            ratios, cpu_ratios = [], []
+            for run in range(1, runs + 1):
+                by = {f.endpoint: f for f in mine if f.run == run}
+                ratios.append(by["full"].rate / by["bare"].rate)
+                cpu_ratios.append(by["full"].cpu_ms / by["bare"].cpu_ms)
+            print(f"  workers {w}: full/bare {_spread(ratios, '.2f')} (target ≥ {TARGET_RATIO}); "
+                  f"server + db CPU per check-in, full / bare: "
+                  f"×{_spread(cpu_ratios, '.1f')}")  # fmt: skip
+            print(f"             bare {_spread(_of(mine, 'bare', 'rate'), ',.0f')}/s, "
+                  f"full {_spread(_of(mine, 'full', 'rate'), ',.0f')}/s, "
+                  f"full p99 {_spread(_of(mine, 'full', 'p99_ms'), '.1f')} ms, "
+                  f"batch {_spread(_of(mine, 'batch', 'rate'), ',.0f')} fixes/s")  # fmt: skip
     load = os.getloadavg()
     print(f"(load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
           f"{os.cpu_count()} CPUs; other processes on the machine skew the figures)")  # fmt: skip
@@ -401,11 +560,12 @@ def print_table(results: dict[str, list[Figure]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["postgis", "sqlite", "both"], default="both")
-    parser.add_argument("--seconds", type=int, default=10)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--workers", default="1,2", help="process counts, e.g. 1,2")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--seconds", type=int, default=15, help="measured wrk duration")
+    parser.add_argument("--warmup", type=int, default=3, help="wrk warm-up per server, seconds")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--batch-connections", type=int, default=4)
     parser.add_argument(
         "--pg-url",
         default=os.environ.get(
@@ -413,9 +573,29 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
-    backends = ["postgis", "sqlite"] if args.backend == "both" else [args.backend]
-    results = {b: bench_backend(b, args) for b in backends}
-    print_table(results)
+    workers_list = [int(w) for w in args.workers.split(",")]
+    with tempfile.TemporaryDirectory(prefix="zhucun-bench-") as tmp:
+        workdir = Path(tmp)
+        url, dbname = create_database("postgis", args.pg_url, workdir)
+        try:
+            members_file = workdir / "members.txt"
+            t0 = time.perf_counter()
+            seed_checkin_members(url, members_file, villages=N_VILLAGES, members=N_MEMBERS)
+            bare_endpoint.create_table(url)
+            print(f"seeded {N_VILLAGES} villages, {N_MEMBERS} members "
+                  f"in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
+            engine = make_engine(url, connect_args={"application_name": BENCH_APP_NAME})
+            figures: list[Figure] = []
+            try:
+                for run in range(1, args.runs + 1):
+                    for w in workers_list:
+                        figures += measure(args, url, workdir, members_file, engine, w, run)
+            finally:
+                engine.dispose()
+            check_chains(url)
+            print_table(figures, workers_list, args.runs)
+        finally:
+            drop_database(args.pg_url, dbname)
 
 
 if __name__ == "__main__":
