@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
-from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import (
     CurrentPrincipal,
@@ -50,6 +52,7 @@ from app.core.pagination import (
     cursor_instant_id,
     encode_cursor,
 )
+from app.core.roundtrip import begin_on_first_trip
 from app.core.security import TokenClaims
 from app.core.time import utcnow
 from app.org.errors import MemberNotFound
@@ -82,12 +85,13 @@ def _json(model: CheckInOut | BatchOut, status: int) -> Response:
 )
 async def create_checkin(request: Request, body: CheckInCreate, token: BearerToken) -> Response:
     """Check in (members only, for themselves). Safe to resend: `client_id` is the key."""
-    return await run_in_threadpool(_create_checkin, request, body, token)
+    return await _in_upload_thread(request, "single", _create_checkin, request, body, token)
 
 
 def _create_checkin(request: Request, body: CheckInCreate, token: str | None) -> Response:
     claims = _uploader_claims(request, token)
     with session_scope(request.app.state.session_factory) as session:
+        begin_on_first_trip(session)
         member_id = uploading_member(session, claims)
         checkin, created = storing.record(
             session, request.app.state.policy, member_id, body, utcnow(), token=claims
@@ -107,12 +111,13 @@ async def create_checkin_batch(request: Request, batch: BatchIn, token: BearerTo
     rejected alone, with the problem it would have had on its own."""
     if len(batch.items) > MAX_BATCH:
         raise BatchTooLarge(limit=MAX_BATCH, count=len(batch.items))
-    return await run_in_threadpool(_create_checkins, request, batch, token)
+    return await _in_upload_thread(request, "batch", _create_checkins, request, batch, token)
 
 
 def _create_checkins(request: Request, batch: BatchIn, token: str | None) -> Response:
     claims = _uploader_claims(request, token)
     with session_scope(request.app.state.session_factory) as session:
+        begin_on_first_trip(session)
         member_id = uploading_member(session, claims)
         outcomes = storing.record_batch(
             session, request.app.state.policy, member_id, batch.items, utcnow(), token=claims
@@ -131,6 +136,21 @@ def _create_checkins(request: Request, batch: BatchIn, token: str | None) -> Res
         for o in outcomes
     ]
     return _json(BatchOut(results=results), 200)
+
+
+async def _in_upload_thread(
+    request: Request, kind: str, work: Callable[..., Response], *args: Any
+) -> Response:
+    """Run an upload in one of the process's few upload threads (`ZHUCUN_UPLOAD_THREADS` for
+    single check-ins, as many again for batches, so a long batch never holds up a check-in)."""
+    state = request.app.state
+    if not hasattr(state, "upload_limiters"):
+        state.upload_limiters = {}
+    limiters: dict[str, anyio.CapacityLimiter] = state.upload_limiters
+    limiter = limiters.get(kind)
+    if limiter is None:
+        limiter = limiters[kind] = anyio.CapacityLimiter(request.app.state.settings.upload_threads)
+    return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
 
 
 def _uploader_claims(request: Request, token: str | None) -> TokenClaims:

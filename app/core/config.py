@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     wechat_api_base: str = Field(default="https://api.weixin.qq.com", alias="ZHUCUN_WECHAT_API")
     wechat_timeout_seconds: float = Field(default=5.0, alias="ZHUCUN_WECHAT_TIMEOUT")
     max_body_bytes: int = Field(default=1_048_576, alias="ZHUCUN_MAX_BODY_BYTES")
+    # Worker threads that store uploads at once, per process (the other routes share anyio's
+    # 40): a check-in is mostly Python holding the GIL, and 32 threads contending for it cost
+    # more CPU than the check-ins themselves (bench/checkins_bench.py, ZHUCUN_UPLOAD_THREADS).
+    upload_threads: int = Field(default=2, ge=1, le=64, alias="ZHUCUN_UPLOAD_THREADS")
     docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
     log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")
     trusted_proxies: str = Field(default="", alias="ZHUCUN_TRUSTED_PROXIES")

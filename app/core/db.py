@@ -45,7 +45,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # are closed on return, and opening one per request costs more than the request itself.
     # No pre-ping (a round trip per checkout); a disconnect invalidates the pool instead.
     # A server that is down must fail a request fast (503), not hang it on connect.
-    kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    # psycopg's own automatic prepared statements are off: it deallocates every prepared
+    # statement of the connection on any rollback, the check-in path's too (app.core.roundtrip
+    # prepares the statements it runs on every request itself).
+    kwargs.setdefault("connect_args", {"connect_timeout": 5, "prepare_threshold": None})
     return create_engine(url, pool_size=40, max_overflow=8, pool_recycle=3600, **kwargs)
 
 

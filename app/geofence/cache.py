@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import URL, select
 from sqlalchemy.orm import Session
 
 from app.geofence.index import VillageIndex, VillageShape
@@ -17,7 +17,7 @@ from app.org.service import current_boundaries
 
 _lock = threading.Lock()
 # One index per database (tests run several apps in one process).
-_indexes: dict[str, tuple[int, VillageIndex]] = {}
+_indexes: dict[URL, tuple[int, VillageIndex]] = {}
 
 
 REVISION = select(BoundaryRevision.revision).where(BoundaryRevision.id == 1)
@@ -31,7 +31,7 @@ def cached_index(session: Session) -> tuple[int, VillageIndex] | None:
     """The index this process last built for the session's database, with its revision,
     without reading anything: the check-in path compares the revision with the one it reads
     under its locks, and rebuilds (`village_index_at`) only after letting them go."""
-    return _indexes.get(str(session.get_bind().engine.url))
+    return _indexes.get(session.get_bind().engine.url)
 
 
 def village_index(session: Session) -> VillageIndex:
@@ -42,7 +42,7 @@ def village_index(session: Session) -> VillageIndex:
 def village_index_at(session: Session, revision: int) -> VillageIndex:
     """The index at `revision`, read by the caller in this transaction (the check-in path
     reads it along with other things, saving a round trip)."""
-    key = str(session.get_bind().engine.url)
+    key = session.get_bind().engine.url
     cached = _indexes.get(key)
     if cached is not None and cached[0] == revision:
         return cached[1]
