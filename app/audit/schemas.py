@@ -33,10 +33,19 @@ class CheckpointOut(BaseModel):
     root: str = Field(description="hex RFC 6962 Merkle root of the chain heads")
     key_id: str
     signature: str = Field(
-        description="base64 Ed25519 over the RFC 8785 JSON of the other fields but `heads`"
+        description="base64 Ed25519 over the RFC 8785 JSON of the other fields but `heads` "
+        "(and but the actions fields where they are null)"
     )
     heads: list[CheckpointHeadOut] = Field(
         description="the leaves, ordered by member_id: keep them to prove a chain later"
+    )
+    actions_seq: int | None = Field(
+        None,
+        description="the actions log's last seq when taken (0: empty); signed with the other "
+        "fields. null on checkpoints older than the actions log (they do not cover it)",
+    )
+    actions_hash: str | None = Field(
+        None, description="hex SHA-256 of that entry (64 zeros when empty); signed when present"
     )
 
 
