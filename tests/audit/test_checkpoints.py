@@ -54,7 +54,7 @@ def test_admin_makes_a_checkpoint_that_verifies_with_the_listed_key(checked_in):
     assert len(public) == 32
     assert key_id_of(public) == doc["key_id"]
     # Signed: every field but `signature` and `heads` (the actions head included).
-    assert doc["actions_seq"] == 0 and doc["actions_hash"] == rules.GENESIS_HASH
+    assert (doc["actions_seq"], doc["actions_hash"]) == (0, rules.GENESIS_HASH)
     signed = sorted(k for k in doc if k not in ("signature", "heads"))
     assert sorted(rules.checkpoint_signed_fields(doc)) == signed
     assert verify_signature(public, rules.signed_payload(doc, signed), doc["signature"])
