@@ -53,9 +53,7 @@ def upgrade() -> None:
         highest = conn.execute(sa.text(f"SELECT max(id) FROM {table}")).scalar()
         if highest:
             baseline[table] = int(highest)
-    op.bulk_insert(
-        head, [{"id": 1, "seq": 0, "last_hash": "0" * 64, "baseline": baseline or None}]
-    )
+    op.bulk_insert(head, [{"id": 1, "seq": 0, "last_hash": "0" * 64, "baseline": baseline or None}])
 
 
 def downgrade() -> None:
