@@ -57,3 +57,16 @@ class ReceiptOut(BaseModel):
     checkpoint_id: int | None
     key_id: str
     signature: str = Field(description="base64 Ed25519 over the RFC 8785 JSON of the other fields")
+
+
+class ActionOut(BaseModel):
+    seq: int
+    at: str = Field(description="RFC 3339, UTC, microseconds, as hashed")
+    actor: str = Field(description="user:<id>, or cli:<login> for a command")
+    action: str = Field(description="e.g. checkin.void, leave.approve, user.deactivate")
+    subject: str = Field(description="what it acted on, e.g. checkin:5, leave:7, user:3")
+    payload: dict[str, Any] = Field(description="what changed")
+    prev_hash: str
+    hash: str = Field(
+        description="hex SHA-256 of the RFC 8785 JSON of the fields above (prev_hash included)"
+    )
