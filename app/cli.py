@@ -70,6 +70,7 @@ def create_user(
     full_name: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Create an account (members come from `import-roster`)."""
+    from app.audit import actions as audit_actions
     from app.auth.service import create_user as create
 
     if role != "admin" and not scope:
@@ -85,6 +86,13 @@ def create_user(
                 scope=scope,
                 full_name=full_name,
                 member_id=None,
+            )
+            audit_actions.record(
+                session,
+                actor=audit_actions.CLI,
+                action="user.create",
+                subject=f"user:{user.id}",
+                payload={"username": user.username, "role": user.role, "scope": user.scope},
             )
             typer.echo(f"created user {user.username} ({user.role}, scope {user.scope or '*'})")
     except AppError as exc:

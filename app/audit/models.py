@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -21,6 +21,38 @@ class ChainHead(Base):
     seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
     last_device_id: Mapped[str | None] = mapped_column(String(128))
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ActionEntry(Base):
+    """One privileged action (a review, a leave decision, an import, an account change): an
+    append-only entry of the one global actions chain, written in the action's transaction."""
+
+    __tablename__ = "audit_actions"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))  # user:<id>, or cli:<login>
+    action: Mapped[str] = mapped_column(String(48))  # e.g. checkin.void, leave.approve
+    subject: Mapped[str] = mapped_column(String(128), index=True)  # e.g. checkin:5, leave:7
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ActionsHead(Base):
+    """The end of the actions chain (one row, id 1). Appending locks it before reading it, so
+    parallel actions can never fork the chain. `baseline` holds, per witnessed table, the
+    highest id that existed before the chain did (rows up to it have no entry)."""
+
+    __tablename__ = "audit_actions_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SigningKey(Base):
@@ -45,6 +77,10 @@ class Checkpoint(Base):
     root: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
     signature: Mapped[str] = mapped_column(String(128))
+    # The actions chain's head when it was taken (signed with the rest); None on checkpoints
+    # made before the actions chain existed, which do not cover it.
+    actions_seq: Mapped[int | None] = mapped_column(BigId)
+    actions_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class CheckpointHead(Base):

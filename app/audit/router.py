@@ -1,20 +1,38 @@
-"""HTTP routes of the audit package: public keys and signed checkpoints."""
+"""HTTP routes of the audit package: public keys, signed checkpoints and the actions log."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
 
-from app.audit import service
+from app.audit import rules, service
 from app.audit.dependencies import SigningKeyDep
 from app.audit.errors import NoCheckpoint
-from app.audit.schemas import CheckpointHeadOut, CheckpointOut, PublicKeyOut, PublicKeysOut
+from app.audit.models import ActionEntry
+from app.audit.schemas import (
+    ActionOut,
+    CheckpointHeadOut,
+    CheckpointOut,
+    PublicKeyOut,
+    PublicKeysOut,
+)
 from app.auth.dependencies import CurrentPrincipal, require_roles
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import MAX_BIG_ID, Text
+from app.core.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    InvalidCursor,
+    LimitQuery,
+    Page,
+    cursor_id,
+    encode_cursor,
+)
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -59,6 +77,53 @@ def create_checkpoint(_: AdminPrincipal, session: SessionDep, key: SigningKeyDep
 def latest_checkpoint(_: AuditorPrincipal, session: SessionDep) -> CheckpointOut:
     """The newest signed checkpoint with its leaves."""
     return _out(service.latest_checkpoint(session))
+
+
+@router.get(
+    "/actions",
+    response_model=Page[ActionOut],
+    responses=error_responses(RoleRequired, InvalidCursor),
+)
+def list_audit_actions(
+    _: AuditorPrincipal,
+    session: SessionDep,
+    subject: Annotated[
+        Text | None, Query(max_length=128, description="only this subject, e.g. checkin:5")
+    ] = None,
+    action: Annotated[
+        Text | None, Query(max_length=48, description="only this action, e.g. checkin.void")
+    ] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[ActionOut]:
+    """The actions log (reviews, leave transitions, imports, account and assignment changes),
+    oldest first; every entry links to the one before by `prev_hash`."""
+    query = select(ActionEntry).order_by(ActionEntry.seq).limit(limit + 1)
+    after = cursor_id(cursor, MAX_BIG_ID)
+    if after is not None:
+        query = query.where(ActionEntry.seq > after)
+    if subject:
+        query = query.where(ActionEntry.subject == subject)
+    if action:
+        query = query.where(ActionEntry.action == action)
+    rows = list(session.scalars(query))
+    page = rows[:limit]
+    return Page[ActionOut](
+        items=[
+            ActionOut(
+                seq=e.seq,
+                at=rules.action_time(e.at),
+                actor=e.actor,
+                action=e.action,
+                subject=e.subject,
+                payload=e.payload,
+                prev_hash=e.prev_hash,
+                hash=e.hash,
+            )
+            for e in page
+        ],
+        next_cursor=encode_cursor([page[-1].seq]) if len(rows) > limit else None,
+    )
 
 
 def _out(checkpoint: service.SignedCheckpoint) -> CheckpointOut:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import rfc8785
@@ -71,9 +72,53 @@ def heads_root(heads: Iterable[tuple[int, int, str]]) -> str:
 # --- what is signed ------------------------------------------------------------------------
 
 CHECKPOINT_SIGNED = ("id", "created_at", "members", "root", "key_id")
+# Signed too when present (checkpoints made since the actions chain exists): its head.
+CHECKPOINT_ACTIONS_SIGNED = ("actions_seq", "actions_hash")
 RECEIPT_SIGNED = ("id", "query", "generated_at", "content_digest", "checkpoint_id", "key_id")
 
 
 def signed_payload(document: dict[str, Any], fields: Sequence[str]) -> bytes:
     """The canonical JSON of a document's signed fields (all of them but `signature`)."""
     return canonical_json({name: document[name] for name in fields})
+
+
+def checkpoint_signed_fields(document: dict[str, Any]) -> tuple[str, ...]:
+    """The fields a checkpoint's signature covers: every one but `signature` and `heads`; a
+    checkpoint older than the actions chain has no actions fields (None) and covers no actions."""
+    if document.get("actions_seq") is None:
+        return CHECKPOINT_SIGNED
+    return CHECKPOINT_SIGNED + CHECKPOINT_ACTIONS_SIGNED
+
+
+# --- the actions chain ---------------------------------------------------------------------
+
+ACTION_HASHED = ("seq", "at", "actor", "action", "subject", "payload", "prev_hash")
+
+
+def action_time(moment: datetime) -> str:
+    """The one text form of an action's time: RFC 3339, UTC, microseconds (what both backends
+    store; a naive time read back from SQLite is UTC)."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain JSON data: times as `action_time`, dates as ISO text, tuples as lists."""
+    if isinstance(value, datetime):
+        return action_time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def action_hash(entry: dict[str, Any]) -> str:
+    """An entry's hash: hex SHA-256 of the RFC 8785 JSON of its fields, `prev_hash` included
+    (`at` as `action_time` text)."""
+    fields = {name: entry[name] for name in ACTION_HASHED}
+    if isinstance(fields["at"], datetime):
+        fields["at"] = action_time(fields["at"])
+    return hashlib.sha256(canonical_json(fields)).hexdigest()

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.audit import rules
+from app.audit import actions, rules
 from app.audit.errors import NoCheckpoint, ReceiptNotFound
 from app.audit.keys import SigningKey as Key
 from app.audit.models import ChainHead, Checkpoint, CheckpointHead, ExportReceipt, SigningKey
@@ -69,14 +69,15 @@ def public_key_map(session: Session) -> dict[str, bytes]:
 
 @dataclass(frozen=True)
 class SignedCheckpoint:
-    document: dict[str, Any]  # id, created_at, members, root, key_id, signature
+    document: dict[str, Any]  # id, created_at, members, root, key_id, signature, actions_…
     heads: list[tuple[int, int, str]]
 
 
 def make_checkpoint(session: Session, key: Key) -> SignedCheckpoint:
     """Sign the Merkle root of every member's chain head as it stands (one statement, so one
-    snapshot on either backend)."""
+    snapshot on either backend), and the actions chain's head."""
     register_key(session, key)
+    actions_seq, actions_hash = actions.head(session)
     heads = [
         (m, s, h)
         for m, s, h in session.execute(
@@ -91,11 +92,14 @@ def make_checkpoint(session: Session, key: Key) -> SignedCheckpoint:
         root=rules.heads_root(heads),
         key_id=key.key_id,
         signature="",
+        actions_seq=actions_seq,
+        actions_hash=actions_hash,
     )
     session.add(checkpoint)
     session.flush()
     document = checkpoint_document(checkpoint)
-    checkpoint.signature = key.sign(rules.signed_payload(document, rules.CHECKPOINT_SIGNED))
+    signed = rules.checkpoint_signed_fields(document)
+    checkpoint.signature = key.sign(rules.signed_payload(document, signed))
     document["signature"] = checkpoint.signature
     if heads:
         session.execute(
@@ -117,6 +121,8 @@ def checkpoint_document(checkpoint: Checkpoint) -> dict[str, Any]:
         "root": checkpoint.root,
         "key_id": checkpoint.key_id,
         "signature": checkpoint.signature,
+        "actions_seq": checkpoint.actions_seq,
+        "actions_hash": checkpoint.actions_hash,
     }
 
 

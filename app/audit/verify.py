@@ -17,7 +17,9 @@ def checkpoint_problems(
     if public is None:
         problems.append(f"checkpoint {document['id']}: key {document['key_id']} is not listed")
     elif not verify_signature(
-        public, rules.signed_payload(document, rules.CHECKPOINT_SIGNED), document["signature"]
+        public,
+        rules.signed_payload(document, rules.checkpoint_signed_fields(document)),
+        document["signature"],
     ):
         problems.append(f"checkpoint {document['id']}: the signature does not verify")
     if len(heads) != document["members"] or rules.heads_root(heads) != document["root"]:

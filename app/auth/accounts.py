@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit import actions as audit_actions
 from app.auth import sessions
 from app.auth.errors import (
     CannotDeactivateSelf,
@@ -29,6 +30,13 @@ def change_password(session: Session, user: User, new_password: str, *, keep_ses
         raise WeakPassword(min_length=MIN_PASSWORD_LENGTH)
     user.password_hash = hash_password(new_password)
     ended = sessions.revoke_user_sessions(session, user.id, "password_changed", keep=keep_session)
+    audit_actions.record(
+        session,
+        actor=user.id,
+        action="user.password_change",
+        subject=f"user:{user.id}",
+        payload={"sessions_ended": ended},
+    )
     session.flush()
     return ended
 
@@ -48,6 +56,13 @@ def set_active(session: Session, user_id: int, active: bool, *, acting_user_id: 
     user.is_active = active
     if not active:
         sessions.revoke_user_sessions(session, user.id, "deactivated")
+    audit_actions.record(
+        session,
+        actor=acting_user_id,
+        action="user.activate" if active else "user.deactivate",
+        subject=f"user:{user.id}",
+        payload={"username": user.username, "is_active": active},
+    )
     session.flush()
     return user
 

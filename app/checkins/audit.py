@@ -46,6 +46,8 @@ class CheckpointClaim:
     def from_json(cls, data: dict[str, Any]) -> CheckpointClaim:
         heads = [(int(h["member_id"]), int(h["seq"]), str(h["last_hash"])) for h in data["heads"]]
         document = {k: data[k] for k in ("id", "created_at", "members", "root", "key_id")}
+        # The actions chain's head, on checkpoints made since it exists (app.audit.actions).
+        document |= {k: data.get(k) for k in ("actions_seq", "actions_hash")}
         return cls({**document, "signature": data["signature"]}, heads)
 
 

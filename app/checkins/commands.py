@@ -64,8 +64,10 @@ def verify(
         typer.Option(help="a checkpoint JSON (GET /audit/checkpoints/latest); default: the latest"),
     ] = None,
 ) -> None:
-    """Verify every member's check-in hash chain, and that each chain extends the signed
-    checkpoint; exit 1 naming the first broken link of each broken chain, 0 when all hold."""
+    """Verify every member's check-in hash chain and the actions log (reviews, leave, imports,
+    account changes), that each extends the signed checkpoint, and that every review and leave
+    transition has its logged action; exit 1 naming what is broken, 0 when all holds."""
+    from app.audit.actions_verify import verify_actions
     from app.checkins.audit import CheckpointClaim, verify_chains
 
     claim = None
@@ -80,21 +82,31 @@ def verify(
     try:
         with session_scope(make_session_factory(engine)) as session:
             report = verify_chains(session, claim, use_latest=checkpoint is None)
+            # The actions log, against the same checkpoint, in the same snapshot.
+            actions = verify_actions(
+                session, None if claim is None else claim.document, use_latest=checkpoint is None
+            )
     finally:
         engine.dispose()
     took = time.perf_counter() - began
     against = "" if report.checkpoint_id is None else f" against checkpoint {report.checkpoint_id}"
-    if not report.intact:
+    logged = f"{actions.entries} logged action(s)" + (
+        "" if actions.covered or actions.checkpoint_id is None else " (not covered by it)"
+    )
+    if not report.intact or not actions.intact:
         for link in report.broken:
             typer.secho(f"BROKEN: {link}", fg=typer.colors.RED, err=True)
+        for problem in actions.problems:
+            typer.secho(f"BROKEN: {problem}", fg=typer.colors.RED, err=True)
         typer.secho(
-            f"{len(report.broken)} of {report.chains} chain(s) broken{against} "
-            f"({report.checkins} check-ins read in {took:.1f} s)",
+            f"{len(report.broken)} of {report.chains} chain(s) broken, "
+            f"{len(actions.problems)} problem(s) in the actions log{against} "
+            f"({report.checkins} check-ins, {logged} read in {took:.1f} s)",
             fg=typer.colors.RED,
             err=True,
         )
         raise typer.Exit(1)
     typer.echo(
-        f"ok: {report.chains} chain(s), {report.checkins} check-in(s) verified{against} "
-        f"in {took:.1f} s"
+        f"ok: {report.chains} chain(s), {report.checkins} check-in(s), {logged} "
+        f"verified{against} in {took:.1f} s"
     )

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
+from app.audit import actions as audit_actions
 from app.auth.principal import Principal
 from app.checkins import findings as findings_service
 from app.checkins.chain import lock_head
@@ -49,6 +50,13 @@ def review(
         insert(reviews_table).values(
             checkin_id=row.id, action=action, reason=reason, reviewer_id=principal.user_id, at=at
         )
+    )
+    audit_actions.record(
+        session,
+        actor=principal.user_id,
+        action=f"checkin.{action}",
+        subject=f"checkin:{row.id}",
+        payload={"action": action, "reason": reason, "at": at},
     )
     on_days_changed(session, policy, row.member_id, [row.local_date])
     later = findings_service.findings_for(session, [row.id]).get(row.id)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
+from app.audit import actions as audit_actions
 from app.auth.models import User
 from app.auth.principal import Principal
 from app.core.outbox import emit
@@ -412,16 +413,43 @@ def _transition(
     after: str,
     comment: str | None,
 ) -> None:
+    at = utcnow()
     session.add(
         LeaveTransition(
             leave_id=leave.id,
             actor_id=principal.user_id,
-            at=utcnow(),
+            at=at,
             from_status=before,
             to_status=after,
             comment=comment,
         )
     )
+    # Every transition is a privileged action: logged with what `audit verify` matches the
+    # transition row against.
+    audit_actions.record(
+        session,
+        actor=principal.user_id,
+        action=_logged_action(leave, after),
+        subject=f"leave:{leave.id}",
+        payload={
+            "member_id": leave.member_id,
+            "from": before,
+            "to": after,
+            "comment": comment,
+            "at": at,
+        },
+    )
+
+
+def _logged_action(leave: LeaveRequest, after: str) -> str:
+    if after == "pending":
+        return "leave.extend" if leave.extends_id is not None else "leave.request"
+    return {
+        "approved": "leave.approve",
+        "rejected": "leave.reject",
+        "cancelled": "leave.cancel",
+        "returned": "leave.return",
+    }[after]
 
 
 def _refused(leave: LeaveRequest, action: rules.Action) -> InvalidTransition:

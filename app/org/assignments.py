@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.audit import actions as audit_actions
 from app.auth.models import User
 from app.org.errors import AssignmentOverlap, MemberNotFound, VillageNotFound
 from app.org.models import Assignment, Member, Village
@@ -51,7 +52,9 @@ def _covering(session: Session, member_id: int, day: date) -> Assignment:
     return found
 
 
-def end_assignment(session: Session, member_id: int, last_day: date) -> Change:
+def end_assignment(
+    session: Session, member_id: int, last_day: date, *, actor: int | str = audit_actions.CLI
+) -> Change:
     """End the assignment covering `last_day` on that day (the member leaves for good)."""
     assignment = _covering(session, member_id, last_day)
     later = session.scalar(
@@ -63,12 +66,26 @@ def end_assignment(session: Session, member_id: int, last_day: date) -> Change:
         raise NoOpenAssignment(f"member {member_id} has a later assignment from {later}")
     assignment.end_date = last_day
     session.flush()
+    audit_actions.record(
+        session,
+        actor=actor,
+        action="assignment.end",
+        subject=f"member:{member_id}",
+        payload={"village_code": assignment.village_code, "last_day": last_day},
+    )
     return Change(
         member_id, last_day + timedelta(days=1), f"{assignment.village_code} ends {last_day}"
     )
 
 
-def move_assignment(session: Session, member_id: int, village_code: str, first_day: date) -> Change:
+def move_assignment(
+    session: Session,
+    member_id: int,
+    village_code: str,
+    first_day: date,
+    *,
+    actor: int | str = audit_actions.CLI,
+) -> Change:
     """End the assignment covering `first_day` the day before and start one in `village_code`
     on `first_day`, open-ended."""
     if session.get(Village, village_code) is None:
@@ -78,6 +95,7 @@ def move_assignment(session: Session, member_id: int, village_code: str, first_d
         raise NoOpenAssignment(f"member {member_id} is already in {village_code}")
     if current.end_date is not None:
         raise AssignmentOverlap(member_id=member_id, start=first_day, end=current.end_date)
+    moved_from = current.village_code
     if current.start_date == first_day:
         current.village_code = village_code  # a move on the first day: the same assignment
     else:
@@ -88,4 +106,11 @@ def move_assignment(session: Session, member_id: int, village_code: str, first_d
             )
         )
     session.flush()
+    audit_actions.record(
+        session,
+        actor=actor,
+        action="assignment.move",
+        subject=f"member:{member_id}",
+        payload={"from_village": moved_from, "village_code": village_code, "first_day": first_day},
+    )
     return Change(member_id, first_day, f"moves to {village_code} from {first_day}")

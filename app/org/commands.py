@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from tqdm import tqdm
 
+from app.audit import actions as audit_actions
 from app.core.config import get_settings
 from app.core.db import make_engine, make_session_factory, session_scope
 from app.core.errors import AppError
@@ -28,6 +31,10 @@ def _fail(lines: list[str], code: int = 1) -> typer.Exit:
     for line in lines:
         typer.secho(line, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+def _sha256(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
 def _progress(total: int, unit: str) -> tqdm[None]:
@@ -67,6 +74,13 @@ def import_villages(
             _progress(len(parsed.villages), "village") as bar,
         ):
             summary = importer.apply_villages(session, parsed.villages, on_village=bar.update)
+            audit_actions.record(
+                session,
+                actor=audit_actions.CLI,
+                action="import.villages",
+                subject="import:villages",
+                payload={"file": file.name, "sha256": _sha256(file), **asdict(summary)},
+            )
     finally:
         engine.dispose()
     repaired = [v for v in parsed.villages if v.repaired]
@@ -100,6 +114,21 @@ def import_roster(
                 )
             with _progress(len(parsed.members), "member") as bar:
                 summary = importer.apply_roster(session, parsed.members, on_member=bar.update)
+            audit_actions.record(
+                session,
+                actor=audit_actions.CLI,
+                action="import.roster",
+                subject="import:roster",
+                payload={
+                    "file": file.name,
+                    "sha256": _sha256(file),
+                    "members": summary.members,
+                    "assignments": summary.assignments,
+                    "new_units": summary.new_units,
+                    # who got a generated password (never the password)
+                    "generated_for": sorted(summary.generated_passwords),
+                },
+            )
     except _Refused as exc:
         raise _fail(exc.lines) from None
     except AppError as exc:

@@ -263,6 +263,11 @@ ROWS: dict[tuple[str, str], Row] = {
         None,
         "403 403 403 403 403 403 403 403 200 200",
     ),
+    ("GET", "/audit/actions"): (
+        "/audit/actions",
+        None,
+        "403 403 403 403 403 403 403 403 200 200",
+    ),
     ("GET", "/reports/presence"): (
         "/reports/presence?scope=430121001&from={from}&to={to}",
         None,
