@@ -328,30 +328,35 @@ CHAIN_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _canonical(value: Any, kind: str) -> str:
-    # Explicit per kind, so that what either backend hands back (SQLite: naive datetimes,
-    # ints for booleans) encodes exactly as what was written.
-    if value is None:
-        return "null"
-    if kind == "str":
-        text = str(value)
-        return f"{len(text)}:{text}"  # length-prefixed: no value can fake a field boundary
-    if kind == "float":
-        return repr(float(value))
-    if kind == "int":
-        return str(int(value))
-    if kind == "bool":
-        return "true" if value else "false"
-    if kind == "json":
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    if kind == "datetime":
-        t = value if value.tzinfo is UTC else as_utc(value)
-        return (
-            f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
-            f"{t.second:02d}.{t.microsecond:06d}Z"
-        )
-    assert isinstance(value, date), kind
+def _text(value: Any) -> str:
+    text = str(value)
+    return f"{len(text)}:{text}"  # length-prefixed: no value can fake a field boundary
+
+
+def _instant(value: Any) -> str:
+    t = value if value.tzinfo is UTC else as_utc(value)
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
+        f"{t.second:02d}.{t.microsecond:06d}Z"
+    )
+
+
+def _day(value: Any) -> str:
+    assert isinstance(value, date)
     return value.isoformat()
+
+
+# Explicit per kind, so that what either backend hands back (SQLite: naive datetimes, ints for
+# booleans) encodes exactly as what was written.
+_ENCODERS: dict[str, Any] = {
+    "str": _text,
+    "float": lambda value: repr(float(value)),
+    "int": lambda value: str(int(value)),
+    "bool": lambda value: "true" if value else "false",
+    "json": lambda value: orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode(),
+    "datetime": _instant,
+    "date": _day,
+}
 
 
 # Columns added after the chain began: covered when set, so that links stored before they
@@ -366,10 +371,17 @@ CHAIN_FIELDS_WHEN_SET: tuple[tuple[str, str], ...] = (
 def row_hash(row: Mapping[str, Any]) -> str:
     """The chain hash of a check-in row: sha256 over its canonical content (with `seq` and
     `prev_hash`), independent of the database id and of the backend."""
-    lines = [f"{name}={_canonical(row[name], kind)}" for name, kind in CHAIN_FIELDS]
+    lines = [
+        f"{name}={'null' if (value := row[name]) is None else encode(value)}"
+        for name, encode in _CHAIN_ENCODERS
+    ]
     lines += [
-        f"{name}={_canonical(row[name], kind)}"
-        for name, kind in CHAIN_FIELDS_WHEN_SET
-        if row.get(name) is not None
+        f"{name}={encode(value)}"
+        for name, encode in _CHAIN_ENCODERS_WHEN_SET
+        if (value := row.get(name)) is not None
     ]
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+_CHAIN_ENCODERS = [(name, _ENCODERS[kind]) for name, kind in CHAIN_FIELDS]
+_CHAIN_ENCODERS_WHEN_SET = [(name, _ENCODERS[kind]) for name, kind in CHAIN_FIELDS_WHEN_SET]

@@ -286,7 +286,7 @@ def _queue_insert(trip: RoundTrip, rows: list[dict[str, Any]]) -> Any:
     if len(rows) == 1:
         return trip.add(_INSERT_ONE, rows[0])
     if trip.dialect_name == "postgresql":
-        document = orjson.dumps([{name: row[name] for name in _ROW_NAMES} for row in rows])
+        document = orjson.dumps(rows)  # a judged row holds exactly the columns but the id
         return trip.add(_INSERT_JSON, {"rows": document.decode()})
     return trip.add_many(_INSERT_MANY, rows)
 

@@ -166,3 +166,29 @@ def test_an_edited_hash_chain_is_named(chain, db, audit, world):
     assert code == 1
     alice = world.members["alice"].id
     assert f"member {alice}, seq 3, check-in {chain[2].id}: prev_hash does not match" in out
+
+
+def test_the_chain_hash_of_a_known_row_never_changes():
+    """Every stored link was hashed by this function: a change to its encoding (a faster
+    encoder, a new field) must leave the hash of existing rows as it was."""
+    from datetime import UTC, date, datetime
+
+    from app.checkins import rules
+
+    row = {
+        "member_id": 1, "seq": 2, "client_id": "abc",
+        "captured_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "received_at": datetime(2026, 1, 1, 1, tzinfo=UTC),
+        "local_date": date(2026, 1, 1), "latitude": 1.5, "longitude": 2.25,
+        "raw_latitude": 1.5, "raw_longitude": 2.25, "coord_system": "wgs84",
+        "accuracy_m": 10.0, "altitude_m": None, "speed_mps": 1.0, "heading_deg": None,
+        "provider": None, "is_mock": False, "device_id": "d", "roll_call_id": None,
+        "village_code": "x", "assigned_village_code": "x", "boundary_id": 3,
+        "geofence": "inside", "distance_m": 0.0, "credited": True, "flags": "",
+        "body_hash": "h", "prev_hash": "p", "flag_evidence": {"b": 1, "a": 2},
+        "wifi": ["x"], "wifi_match": True,
+    }  # fmt: skip
+    expected = "15be6c1bc586ffaa2215e7b78de93eb3479ff986bd0087ee7bd90f49a227576b"
+    assert rules.row_hash(row) == expected
+    # SQLite hands back naive datetimes and ints for booleans: the same hash.
+    assert rules.row_hash(row | {"captured_at": datetime(2026, 1, 1), "credited": 1}) == expected
