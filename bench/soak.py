@@ -296,7 +296,7 @@ def main() -> int:
     }
     log = (workdir / "serve.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"],
         env=env,
         cwd=ROOT,
         stdout=log,

@@ -140,7 +140,10 @@ def _store(
             continue
         current = head_row[3] or 0
         if index is None or index[0] != current:
-            # Boundaries changed: rebuild the index with no lock held, then start again.
+            if token is None:  # a caller's own transaction (the demo, a command): keep it
+                index = (current, village_index_at(session, current))
+                break
+            # An upload's own transaction: rebuild the index with no lock held, start again.
             session.rollback()
             village_index_at(session, current)
             continue

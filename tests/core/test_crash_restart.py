@@ -43,7 +43,7 @@ def _env(settings: Any) -> dict[str, str]:
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"],
             env=env,
             cwd=ROOT,
             stdout=out,
