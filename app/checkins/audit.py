@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.audit.verify import checkpoint_problems
-from app.checkins import rules
+from app.checkins import hashing
 from app.checkins.chain import heads
 from app.checkins.reading import c, checkins
 
@@ -91,7 +91,7 @@ def verify_chains(
         seen.add(member_id)
         report.chains += 1
         broken = None
-        prev_hash, seq = rules.GENESIS_HASH, 0
+        prev_hash, seq = hashing.GENESIS_HASH, 0
         claimed = signed.pop(member_id, None)
         held = None
         for row in rows:
@@ -159,7 +159,7 @@ def _check_link(
         if seq == prev_seq:
             return broken(f"seq {seq} appears twice (rows reordered or duplicated)")
         return broken(f"seq jumps from {prev_seq} to {seq}: check-in(s) deleted or rows reordered")
-    if rules.row_hash(row) != row["row_hash"]:
+    if hashing.row_hash(row) != row["row_hash"]:
         return broken("row hash does not match the row's content (row edited or reordered)")
     if row["prev_hash"] != prev_hash:
         return broken("prev_hash does not match the previous row's hash (a row was changed)")

@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.checkins import rules
+from app.checkins import hashing
 from app.checkins.models import ChainHead
 from app.geofence.cache import REVISION
 from app.org.models import Member
@@ -60,7 +60,9 @@ def new_head(dialect: str) -> Any:
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         make(heads)
-        .values(member_id=bindparam("m"), seq=0, last_hash=rules.GENESIS_HASH, last_device_id=None)
+        .values(
+            member_id=bindparam("m"), seq=0, last_hash=hashing.GENESIS_HASH, last_device_id=None
+        )
         .on_conflict_do_nothing(index_elements=[heads.c.member_id])
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.checkins import rules
+from app.checkins import hashing, rules
 from app.checkins.chain import Head
 from app.checkins.schemas import CheckInCreate
 from app.checkins.surroundings import Surroundings
@@ -39,7 +39,7 @@ def prepare(body: CheckInCreate, policy: Policy) -> Prepared:
         local_date=body.captured_at.astimezone(policy.zone).date(),
         longitude=lon,
         latitude=lat,
-        body_hash=rules.body_hash(body),
+        body_hash=hashing.body_hash(body),
     )
 
 
@@ -110,7 +110,7 @@ def judge(
         "body_hash": p.body_hash,
         "prev_hash": head.last_hash,
     }
-    row["row_hash"] = rules.row_hash(row)
+    row["row_hash"] = hashing.row_hash(row)
     head.seq += 1
     head.last_hash = row["row_hash"]
     if body.device_id is not None:

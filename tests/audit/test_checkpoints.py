@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from app.audit import rules
 from app.audit.keys import generate_key_file, key_id_of, signing_key, verify_signature
-from app.checkins import rules as checkin_rules
+from app.checkins import hashing as checkin_hashing
 from app.checkins.audit import CheckpointClaim, verify_chains
 from app.checkins.models import ChainHead, CheckIn
 from app.cli import cli
@@ -105,13 +105,13 @@ def test_a_rewritten_chain_fails_against_a_checkpoint_file(
     bob = world.members["bob"].id
     # Edit bob's first fix and recompute every later hash and the head (the chain is unkeyed).
     rows = list(db.scalars(select(CheckIn).where(CheckIn.member_id == bob).order_by(CheckIn.seq)))
-    prev = checkin_rules.GENESIS_HASH
+    prev = checkin_hashing.GENESIS_HASH
     for row in rows:
         if row.seq == 1:
             row.latitude += 0.001
         row.prev_hash = prev
         values = {col.name: getattr(row, col.key) for col in CheckIn.__table__.columns}
-        row.row_hash = checkin_rules.row_hash(values)
+        row.row_hash = checkin_hashing.row_hash(values)
         prev = row.row_hash
     db.execute(update(ChainHead).where(ChainHead.member_id == bob).values(last_hash=prev))
     # And the attacker drops the stored checkpoints; the auditor's file still holds.

@@ -152,7 +152,7 @@ def test_a_deleted_last_row_is_named(chain, db, audit, world):
 
 def test_an_edited_hash_chain_is_named(chain, db, audit, world):
     # Re-hashing the edited row is not enough: the next row links to the old hash.
-    from app.checkins import rules
+    from app.checkins import hashing
 
     target = chain[1]
     tamper(db, "UPDATE checkins SET credited = :no WHERE id = :id", no=False, id=target.id)
@@ -160,7 +160,10 @@ def test_an_edited_hash_chain_is_named(chain, db, audit, world):
     row = db.execute(select(table).where(table.c.id == target.id)).mappings().one()
     db.commit()
     tamper(
-        db, "UPDATE checkins SET row_hash = :h WHERE id = :id", h=rules.row_hash(row), id=target.id
+        db,
+        "UPDATE checkins SET row_hash = :h WHERE id = :id",
+        h=hashing.row_hash(row),
+        id=target.id,
     )
     code, out = audit()
     assert code == 1
@@ -173,7 +176,7 @@ def test_the_chain_hash_of_a_known_row_never_changes():
     encoder, a new field) must leave the hash of existing rows as it was."""
     from datetime import UTC, date, datetime
 
-    from app.checkins import rules
+    from app.checkins import hashing
 
     row = {
         "member_id": 1, "seq": 2, "client_id": "abc",
@@ -189,6 +192,6 @@ def test_the_chain_hash_of_a_known_row_never_changes():
         "wifi": ["x"], "wifi_match": True,
     }  # fmt: skip
     expected = "15be6c1bc586ffaa2215e7b78de93eb3479ff986bd0087ee7bd90f49a227576b"
-    assert rules.row_hash(row) == expected
+    assert hashing.row_hash(row) == expected
     # SQLite hands back naive datetimes and ints for booleans: the same hash.
-    assert rules.row_hash(row | {"captured_at": datetime(2026, 1, 1), "credited": 1}) == expected
+    assert hashing.row_hash(row | {"captured_at": datetime(2026, 1, 1), "credited": 1}) == expected
