@@ -1,0 +1,100 @@
+"""app.core.roundtrip against the real database: the statements of a trip run in order in one
+message, values survive the literal encoding of prepared EXECUTEs exactly, and a statement
+built per call is never prepared."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    select,
+    text,
+)
+
+from app.core.roundtrip import RoundTrip
+
+pytestmark = pytest.mark.postgis
+
+_TEXT = select(cast(bindparam("v", type_=String()), String()))
+_FLOAT = select(cast(bindparam("v", type_=Float()), Float()))
+_INT = select(cast(bindparam("v", type_=Integer()), Integer()))
+_BOOL = select(cast(bindparam("v", type_=Boolean()), Boolean()))
+_INSTANT = select(cast(bindparam("v", type_=DateTime(timezone=True)), DateTime(timezone=True)))
+_DAY = select(cast(bindparam("v", type_=Date()), Date()))
+
+TEXTS = [
+    "",
+    "plain",
+    "it's",
+    "''",
+    "'; DROP TABLE checkins; --",
+    "back\\slash",
+    "\\'",
+    "东山村 第一书记",
+    "emoji 🚜",
+    "line\nbreak\ttab",
+    "$1",
+    "%s %(v)s",
+]
+CASES: list[tuple[Any, list[Any]]] = [
+    (_TEXT, TEXTS),
+    (_FLOAT, [0.0, -0.0, 1.5, 1e-300, 1e308, 28.310000000000002, -113.05000000000001]),
+    (_INT, [0, -1, 2**31 - 1, -(2**31)]),
+    (_BOOL, [True, False]),
+    (
+        _INSTANT,
+        [
+            datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=8))),
+            datetime(2000, 2, 29, 12, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        ],
+    ),
+    (_DAY, [date(2000, 1, 1), date(2099, 12, 31)]),
+]
+
+
+def test_values_come_back_exactly_through_prepared_statements(db):
+    for statement, values in CASES:
+        # Twice: the first run sends the SQL, later ones EXECUTE the prepared statement.
+        for _ in range(2):
+            trip = RoundTrip(db)
+            answers = [trip.add(statement, {"v": value}) for value in [*values, None]]
+            trip.run()
+            got = [answer.scalar() for answer in answers]
+            assert got == [*values, None]
+    db.rollback()
+
+
+_ONLY_HERE = select(cast(bindparam("v", type_=Integer()), Integer()) + 1)
+
+
+def _prepared(db: Any) -> set[str]:
+    return set(db.execute(text("SELECT name FROM pg_prepared_statements")).scalars())
+
+
+def test_a_statement_is_prepared_when_used_again_and_one_built_per_call_never(db):
+    db.execute(text("SELECT 1"))  # the connection this test's trips run on
+    before = _prepared(db)
+    for i in range(3):  # a new statement object each time, as a per-call DELETE … IN is
+        trip = RoundTrip(db)
+        answer = trip.add(select(cast(bindparam("v", type_=Integer()), Integer()) + 1), {"v": i})
+        trip.run()
+        assert answer.scalar() == i + 1
+    assert _prepared(db) == before
+    for i in range(3):
+        trip = RoundTrip(db)
+        answer = trip.add(_ONLY_HERE, {"v": i})
+        trip.run()
+        assert answer.scalar() == i + 1
+    assert len(_prepared(db) - before) == 1
+    db.rollback()
