@@ -11,7 +11,7 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.inputs import Day
+from app.core.inputs import Day, DivisionPrefix
 from app.core.pagination import (
     CursorQuery,
     InvalidCursor,
@@ -62,7 +62,9 @@ from app.supervision.scope import DIVISION_READERS, prefix_for
 router = APIRouter(tags=["supervision"])
 
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ScopeQuery = Annotated[str | None, Query(description="division code prefix within your own")]
+ScopeQuery = Annotated[
+    DivisionPrefix | None, Query(description="division code prefix within your own")
+]
 IssuerPrincipal = Annotated[
     Principal, Depends(require_roles("township", "county", "city"))
 ]  # township only when the policy allows: checked by the service
