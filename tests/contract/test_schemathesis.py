@@ -13,10 +13,8 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import pytest
 from app.auth.models import AuthSession
 from app.core.security import TokenClaims, issue_token
 from tests.checkins.helpers import fix
+from tests.contract.refusing_wechat import refusing_wechat
 from tests.loopback import serving
 from tests.world import SECRET
 
@@ -35,26 +34,9 @@ SPARE_SESSIONS = 60
 
 
 @pytest.fixture
-def refusing_wechat() -> Iterator[str]:
-    """code2session that refuses every code, as WeChat does for codes it never issued."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps({"errcode": 40029, "errmsg": "invalid code"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def wechat_api() -> Iterator[str]:
+    with refusing_wechat() as base:
+        yield base
 
 
 def _seed(world: Any) -> None:
@@ -96,13 +78,15 @@ def _spare_tokens(world: Any) -> list[str]:
 
 
 @pytest.mark.slow
-def test_every_operation_holds_to_the_schema(settings, policy, world, refusing_wechat, tmp_path):
+def test_every_operation_holds_to_the_schema(
+    settings, policy, world, wechat_api, tmp_path, record_property
+):
     from app.main import create_app
 
     _seed(world)
     spare = _spare_tokens(world)
     configured = settings.model_copy(
-        update={"wechat_appid": "wx-st", "wechat_secret": "s", "wechat_api_base": refusing_wechat}
+        update={"wechat_appid": "wx-st", "wechat_secret": "s", "wechat_api_base": wechat_api}
     )
     app = create_app(configured, policy)
     env = {
@@ -138,6 +122,8 @@ def test_every_operation_holds_to_the_schema(settings, policy, world, refusing_w
     if os.environ.get("ZHUCUN_ST_LOG"):
         Path(os.environ["ZHUCUN_ST_LOG"]).write_text(run.stdout + run.stderr)
     summary = re.search(r"(\d+) generated", run.stdout)
-    print(f"schemathesis: {summary.group(0) if summary else '?'} in {took:.0f}s")
+    line = f"schemathesis: {summary.group(0) if summary else '?'} in {took:.0f}s"
+    record_property("schemathesis", line)
+    sys.stderr.write(line + "\n")  # seen with -s
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert "Tested: " in run.stdout, run.stdout
