@@ -57,7 +57,7 @@ def overview(
     when = day or now
     if when > now:
         raise PeriodInFuture(today=now.isoformat())
-    prefix = resolve(principal, scope).prefix or ""
+    prefix = resolve(session, principal, scope).prefix or ""
     by_compliance = (
         dashboard.compliance_by_village(session, policy, principal, prefix, when, now)
         if colour == "compliance"

@@ -118,7 +118,7 @@ def list_roll_calls(
     limit: LimitQuery = 100,
 ) -> Page[RollCallSummary]:
     """Roll calls issued under the scope, newest first."""
-    prefix = prefix_for(principal, scope)
+    prefix = prefix_for(session, principal, scope)
     rows = roll_calls.list_calls(session, principal, prefix, _after(cursor), limit + 1)
     return Page(items=rows[:limit], next_cursor=_next([r.id for r in rows], limit))
 
@@ -190,7 +190,7 @@ def list_inspections(
     limit: LimitQuery = 100,
 ) -> Page[InspectionSummary]:
     """Inspections of villages under the scope, newest first."""
-    prefix = prefix_for(principal, scope)
+    prefix = prefix_for(session, principal, scope)
     rows = inspections.list_inspections(session, prefix, from_, to, _after(cursor), limit + 1)
     return Page(items=rows[:limit], next_cursor=_next([r.id for r in rows], limit))
 
@@ -241,7 +241,7 @@ def list_events(
 ) -> Page[EventOut]:
     """Event reports in your scope, newest first; `overdue=true`: unacknowledged past the
     policy's hours."""
-    prefix = prefix_for(principal, scope) if scope else None
+    prefix = prefix_for(session, principal, scope) if scope else None
     now = utcnow()
     rows = events.list_events(
         session, policy, principal, prefix, overdue, now, _after(cursor), limit + 1
@@ -324,7 +324,7 @@ def list_rectifications(
     limit: LimitQuery = 100,
 ) -> Page[RectificationOut]:
     """Items in your scope, newest first; `overdue=true`: open past their due date."""
-    prefix = prefix_for(principal, scope) if scope else None
+    prefix = prefix_for(session, principal, scope) if scope else None
     day = today(policy.zone)
     rows = rectifications.list_items(
         session, principal, prefix, status, overdue, day, _after(cursor), limit + 1
