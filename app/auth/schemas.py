@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from app.auth.roles import Role
-from app.core.inputs import STORABLE_TEXT_PATTERN, SchemaPattern
+from app.core.inputs import STORABLE_TEXT_PATTERN, SchemaPattern, Text
 from app.core.time import UtcDateTime
 
 # Sign-in names and passwords with NUL are refused 422 before any lookup (auth/router.py).
@@ -84,8 +84,9 @@ class PasswordChangeIn(BaseModel):
         }
     )
 
-    current_password: str = Field(min_length=1, max_length=200, description="当前密码")
-    new_password: str = Field(min_length=1, max_length=200, description="新密码, 8+ characters")
+    # Text: NUL refused by the model (and so declared), as a login refuses it.
+    current_password: Text = Field(min_length=1, max_length=200, description="当前密码")
+    new_password: Text = Field(min_length=1, max_length=200, description="新密码, 8+ characters")
 
 
 class WechatLoginIn(BaseModel):

@@ -87,16 +87,31 @@ def refresh_index(session: Session) -> tuple[int, VillageIndex]:
             return revision, index
 
 
+def _build_in_callers_view(session: Session, revision: int) -> VillageIndex:
+    """The index as `session`'s own transaction sees the boundaries: for a caller that changed
+    them and has not committed (an import, the demo loader), which no other snapshot sees."""
+    with _lock:
+        index = VillageIndex(VillageShape(code, geom) for code, geom in current_boundaries(session))
+        for observe in build_observers:
+            observe(revision)
+        _indexes[_key(_engine(session))] = (revision, index)
+        return index
+
+
 def index_for_revision(session: Session, revision: int) -> VillageIndex:
     """The index at `revision` (as the caller read it), from the cache or built by
     `refresh_index` (never in the caller's transaction, never holding a lock). BoundariesMoved
-    when the newest boundaries are past `revision`: the caller's read is stale (re-read it)."""
+    when the newest boundaries are past `revision`: the caller's read is stale (re-read it).
+    A revision no other transaction sees yet is the caller's own uncommitted change: built
+    in the caller's view."""
     index = cached_index(session, revision)
     if index is not None:
         return index
     current, index = refresh_index(session)
-    if current != revision:
+    if current > revision:
         raise BoundariesMoved(revision, current)
+    if current < revision:
+        return _build_in_callers_view(session, revision)
     return index
 
 
@@ -108,8 +123,8 @@ def village_index(session: Session) -> VillageIndex:
     if index is not None:
         return index
     current, index = refresh_index(session)
-    if current < revision:  # cannot happen: the snapshot began after `revision` was read
-        raise BoundariesMoved(revision, current)
+    if current < revision:
+        return _build_in_callers_view(session, revision)
     return index
 
 
@@ -122,4 +137,7 @@ def village_index_at(session: Session, revision: int) -> VillageIndex:
     index = cached_index(session, revision)
     if index is not None:
         return index
-    return refresh_index(session)[1]
+    current, index = refresh_index(session)
+    if current < revision:
+        return _build_in_callers_view(session, revision)
+    return index

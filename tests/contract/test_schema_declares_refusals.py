@@ -106,3 +106,15 @@ def test_an_empty_login_field_is_declared_refused(client):
     assert props["username"]["minLength"] == props["password"]["minLength"] == 1
     r = client.post("/api/v1/auth/token", data={"username": "admin", "password": ""})
     assert (r.status_code, r.json()["code"]) == (422, "validation_error")
+
+
+def test_a_password_change_with_nul_is_declared_and_refused(world, client):
+    props = _schema(client)["components"]["schemas"]["PasswordChangeIn"]["properties"]
+    for field in ("current_password", "new_password"):
+        assert not re.match(props[field]["pattern"], "a\x00b"), field
+    body = {"current_password": "x\x00y", "new_password": "another-long-pass-1"}
+    r = world.post("alice", "/me/password", json=body)
+    assert (r.status_code, r.json()["code"]) == (422, "validation_error")
+    body = {"current_password": "correct-horse-battery", "new_password": "another\x00long-pass"}
+    r = world.post("alice", "/me/password", json=body)
+    assert (r.status_code, r.json()["code"]) == (422, "validation_error")

@@ -130,3 +130,18 @@ def test_first_checkin_after_an_import_rebuilds_the_index_before_locking(world, 
     assert r.status_code == 201, r.text
     assert held, "the import's new revision was never built"
     assert held == [False] * len(held), "the index was rebuilt under the member's lock"
+
+
+def test_a_callers_own_uncommitted_boundaries_are_indexed_as_it_sees_them(world, db, builds):
+    # The demo loader and importers change boundaries and locate points in one transaction:
+    # no other snapshot sees that revision yet, so it is built in the caller's view.
+    from app.geofence.cache import village_index
+
+    bump_boundary_revision(db)
+    mine = boundary_revision(db)
+    index = village_index(db)
+    assert builds[-1] == mine
+    lon, lat = centre("430121001001")
+    assert index.locate(lon, lat) == "430121001001"
+    assert index_for_revision(db, mine) is index
+    db.rollback()
