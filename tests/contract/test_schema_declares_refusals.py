@@ -118,3 +118,11 @@ def test_a_password_change_with_nul_is_declared_and_refused(world, client):
     body = {"current_password": "correct-horse-battery", "new_password": "another\x00long-pass"}
     r = world.post("alice", "/me/password", json=body)
     assert (r.status_code, r.json()["code"]) == (422, "validation_error")
+
+
+def test_a_user_id_past_the_column_is_a_422_not_a_500(world):
+    # Found by the long schemathesis run on PostGIS: an integer the id column cannot hold.
+    for action in ("deactivate", "activate"):
+        r = world.post("admin", f"/users/{2**31}/{action}")
+        assert (r.status_code, r.json()["code"]) == (422, "validation_error"), action
+        assert world.post("admin", f"/users/{2**31 - 1}/{action}").status_code == 404, action
