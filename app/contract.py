@@ -37,6 +37,7 @@ from app.core.errors import (
     ValidationFailed,
 )
 from app.core.outage import DatabaseUnavailable
+from app.core.routes import route_table
 from app.core.schema_ref import MARKER
 
 EXTENSIBLE = (
@@ -150,11 +151,12 @@ def _dependencies(dependant: Dependant) -> Iterator[Any]:
 def _role_checked(app: FastAPI) -> set[tuple[str, str]]:
     """(path, method) of the operations behind `require_roles`, from the dependency trees."""
     found: set[tuple[str, str]] = set()
-    for route in app.routes:
+    for entry in route_table(app):
+        route = entry.route
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
         if any(isinstance(call, RoleCheck) for call in _dependencies(route.dependant)):
-            found.update((route.path_format, method.lower()) for method in route.methods or ())
+            found.update((entry.path_format, method.lower()) for method in entry.methods)
     return found
 
 

@@ -40,7 +40,7 @@ from app.auth.wechat import code2session
 from app.core import proxies
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated, ValidationFailed, error_responses
-from app.core.inputs import is_storable_text
+from app.core.inputs import IdPath, is_storable_text
 from app.core.proxies import parse_networks
 
 router = APIRouter(tags=["auth"])
@@ -232,7 +232,7 @@ def _user_out(user: User) -> UserOut:
         NotAuthenticated, InvalidTokenError, RoleRequired, UserNotFound, CannotDeactivateSelf
     ),
 )
-def deactivate_user(user_id: int, principal: AdminPrincipal, session: SessionDep) -> UserOut:
+def deactivate_user(user_id: IdPath, principal: AdminPrincipal, session: SessionDep) -> UserOut:
     """Deactivate an account (admin): it can no longer sign in, and its tokens stop working at
     once. Its records stay."""
     user = accounts.set_active(session, user_id, False, acting_user_id=principal.user_id)
@@ -244,7 +244,7 @@ def deactivate_user(user_id: int, principal: AdminPrincipal, session: SessionDep
     response_model=UserOut,
     responses=error_responses(NotAuthenticated, InvalidTokenError, RoleRequired, UserNotFound),
 )
-def activate_user(user_id: int, principal: AdminPrincipal, session: SessionDep) -> UserOut:
+def activate_user(user_id: IdPath, principal: AdminPrincipal, session: SessionDep) -> UserOut:
     """Reactivate a deactivated account (admin); it signs in afresh."""
     user = accounts.set_active(session, user_id, True, acting_user_id=principal.user_id)
     return _user_out(user)

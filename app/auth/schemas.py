@@ -7,7 +7,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from app.auth.roles import Role
+from app.core.inputs import STORABLE_TEXT_PATTERN, SchemaPattern, Text
 from app.core.time import UtcDateTime
+
+# Sign-in names and passwords with NUL are refused 422 before any lookup (auth/router.py).
+Credential = Annotated[str, SchemaPattern(STORABLE_TEXT_PATTERN)]
 
 
 class LoginForm(BaseModel):
@@ -21,12 +25,13 @@ class LoginForm(BaseModel):
         }
     )
 
-    grant_type: (
-        Annotated[Literal["password"], WithJsonSchema({"type": "string", "enum": ["password"]})]
-        | None
-    ) = Field(default=None, description="password (the only grant here; refresh: /auth/refresh)")
-    username: str = Field(max_length=200, description="sign-in name (用户名)")
-    password: str = Field(max_length=200, description="password (密码)")
+    # Optional, never null: a form has no null (`grant_type=null` is the text "null").
+    grant_type: Annotated[
+        Literal["password"] | None, WithJsonSchema({"type": "string", "enum": ["password"]})
+    ] = Field(default=None, description="password (the only grant here; refresh: /auth/refresh)")
+    # min_length 1: an empty form field arrives as a missing one (FastAPI's form parsing).
+    username: Credential = Field(min_length=1, max_length=200, description="sign-in name (用户名)")
+    password: Credential = Field(min_length=1, max_length=200, description="password (密码)")
     scope: str = Field(default="", description="ignored: what a user sees follows their role")
 
 
@@ -79,8 +84,9 @@ class PasswordChangeIn(BaseModel):
         }
     )
 
-    current_password: str = Field(min_length=1, max_length=200, description="当前密码")
-    new_password: str = Field(min_length=1, max_length=200, description="新密码, 8+ characters")
+    # Text: NUL refused by the model (and so declared), as a login refuses it.
+    current_password: Text = Field(min_length=1, max_length=200, description="当前密码")
+    new_password: Text = Field(min_length=1, max_length=200, description="新密码, 8+ characters")
 
 
 class WechatLoginIn(BaseModel):
@@ -101,10 +107,10 @@ class WechatLoginIn(BaseModel):
     )
 
     code: str = Field(min_length=1, max_length=128, description="wx.login 返回的 code")
-    username: str | None = Field(
+    username: Credential | None = Field(
         default=None, max_length=64, description="Only to bind: the account's username"
     )
-    password: str | None = Field(
+    password: Credential | None = Field(
         default=None, max_length=200, description="Only to bind: the account's password"
     )
 

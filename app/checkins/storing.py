@@ -9,6 +9,7 @@ trip after the lock runs after it was granted, so it sees every write of the mem
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,9 +33,14 @@ from app.checkins.schemas import CheckInCreate, CheckInOut
 from app.checkins.surroundings import Span, Surroundings
 from app.core.errors import AppError, ValidationFailed, pydantic_errors
 from app.core.policy import Policy
-from app.core.roundtrip import RoundTrip
+from app.core.roundtrip import RoundTrip, begin_on_first_trip
 from app.core.security import TokenClaims
-from app.geofence.cache import cached_index, village_index, village_index_at
+from app.geofence.cache import (
+    BoundariesMoved,
+    cached_index,
+    index_for_revision,
+    village_index_at,
+)
 from app.ledger.refresh import DayReads
 
 Status = Literal["created", "duplicate", "rejected"]
@@ -118,10 +124,7 @@ def _store(
     span = Span.of(
         [(p.body, p.captured_at, p.local_date, p.latitude) for p in fixes if id(p) in in_window]
     ) if in_window else None  # fmt: skip
-    if cached_index(session) is None:  # the process's first fix: build it before any lock
-        village_index(session)
     while True:
-        index = cached_index(session)
         trip = RoundTrip(session)
         who = None
         if token is not None:
@@ -138,16 +141,19 @@ def _store(
             trip.add(new_head(trip.dialect_name), {"m": member_id})
             trip.run()
             continue
-        current = head_row[3] or 0
-        if index is None or index[0] != current:
-            if token is None:  # a caller's own transaction (the demo, a command): keep it
-                index = (current, village_index_at(session, current))
-                break
-            # An upload's own transaction: rebuild the index with no lock held, start again.
-            session.rollback()
-            village_index_at(session, current)
-            continue
-        break
+        revision = head_row[3] or 0
+        index = cached_index(session, revision)  # no query, never builds: locks are held
+        if index is not None:
+            break
+        if token is None:  # a caller's own transaction (the demo, a command): keep its work
+            index = village_index_at(session, revision)
+            break
+        # An upload's own transaction: let go of its locks, build the index, start again.
+        session.rollback()
+        with contextlib.suppress(BoundariesMoved):  # newer still: the next lap reads it
+            index_for_revision(session, revision)
+        session.rollback()  # nothing the build read is kept; the next lap begins afresh
+        begin_on_first_trip(session)
     head = Head(head_row[0], head_row[1], head_row[2])
     known = {client_id: checkin_id for checkin_id, client_id, _ in stored.rows}
     answers = _stored_answers(session, known.values()) if known else {}
@@ -172,7 +178,7 @@ def _store(
             outcomes.append(Outcome(p.client_id, "rejected", error=window_error))
             continue
         assert around is not None
-        new_rows.append(judge(p, member_id, received_at, head, index[1], policy, around))
+        new_rows.append(judge(p, member_id, received_at, head, index, policy, around))
         hashes[p.client_id] = p.body_hash
         outcomes.append(Outcome(p.client_id, "created"))
     if new_rows:

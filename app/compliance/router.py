@@ -27,7 +27,7 @@ from app.compliance.schemas import (
 from app.compliance.violations import Violation
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.inputs import IdPath
+from app.core.inputs import MAX_DATE, MIN_DATE, DivisionPrefix, IdPath
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -134,7 +134,7 @@ def compliance_list(
     today: TodayDep,
     period: PeriodQuery = None,
     quarter: QuarterQuery = None,
-    scope: Annotated[str | None, Query(description="division code prefix")] = None,
+    scope: Annotated[DivisionPrefix | None, Query(description="division code prefix")] = None,
     unit: Annotated[str | None, Query(description="a dispatching unit's name")] = None,
     status: Annotated[rules.Status | None, Query(description="only this status")] = None,
     cursor: CursorQuery = None,
@@ -182,7 +182,9 @@ def member_annual(
     session: SessionDep,
     policy: PolicyDep,
     today: TodayDep,
-    year: Annotated[int | None, Query(ge=2000, le=2100, description="default: this year")] = None,
+    year: Annotated[
+        int | None, Query(ge=MIN_DATE.year, le=MAX_DATE.year, description="default: this year")
+    ] = None,
 ) -> AnnualOut:
     """The annual evaluation (年考): each quarter, every rule, leave taken and violations.
     Roll calls, events and rectifications come from the supervision records."""

@@ -191,6 +191,15 @@ _BODY_PARSE_DETAIL = "There was an error parsing the body"
 MALFORMED_BODY = {"loc": ["body"], "msg": "Malformed body", "type": "body_malformed"}
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the first
+    route that matched the path, but RFC 9110 wants `Allow` to list all of them (GET and POST
+    of a collection are two routes)."""
+    from app.core.routes import methods_at
+
+    return sorted(methods_at(request.app, request.scope["path"]))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
@@ -209,13 +218,16 @@ def install_error_handlers(app: FastAPI) -> None:
         lang = pick_language(request.headers.get("accept-language"))
         code, zh, en = HTTP_CODES.get(exc.status_code, ("http_error", "请求失败", "Request failed"))
         title = zh if lang == "zh-CN" else en
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(
             request,
             status=exc.status_code,
             code=code,
             title=title,
             detail=title,
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
             lang=lang,
         )
 

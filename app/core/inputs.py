@@ -10,11 +10,14 @@ database as something it cannot hold (an answer of 422 `validation_error`, never
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`
 MAX_BIG_ID = 2**63 - 1  # PostgreSQL `bigint`
@@ -47,8 +50,35 @@ def is_storable_text(value: Any) -> bool:
     return isinstance(value, str)
 
 
-Text = Annotated[str, AfterValidator(storable_text)]
-Day = Annotated[date, AfterValidator(bounded_date)]
+@dataclass(frozen=True)
+class SchemaPattern:
+    """Declares in the JSON Schema a `pattern` that the validators already enforce, so the
+    contract says what we refuse (a schema-valid request is never refused for it). A pattern
+    the field sets itself wins."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if schema.get("type") == "string":
+            schema.setdefault("pattern", self.pattern)
+        return schema
+
+
+# No NUL (a regex escape: the document stays plain JSON text). Lone surrogates are refused too
+# but left out: no JSON text a client can send as UTF-8 carries one.
+STORABLE_TEXT_PATTERN = r"^[^\u0000]*$"
+# MIN_DATE..MAX_DATE as a pattern: a day of the years 2000 to 2099.
+BOUNDED_DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+# A `scope` query of the division kind: a division code prefix, digits only (empty: none).
+DIVISION_PREFIX_PATTERN = r"^[0-9]{0,12}$"
+DivisionPrefix = Annotated[str, SchemaPattern(DIVISION_PREFIX_PATTERN)]
+
+Text = Annotated[str, AfterValidator(storable_text), SchemaPattern(STORABLE_TEXT_PATTERN)]
+Day = Annotated[date, AfterValidator(bounded_date), SchemaPattern(BOUNDED_DATE_PATTERN)]
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int, Query(ge=1, le=MAX_ID)]

@@ -42,6 +42,8 @@ from app.leave.schemas import (
     LeaveReturn,
     LeaveTransitionOut,
 )
+from app.org.errors import MemberNotFound
+from app.org.service import get_visible_member
 
 router = APIRouter(tags=["leave"])
 
@@ -79,6 +81,7 @@ def create_leave_request(
 @router.get(
     "/leave-requests",
     response_model=Page[LeaveRequestOut],
+    responses=error_responses(MemberNotFound),
 )
 def list_leave_requests(
     principal: CurrentPrincipal,
@@ -92,7 +95,10 @@ def list_leave_requests(
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[LeaveRequestOut]:
     """Leave requests in the caller's scope; an approver with no filter gets their queue
-    (pending requests at their level)."""
+    (pending requests at their level). A `member_id` outside your scope is 404
+    `member_not_found`, as everywhere a member is named."""
+    if member_id is not None:
+        get_visible_member(session, principal, member_id)
     after = cursor_id(cursor)
     filters = service.LeaveFilter(status=status, member_id=member_id, filed_with=filed_with)
     rows = service.list_requests(session, principal, filters, after, limit + 1)

@@ -12,7 +12,7 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.inputs import MAX_ID, Day
+from app.core.inputs import MAX_ID, Day, DivisionPrefix
 from app.core.time import today
 from app.ledger import service
 from app.ledger.errors import InvalidPeriod
@@ -96,7 +96,7 @@ def get_on_post_rates(
     session: SessionDep,
     policy: PolicyDep,
     day: Annotated[Day | None, Query(alias="date", description="default: today")] = None,
-    scope: Annotated[str | None, Query(description="division code prefix")] = None,
+    scope: Annotated[DivisionPrefix | None, Query(description="division code prefix")] = None,
 ) -> OnPostOut:
     """On-post rate for a day, per village, township and county under `scope` (within the
     caller's own): members assigned that day, present, and on leave (shown separately)."""

@@ -12,6 +12,7 @@ from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, SupervisorP
 from app.auth.errors import RoleRequired
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
+from app.core.inputs import DivisionPrefix
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -49,7 +50,7 @@ VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="12-digit vil
 def list_villages(
     principal: CurrentPrincipal,
     session: SessionDep,
-    scope: Annotated[str | None, Query(description="division code prefix")] = None,
+    scope: Annotated[DivisionPrefix | None, Query(description="division code prefix")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[VillageSummary]:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.geojson import Geometry
+from app.core.inputs import SchemaPattern
 from app.core.time import UtcDateTime
 
 
@@ -59,6 +60,7 @@ Bssid = Annotated[
     str,
     Field(min_length=17, max_length=17, examples=["3c:84:6a:12:ab:01"]),
     AfterValidator(_bssid),
+    SchemaPattern(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"),
 ]
 
 

@@ -14,7 +14,7 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.inputs import Day
+from app.core.inputs import Day, DivisionPrefix
 from app.core.time import today
 from app.org import service as org_service
 from app.org.errors import ScopeNotFound, VillageNotFound
@@ -42,7 +42,9 @@ def overview(
     session: SessionDep,
     policy: PolicyDep,
     day: DayQuery = None,
-    scope: Annotated[str | None, Query(max_length=12, description="division prefix")] = None,
+    scope: Annotated[
+        DivisionPrefix | None, Query(max_length=12, description="division prefix")
+    ] = None,
     colour: Annotated[
         Literal["on_post", "compliance"],
         Query(description="on_post: the day's on-post state; compliance: the quota period's"),
@@ -55,7 +57,7 @@ def overview(
     when = day or now
     if when > now:
         raise PeriodInFuture(today=now.isoformat())
-    prefix = resolve(principal, scope).prefix or ""
+    prefix = resolve(session, principal, scope).prefix or ""
     by_compliance = (
         dashboard.compliance_by_village(session, policy, principal, prefix, when, now)
         if colour == "compliance"

@@ -27,7 +27,7 @@ from app.reports import compliance_report, monthly, presence, service
 from app.reports.dependencies import ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture
 from app.reports.export import Render, Row, disposition
-from app.reports.scope import resolve
+from app.reports.scope import covers_receipt, resolve
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -80,7 +80,7 @@ def presence_report(
         raise InvalidPeriod(max_days=MAX_REPORT_DAYS)
     if from_ > now:
         raise PeriodInFuture(today=now.isoformat())
-    where = resolve(principal, scope)
+    where = resolve(session, principal, scope)
     after = _presence_cursor(cursor) if format == "json" else None
     query: dict[str, Any] = {
         "report": "presence",
@@ -137,7 +137,7 @@ def compliance_export(
     span = compliance_report.period(policy, period)
     if span.start > now:
         raise PeriodInFuture(today=now.isoformat())
-    where = resolve(principal, scope)
+    where = resolve(session, principal, scope)
     after = _order_cursor(cursor) if format == "json" else None
     query: dict[str, Any] = {
         "report": "compliance",
@@ -200,7 +200,7 @@ def monthly_bulletin(
         raise InvalidCompliancePeriod(period=month, allowed="YYYY-MM")
     if span.start > now:
         raise PeriodInFuture(today=now.isoformat())
-    where = resolve(principal, scope)
+    where = resolve(session, principal, scope)
     query: dict[str, Any] = {
         "report": "monthly",
         "month": span.label,
@@ -266,10 +266,15 @@ def _send(made: service.Export) -> FileResponse:
     responses=error_responses(RoleRequired, ReceiptNotFound),
 )
 def receipt(
-    _: ReportPrincipal,
+    principal: ReportPrincipal,
     session: SessionDep,
     receipt_id: Annotated[str, Path(max_length=36)],
 ) -> ReceiptOut:
     """An export's signed receipt: Ed25519 over the RFC 8785 JSON of every field but
-    `signature`; verify offline with `zhucun audit verify-export FILE RECEIPT.json`."""
-    return ReceiptOut(**audit_service.get_receipt(session, receipt_id))
+    `signature`; verify offline with `zhucun audit verify-export FILE RECEIPT.json`. Readable
+    by the user who made the export, callers whose scope covers the export's, auditors and
+    admin; 404 to anyone else."""
+    document = audit_service.get_receipt(session, receipt_id)
+    if not covers_receipt(principal, document["query"]):
+        raise ReceiptNotFound(receipt_id=receipt_id)
+    return ReceiptOut(**document)

@@ -11,7 +11,7 @@ from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.inputs import Day
+from app.core.inputs import Day, DivisionPrefix
 from app.core.pagination import (
     CursorQuery,
     InvalidCursor,
@@ -62,7 +62,9 @@ from app.supervision.scope import DIVISION_READERS, prefix_for
 router = APIRouter(tags=["supervision"])
 
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ScopeQuery = Annotated[str | None, Query(description="division code prefix within your own")]
+ScopeQuery = Annotated[
+    DivisionPrefix | None, Query(description="division code prefix within your own")
+]
 IssuerPrincipal = Annotated[
     Principal, Depends(require_roles("township", "county", "city"))
 ]  # township only when the policy allows: checked by the service
@@ -116,7 +118,7 @@ def list_roll_calls(
     limit: LimitQuery = 100,
 ) -> Page[RollCallSummary]:
     """Roll calls issued under the scope, newest first."""
-    prefix = prefix_for(principal, scope)
+    prefix = prefix_for(session, principal, scope)
     rows = roll_calls.list_calls(session, principal, prefix, _after(cursor), limit + 1)
     return Page(items=rows[:limit], next_cursor=_next([r.id for r in rows], limit))
 
@@ -188,7 +190,7 @@ def list_inspections(
     limit: LimitQuery = 100,
 ) -> Page[InspectionSummary]:
     """Inspections of villages under the scope, newest first."""
-    prefix = prefix_for(principal, scope)
+    prefix = prefix_for(session, principal, scope)
     rows = inspections.list_inspections(session, prefix, from_, to, _after(cursor), limit + 1)
     return Page(items=rows[:limit], next_cursor=_next([r.id for r in rows], limit))
 
@@ -239,7 +241,7 @@ def list_events(
 ) -> Page[EventOut]:
     """Event reports in your scope, newest first; `overdue=true`: unacknowledged past the
     policy's hours."""
-    prefix = prefix_for(principal, scope) if scope else None
+    prefix = prefix_for(session, principal, scope) if scope else None
     now = utcnow()
     rows = events.list_events(
         session, policy, principal, prefix, overdue, now, _after(cursor), limit + 1
@@ -322,7 +324,7 @@ def list_rectifications(
     limit: LimitQuery = 100,
 ) -> Page[RectificationOut]:
     """Items in your scope, newest first; `overdue=true`: open past their due date."""
-    prefix = prefix_for(principal, scope) if scope else None
+    prefix = prefix_for(session, principal, scope) if scope else None
     day = today(policy.zone)
     rows = rectifications.list_items(
         session, principal, prefix, status, overdue, day, _after(cursor), limit + 1

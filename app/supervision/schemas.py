@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.checkins.schemas import Instant
-from app.core.inputs import Text
+from app.core.inputs import DivisionPrefix, Text
 from app.core.time import UtcDateTime
 
 MemberId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -36,9 +36,14 @@ class RollCallCreate(_In):
         }
     )
 
-    scope: Annotated[str, Field(min_length=1, max_length=12, description="division prefix")]
+    scope: Annotated[
+        DivisionPrefix, Field(min_length=1, max_length=12, description="division prefix")
+    ]
+    # Validated against the policy (422 invalid_window), so the model only keeps it storable;
+    # the schema says the widest bounds any policy allows.
     window_minutes: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] = Field(
-        description="how long members have to answer (policy bounds; at most a day)"
+        description="how long members have to answer (policy bounds; at most a day)",
+        json_schema_extra={"minimum": 1, "maximum": 1440},
     )
     message: Annotated[Text, Field(max_length=500)] = ""
 
