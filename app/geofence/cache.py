@@ -121,14 +121,7 @@ def index_for_revision(session: Session, revision: int) -> VillageIndex:
 def village_index(session: Session) -> VillageIndex:
     """The index of current boundaries (locate, a batch before its locks). The revision is
     read in `session`; a rebuild happens outside it (`refresh_index`)."""
-    revision = boundary_revision(session)
-    index = cached_index(session, revision)
-    if index is not None:
-        return index
-    current, index = refresh_index(session)
-    if current < revision:
-        return _build_in_callers_view(session, revision)
-    return index
+    return village_index_at(session, boundary_revision(session))
 
 
 def village_index_at(session: Session, revision: int) -> VillageIndex:
