@@ -13,6 +13,7 @@ from app.audit.keys import signing_key
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.auth.router import users_router
+from app.checkins.fast_path import open_upload_pool
 from app.checkins.router import router as checkins_router
 from app.compliance.router import router as compliance_router
 from app.contract import build_openapi, operation_id
@@ -47,9 +48,13 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
     watch_engine(engine)  # a lost connection answers 503, and its pool is renewed
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # Its own reference: a test may run this app's lifespan twice at once, each on its loop.
+    upload_pool = app.state.upload_pool = await open_upload_pool(engine, settings)
     try:
         yield
     finally:
+        if upload_pool is not None:
+            await upload_pool.close()
         engine.dispose()
 
 

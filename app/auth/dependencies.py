@@ -62,6 +62,11 @@ _MEMBERS_MAX = 100_000
 _members: dict[int, int] = {}
 
 
+def known_member(claims: TokenClaims) -> int | None:
+    """The member of the token's user if an upload has read it in this process (no query)."""
+    return _members.get(claims.user_id)
+
+
 def uploading_member(session: Session, claims: TokenClaims) -> int:
     """The member id of the token's user; read (and checked whole) on the first upload only."""
     member_id = _members.get(claims.user_id)

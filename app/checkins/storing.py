@@ -15,22 +15,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-import orjson
 from pydantic import ValidationError
-from sqlalchemy import String, any_, bindparam, insert, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.dependencies import check_uploader
 from app.auth.service import PRINCIPAL_ROW, principal_params
 from app.checkins import findings as findings_service
 from app.checkins import rules
-from app.checkins.chain import ADVANCE, LOCK_HEAD, Head, advance_params, lock_head, new_head
+from app.checkins.chain import Head, lock_head, new_head
 from app.checkins.errors import IdempotencyConflict
 from app.checkins.judging import Prepared, judge, prepare
 from app.checkins.reading import c, checkins, out, stored_out
 from app.checkins.schemas import CheckInCreate, CheckInOut
-from app.checkins.surroundings import Span, Surroundings
+from app.checkins.surroundings import Span
+from app.checkins.trips import FirstTrip, queue_save
 from app.core.errors import AppError, ValidationFailed, pydantic_errors
 from app.core.policy import Policy
 from app.core.roundtrip import RoundTrip, begin_on_first_trip
@@ -120,23 +119,17 @@ def _store(
 ) -> list[Outcome]:
     """Outcomes of `fixes`, in order: duplicates answered as stored, the rest judged in order
     and stored (a client_id seen twice is stored once)."""
-    in_window = {id(p) for p in fixes if _window_error(p, received_at, policy) is None}
+    in_window = {id(p) for p in fixes if window_error(p, received_at, policy) is None}
     span = Span.of(
         [(p.body, p.captured_at, p.local_date, p.latitude) for p in fixes if id(p) in in_window]
     ) if in_window else None  # fmt: skip
     while True:
         trip = RoundTrip(session)
-        who = None
-        if token is not None:
-            who = trip.add(PRINCIPAL_ROW, principal_params(token.user_id, token.session_id))
-        locked = trip.add(LOCK_HEAD, {"m": member_id})
-        stored = trip.add(_stored_statement(trip.dialect_name), _stored_params(member_id, fixes))
-        loading = Surroundings.queue(trip, policy, member_id, span) if span else None
-        days = DayReads.queue(trip, member_id, span.first_day, span.last_day) if span else None
+        first = FirstTrip.queue(trip, policy, member_id, fixes, span, token)
         trip.run()
-        if who is not None and token is not None:
-            check_uploader(who.first(), token, member_id)
-        head_row = locked.first()
+        if first.who is not None and token is not None:
+            check_uploader(first.who.first(), token, member_id)
+        head_row = first.locked.first()
         if head_row is None:  # the member's first check-in: make the chain, then lock it so
             trip.add(new_head(trip.dialect_name), {"m": member_id})
             trip.run()
@@ -155,9 +148,10 @@ def _store(
         session.rollback()  # nothing the build read is kept; the next lap begins afresh
         begin_on_first_trip(session)
     head = Head(head_row[0], head_row[1], head_row[2])
+    stored, days = first.stored, first.days
     known = {client_id: checkin_id for checkin_id, client_id, _ in stored.rows}
     answers = _stored_answers(session, known.values()) if known else {}
-    around = loading.build() if loading else None
+    around = first.loading.build() if first.loading else None
 
     outcomes: list[Outcome] = []
     new_rows: list[dict[str, Any]] = []
@@ -173,9 +167,9 @@ def _store(
                 Outcome(p.client_id, "duplicate", answers[old] if old is not None else None)
             )
             continue
-        window_error = _window_error(p, received_at, policy)
-        if window_error is not None:
-            outcomes.append(Outcome(p.client_id, "rejected", error=window_error))
+        refused = window_error(p, received_at, policy)
+        if refused is not None:
+            outcomes.append(Outcome(p.client_id, "rejected", error=refused))
             continue
         assert around is not None
         new_rows.append(judge(p, member_id, received_at, head, index, policy, around))
@@ -203,10 +197,7 @@ def _save(
     with the COMMIT unless the batch brought a track to scan for replays. By client_id."""
     assert days is not None
     trip = RoundTrip(session)
-    inserted = _queue_insert(trip, rows)
-    trip.add(ADVANCE, advance_params(member_id, head))
-    counted = [(row["local_date"], row["captured_at"]) for row in rows if row["credited"]]
-    days.queue_writes(trip, policy, member_id, {day for day, _ in counted}, counted)
+    inserted = queue_save(trip, policy, member_id, head, rows, days)
     tracks = _track_days(rows, policy)
     trip.run(commit=not tracks)
     ids = {client_id: new_id for new_id, client_id in inserted.rows}
@@ -246,58 +237,12 @@ def _stored_answers(session: Session, ids: Iterable[int]) -> dict[int, CheckInOu
     return stored_out(session, rows)
 
 
-def _window_error(p: Prepared, received_at: datetime, policy: Policy) -> AppError | None:
+def window_error(p: Prepared, received_at: datetime, policy: Policy) -> AppError | None:
     try:
         rules.check_window(p.captured_at, received_at, policy.flags)
     except AppError as exc:
         return exc
     return None
-
-
-# --- statements ----------------------------------------------------------------------------
-
-
-def _stored_statement(dialect: str) -> Any:
-    return _STORED_ANY if dialect == "postgresql" else _STORED_IN
-
-
-def _stored_params(member_id: int, fixes: list[Prepared]) -> dict[str, Any]:
-    return {"m": member_id, "ids": sorted({p.client_id for p in fixes})}
-
-
-# PostgreSQL: one array parameter, one prepared statement whatever the count; SQLite: IN (…).
-_STORED_ANY = select(c.id, c.client_id, c.body_hash).where(
-    c.member_id == bindparam("m"),
-    c.client_id == any_(bindparam("ids", type_=postgresql.ARRAY(String()))),
-)
-_STORED_IN = select(c.id, c.client_id, c.body_hash).where(
-    c.member_id == bindparam("m"), c.client_id.in_(bindparam("ids", expanding=True))
-)
-_ROW_NAMES = [col.name for col in checkins.c if col is not c.id]
-_INSERT_ONE = (
-    insert(checkins)
-    .values({name: bindparam(name, type_=checkins.c[name].type) for name in _ROW_NAMES})
-    .returning(c.id, c.client_id)
-)
-# Many rows as one JSON document that PostgreSQL unpacks into check-in rows: one parameter
-# serialised by orjson, where 29 arrays (or 29 parameters per row) cost the driver more than
-# the rest of the batch. Floats keep every digit (shortest round trip).
-_INSERT_JSON = text(
-    "INSERT INTO checkins ({names}) SELECT {names} FROM "
-    "json_populate_recordset(NULL::checkins, CAST(:rows AS json)) RETURNING id, client_id".format(
-        names=", ".join(_ROW_NAMES)
-    )
-)
-_INSERT_MANY = insert(checkins).returning(c.id, c.client_id, sort_by_parameter_order=True)
-
-
-def _queue_insert(trip: RoundTrip, rows: list[dict[str, Any]]) -> Any:
-    if len(rows) == 1:
-        return trip.add(_INSERT_ONE, rows[0])
-    if trip.dialect_name == "postgresql":
-        document = orjson.dumps(rows)  # a judged row holds exactly the columns but the id
-        return trip.add(_INSERT_JSON, {"rows": document.decode()})
-    return trip.add_many(_INSERT_MANY, rows)
 
 
 # --- batch items that fail validation ------------------------------------------------------

@@ -21,6 +21,7 @@ import itertools
 import math
 import re
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,12 +62,24 @@ class _Queued:
 
 
 class RoundTrip:
-    """Statements of one transaction, run together by `run()`."""
+    """Statements of one transaction, run together by `run()` (a session's connection) or
+    `run_async()` (an async psycopg connection of its own, `on_connection`)."""
 
     def __init__(self, session: Session) -> None:
-        self._session = session
+        self._session: Session | None = session
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+        self._dialect: Dialect = session.get_bind().dialect
         self._queued: list[_Queued] = []
-        self.dialect_name = session.get_bind().dialect.name
+        self.dialect_name = self._dialect.name
+
+    @classmethod
+    def on_connection(cls, connection: psycopg.AsyncConnection[Any], dialect: Dialect) -> RoundTrip:
+        """A trip on an async connection in autocommit: the trip begins and commits."""
+        trip = cls.__new__(cls)
+        trip._session, trip._connection, trip._dialect = None, connection, dialect
+        trip._queued = []
+        trip.dialect_name = dialect.name
+        return trip
 
     def add(self, statement: Executable, params: Params | None = None) -> Answer:
         """Queue a statement; its rows are in the answer once run."""
@@ -82,9 +95,31 @@ class RoundTrip:
             self._queued.append(_Queued(statement, params, answer, many=True))
         return answer
 
+    async def run_async(self, *, commit: bool = False) -> None:
+        """`run` on the trip's async connection."""
+        queued, self._queued = self._queued, []
+        raw = self._connection
+        assert raw is not None
+        prepared = _ASYNC_PREPARED.setdefault(raw, set())
+        message = _Message(raw, self._dialect, prepared, queued, commit)
+        try:
+            async with raw.cursor() as cursor:
+                await cursor.execute(message.data)
+                for answer in message.answers:
+                    result = cursor.pgresult
+                    if answer is not None and result is not None and result.status == _ROWS:
+                        answer.rows = await cursor.fetchall()
+                    cursor.nextset()
+        except BaseException:
+            if message.preparing:  # which PREPAREs ran is unknown: forget the connection
+                await raw.close()
+            raise
+        prepared.update(message.preparing)
+
     def run(self, *, commit: bool = False) -> None:
         """Run what was queued (and COMMIT, when asked), then empty the queue."""
         queued, self._queued = self._queued, []
+        assert self._session is not None
         self._session.flush()  # the ORM's pending rows first, as session.execute would
         connection = self._session.connection()
         if connection.dialect.name == "postgresql":
@@ -108,32 +143,13 @@ def _run_together(connection: Connection, queued: list[_Queued], commit: bool) -
     the transaction itself: BEGIN travels with the statements, COMMIT with the last trip's."""
     raw = connection.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
-    own_transaction = raw.autocommit
-    binder = _Binder(raw)
     prepared: set[str] = connection.info.setdefault(_PREPARED, set())
-    preparing: list[str] = []
-    parts: list[str] = []
-    answers: list[Answer | None] = []  # per part: where its rows go
-    if own_transaction and raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-        parts.append("BEGIN")
-        answers.append(None)
-    for item in queued:
-        compiled = _compiled(item.statement, connection.dialect)
-        if compiled.name and compiled.name not in prepared and compiled.name not in preparing:
-            parts.append(f"PREPARE {compiled.name} AS {compiled.prepare_sql}")
-            answers.append(None)
-            preparing.append(compiled.name)
-        for params in item.params if item.many else [item.params]:
-            parts.append(compiled.text(binder, _bind(params, compiled)))
-            answers.append(None if item.many else item.answer)
-    if commit and own_transaction:
-        parts.append("COMMIT")
-        answers.append(None)
+    message = _Message(raw, connection.dialect, prepared, queued, commit)
+    own_transaction, answers, preparing = raw.autocommit, message.answers, message.preparing
     fresh = outage.take_fresh(connection)
     try:
         with raw.cursor() as cursor:
-            # Bytes: psycopg looks for no placeholders in them.
-            cursor.execute(";\n".join(parts).encode(raw.info.encoding))
+            cursor.execute(message.data)
             for answer in answers:
                 result = cursor.pgresult
                 if answer is not None and result is not None and result.status == _ROWS:
@@ -159,7 +175,51 @@ def _run_together(connection: Connection, queued: list[_Queued], commit: bool) -
 
 
 _PREPARED = "zhucun_prepared"
+
+
+class _Message:
+    """The statements of a trip as one simple-query message, and where each answer goes."""
+
+    def __init__(
+        self,
+        raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
+        dialect: Dialect,
+        prepared: set[str],
+        queued: list[_Queued],
+        commit: bool,
+    ) -> None:
+        own_transaction = raw.autocommit
+        binder = _Binder(raw)
+        self.preparing: list[str] = []
+        parts: list[str] = []
+        self.answers: list[Answer | None] = []  # per part: where its rows go
+        if own_transaction and raw.info.transaction_status == _IDLE:
+            parts.append("BEGIN")
+            self.answers.append(None)
+        for item in queued:
+            compiled = _compiled(item.statement, dialect)
+            if (
+                compiled.name
+                and compiled.name not in prepared
+                and compiled.name not in self.preparing
+            ):
+                parts.append(f"PREPARE {compiled.name} AS {compiled.prepare_sql}")
+                self.answers.append(None)
+                self.preparing.append(compiled.name)
+            for params in item.params if item.many else [item.params]:
+                parts.append(compiled.text(binder, _bind(params, compiled)))
+                self.answers.append(None if item.many else item.answer)
+        if commit and own_transaction:
+            parts.append("COMMIT")
+            self.answers.append(None)
+        # Bytes: psycopg looks for no placeholders in them.
+        self.data = ";\n".join(parts).encode(raw.info.encoding)
+
+
 _ROWS = psycopg.pq.ExecStatus.TUPLES_OK
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+# An async connection's prepared statements (they live as long as it does).
+_ASYNC_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 def begin_on_first_trip(session: Session) -> None:
@@ -187,7 +247,7 @@ class _Compiled:
     def text(self, binder: _Binder, params: dict[str, Any]) -> str:
         """The statement as sent: EXECUTE of the prepared one, or the SQL itself."""
         if self.name is None:
-            return binder.cursor.mogrify(self.sql, params)
+            return str(binder.cursor.mogrify(self.sql, params))
         if not self.names:
             return f"EXECUTE {self.name}"
         args = ", ".join(binder.literal(params[name]) for name in self.names)
@@ -200,8 +260,12 @@ class _Binder:
     anything else, and text at all when the server does not take backslashes literally
     (standard_conforming_strings), is psycopg's to escape."""
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
-        self.cursor = psycopg.ClientCursor(raw)
+    def __init__(self, raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
+        self.cursor: Any = (
+            psycopg.ClientCursor(raw)
+            if isinstance(raw, psycopg.Connection)
+            else psycopg.AsyncClientCursor(raw)
+        )
         self.plain_text = raw.info.parameter_status("standard_conforming_strings") == "on"
 
     def literal(self, value: Any) -> str:
@@ -221,7 +285,7 @@ class _Binder:
             return f"'{value.isoformat()}'::timestamptz"
         if kind is date:
             return f"'{value.isoformat()}'::date"
-        return self.cursor.mogrify("%s", [value])
+        return str(self.cursor.mogrify("%s", [value]))
 
 
 _NAMED = re.compile(r"%\((\w+)\)s")

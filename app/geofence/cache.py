@@ -58,7 +58,12 @@ def _key(engine: Engine) -> URL:
 def cached_index(session: Session, revision: int) -> VillageIndex | None:
     """The index at `revision` if this process has it; None otherwise. No query, no build:
     safe to call while holding locks."""
-    cached = _indexes.get(_key(_engine(session)))
+    return cached_index_of(_engine(session), revision)
+
+
+def cached_index_of(engine: Engine, revision: int) -> VillageIndex | None:
+    """`cached_index` for a caller with no session (the async check-in path)."""
+    cached = _indexes.get(_key(engine))
     if cached is not None and cached[0] == revision:
         return cached[1]
     return None
