@@ -50,7 +50,11 @@ class FirstTrip:
         locked = trip.add(LOCK_HEAD, {"m": member_id})
         stored = trip.add(_stored_statement(trip.dialect_name), _stored_params(member_id, fixes))
         loading = Surroundings.queue(trip, policy, member_id, span) if span else None
-        days = DayReads.queue(trip, member_id, span.first_day, span.last_day) if span else None
+        days = (
+            DayReads.queue_additions(trip, member_id, span.first_day, span.last_day)
+            if span
+            else None
+        )
         return cls(who, locked, stored, loading, days)
 
 

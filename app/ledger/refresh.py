@@ -71,6 +71,18 @@ _MEMBER_LEAVES = select(
 )
 
 
+_LEDGER_DAYS = select(
+    PresenceDay.day,
+    PresenceDay.counted_checkins,
+    PresenceDay.first_counted_at,
+    PresenceDay.last_counted_at,
+    PresenceDay.leave_id,
+).where(
+    PresenceDay.member_id == bindparam("m"),
+    PresenceDay.day.between(bindparam("lo"), bindparam("hi")),
+)
+
+
 def lock_member(session: Session, member_id: int) -> None:
     """Take the member's ledger lock (PostgreSQL) for the rest of the transaction."""
     if session.get_bind().dialect.name == "postgresql":
@@ -99,13 +111,22 @@ class DayReads:
     """What the ledger reads of a member's days `lo`..`hi`, queued on a round trip run by a
     caller that holds (or takes, in an earlier statement of the trip) the member's lock."""
 
-    fixes: Answer
-    leaves: Answer
+    fixes: Answer  # (day, count, first, last) of the counted fixes[, leave id]
+    leaves: Answer | None  # covering-leave candidates; None: the leave id is in `fixes`
 
     @classmethod
     def queue(cls, trip: RoundTrip, member_id: int, lo: date, hi: date) -> DayReads:
+        """The days recomputed from the source records: counted fixes and leave."""
         window = {"m": member_id, "lo": lo, "hi": hi}
         return cls(trip.add(_DAY_FIXES, window), trip.add(_MEMBER_LEAVES, window))
+
+    @classmethod
+    def queue_additions(cls, trip: RoundTrip, member_id: int, lo: date, hi: date) -> DayReads:
+        """For a writer that only adds fixes (a check-in): the days as the ledger holds them,
+        which every writer keeps equal to a recomputation under the member's lock, so adding
+        a fix costs the same however many the day already has."""
+        window = {"m": member_id, "lo": lo, "hi": hi}
+        return cls(trip.add(_LEDGER_DAYS, window), None)
 
     def queue_writes(
         self,
@@ -118,19 +139,26 @@ class DayReads:
         """Queue the writes that bring `days` up to date, counting the fixes `added` (local
         date, instant) that this transaction writes beside the ones read."""
         fixes: dict[date, tuple[int, datetime | None, datetime | None]] = {
-            day: (count, _utc(lo), _utc(hi)) for day, count, lo, hi in self.fixes.rows
+            row[0]: (row[1], _utc(row[2]), _utc(row[3])) for row in self.fixes.rows
         }
         for day, at in added:
             count, lo, hi = fixes.get(day, (0, None, None))
             fixes[day] = (count + 1, min(lo or at, at), max(hi or at, at))
-        leaves = [rules.LeaveSpan(*row) for row in self.leaves.rows]
+        held: dict[date, int | None] = {}
+        leaves: list[rules.LeaveSpan] = []
+        if self.leaves is None:
+            held = {row[0]: row[4] for row in self.fixes.rows}
+        else:
+            leaves = [rules.LeaveSpan(*row) for row in self.leaves.rows]
+
+        def covering(day: date) -> int | None:
+            return held.get(day) if self.leaves is None else rules.covering_leave(leaves, day)
+
         upserts: list[dict[str, Any]] = []
         empty: list[date] = []
         for day in sorted(set(days)):
             count, lo, hi = fixes.get(day, (0, None, None))
-            facts = rules.day_facts(
-                policy.day_rule, count, lo, hi, rules.covering_leave(leaves, day)
-            )
+            facts = rules.day_facts(policy.day_rule, count, lo, hi, covering(day))
             if facts is None:
                 empty.append(day)
             else:
