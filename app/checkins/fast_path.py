@@ -84,7 +84,9 @@ async def open_upload_pool(engine: Engine, settings: Settings) -> AsyncConnectio
     url = engine.url.set(drivername="postgresql")
     pool = AsyncConnectionPool(
         url.render_as_string(hide_password=False),
-        min_size=1,
+        # All opened at start-up: a pool growing one connection at a time under a burst
+        # held check-ins for hundreds of milliseconds.
+        min_size=settings.upload_connections,
         max_size=settings.upload_connections,
         kwargs={"autocommit": True, "prepare_threshold": None, "connect_timeout": 5},
         open=False,
