@@ -71,11 +71,13 @@ _MEMBER_LEAVES = select(
 )
 
 
-_LEDGER_DAYS = select(
+# The ledger's stored days of a member (read by `presence` too).
+STORED_DAYS = select(
     PresenceDay.day,
     PresenceDay.counted_checkins,
     PresenceDay.first_counted_at,
     PresenceDay.last_counted_at,
+    PresenceDay.present,
     PresenceDay.leave_id,
 ).where(
     PresenceDay.member_id == bindparam("m"),
@@ -111,7 +113,7 @@ class DayReads:
     """What the ledger reads of a member's days `lo`..`hi`, queued on a round trip run by a
     caller that holds (or takes, in an earlier statement of the trip) the member's lock."""
 
-    fixes: Answer  # (day, count, first, last) of the counted fixes[, leave id]
+    fixes: Answer  # (day, count, first, last) of the counted fixes[, present, leave id]
     leaves: Answer | None  # covering-leave candidates; None: the leave id is in `fixes`
 
     @classmethod
@@ -126,7 +128,7 @@ class DayReads:
         which every writer keeps equal to a recomputation under the member's lock, so adding
         a fix costs the same however many the day already has."""
         window = {"m": member_id, "lo": lo, "hi": hi}
-        return cls(trip.add(_LEDGER_DAYS, window), None)
+        return cls(trip.add(STORED_DAYS, window), None)
 
     def queue_writes(
         self,
@@ -147,7 +149,7 @@ class DayReads:
         held: dict[date, int | None] = {}
         leaves: list[rules.LeaveSpan] = []
         if self.leaves is None:
-            held = {row[0]: row[4] for row in self.fixes.rows}
+            held = {row[0]: row[5] for row in self.fixes.rows}
         else:
             leaves = [rules.LeaveSpan(*row) for row in self.leaves.rows]
 

@@ -27,7 +27,7 @@ from app.core.time import as_utc
 from app.leave.models import LeaveRequest
 from app.ledger import calendar, rules
 from app.ledger.models import PresenceDay
-from app.ledger.refresh import COLUMNS
+from app.ledger.refresh import COLUMNS, STORED_DAYS
 from app.org.models import Assignment, Member, Village
 
 REBUILD_CHUNK = 2000  # members per chunk of a rebuild
@@ -242,7 +242,7 @@ def presence(
     stored = {
         day: rules.DayFacts(count, _utc(first), _utc(last), present, leave_id)
         for day, count, first, last, present, leave_id in session.execute(
-            _STORED_DAYS, {"m": member_id, "lo": start, "hi": end}
+            STORED_DAYS, {"m": member_id, "lo": start, "hi": end}
         )
     }
     spans = overstays(session, policy, member_id, start, end, today=today, periods=periods)
@@ -307,17 +307,6 @@ def overstays(
 
 
 # Built once (read paths answer within milliseconds; building a statement costs about as much).
-_STORED_DAYS = select(
-    PresenceDay.day,
-    PresenceDay.counted_checkins,
-    PresenceDay.first_counted_at,
-    PresenceDay.last_counted_at,
-    PresenceDay.present,
-    PresenceDay.leave_id,
-).where(
-    PresenceDay.member_id == bindparam("m"),
-    PresenceDay.day.between(bindparam("lo"), bindparam("hi")),
-)
 _MEMBER_ASSIGNMENTS = (
     select(Assignment.start_date, Assignment.end_date, Assignment.village_code)
     .where(Assignment.member_id == bindparam("m"))
