@@ -88,20 +88,20 @@ def _json(model: CheckInOut | BatchOut, status: int) -> Response:
 )
 async def create_checkin(request: Request, body: CheckInCreate, token: BearerToken) -> Response:
     """Check in (members only, for themselves). Safe to resend: `client_id` is the key."""
+    claims = _uploader_claims(request, token)
     pool = getattr(request.app.state, "upload_pool", None)
     if pool is not None:
-        checkin = await _record_without_a_thread(request, pool, body, token)
+        checkin = await _record_without_a_thread(request, pool, body, claims)
         if checkin is not None:
             return _json(checkin, 201)
-    return await _in_upload_thread(request, "single", _create_checkin, request, body, token)
+    return await _in_upload_thread(request, "single", _create_checkin, request, body, claims)
 
 
 async def _record_without_a_thread(
-    request: Request, pool: AsyncConnectionPool, body: CheckInCreate, token: str | None
+    request: Request, pool: AsyncConnectionPool, body: CheckInCreate, claims: TokenClaims
 ) -> CheckInOut | None:
     """An ordinary new fix on PostgreSQL (`fast_path`); None leaves it to the thread path,
     which also answers an unreachable database (503) with its retry and pool renewal."""
-    claims = _uploader_claims(request, token)
     member_id = known_member(claims)
     if member_id is None:  # the user's first upload in this process: the thread path reads it
         return None
@@ -118,8 +118,7 @@ async def _record_without_a_thread(
 _POOL_WAIT_S = 2.0
 
 
-def _create_checkin(request: Request, body: CheckInCreate, token: str | None) -> Response:
-    claims = _uploader_claims(request, token)
+def _create_checkin(request: Request, body: CheckInCreate, claims: TokenClaims) -> Response:
     with session_scope(request.app.state.session_factory) as session:
         begin_on_first_trip(session)
         member_id = uploading_member(session, claims)
@@ -141,11 +140,11 @@ async def create_checkin_batch(request: Request, batch: BatchIn, token: BearerTo
     rejected alone, with the problem it would have had on its own."""
     if len(batch.items) > MAX_BATCH:
         raise BatchTooLarge(limit=MAX_BATCH, count=len(batch.items))
-    return await _in_upload_thread(request, "batch", _create_checkins, request, batch, token)
-
-
-def _create_checkins(request: Request, batch: BatchIn, token: str | None) -> Response:
     claims = _uploader_claims(request, token)
+    return await _in_upload_thread(request, "batch", _create_checkins, request, batch, claims)
+
+
+def _create_checkins(request: Request, batch: BatchIn, claims: TokenClaims) -> Response:
     with session_scope(request.app.state.session_factory) as session:
         begin_on_first_trip(session)
         member_id = uploading_member(session, claims)
@@ -186,7 +185,8 @@ async def _in_upload_thread(
 def _uploader_claims(request: Request, token: str | None) -> TokenClaims:
     """The upload routes' caller, from the token alone: whether its user is still an active
     member in an open session is checked in the upload's first round trip (`storing`), not
-    by the shared dependency's statement of its own. Run in the route's one worker thread."""
+    by the shared dependency's statement of its own. Verified once per
+    request, before either path."""
     claims = verified_claims(token, request.app.state.settings.secret_key)
     if claims.role != "member":
         raise RoleRequired(roles="member")

@@ -119,9 +119,10 @@ def _store(
 ) -> list[Outcome]:
     """Outcomes of `fixes`, in order: duplicates answered as stored, the rest judged in order
     and stored (a client_id seen twice is stored once)."""
-    in_window = {id(p) for p in fixes if window_error(p, received_at, policy) is None}
+    refusals = {id(p): window_error(p, received_at, policy) for p in fixes}
+    in_window = [p for p in fixes if refusals[id(p)] is None]
     span = Span.of(
-        [(p.body, p.captured_at, p.local_date, p.latitude) for p in fixes if id(p) in in_window]
+        [(p.body, p.captured_at, p.local_date, p.latitude) for p in in_window]
     ) if in_window else None  # fmt: skip
     while True:
         trip = RoundTrip(session)
@@ -167,7 +168,7 @@ def _store(
                 Outcome(p.client_id, "duplicate", answers[old] if old is not None else None)
             )
             continue
-        refused = window_error(p, received_at, policy)
+        refused = refusals[id(p)]
         if refused is not None:
             outcomes.append(Outcome(p.client_id, "rejected", error=refused))
             continue
