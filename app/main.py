@@ -82,12 +82,14 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         install_docs(app, app.openapi_url or "/openapi.json")
     app.include_router(health_router)
     for router in (
+        # First: routes are matched in order, router by router, and phones post check-ins
+        # far more often than anything else is asked (no other router's path starts so).
+        checkins_router,
         auth_router,
         users_router,
         geofence_router,  # before org's /villages/{code}, which would take "locate"
         org_router,
         policy_router,
-        checkins_router,
         ledger_router,
         leave_router,
         supervision_router,

@@ -47,7 +47,7 @@ class Span:
             latest=max(f[1] for f in fixes),
             low_lat=min(f[3] for f in fixes),
             high_lat=max(f[3] for f in fixes),
-            motion=any(rules.reading(f[0]).has_motion_fields for f in fixes),
+            motion=any(_moves(f[0]) for f in fixes),
             wifi=any(f[0].wifi for f in fixes),
         )
 
@@ -96,9 +96,9 @@ class Surroundings:
         self, body: CheckInCreate, latitude: float, longitude: float, day: date
     ) -> date | None:
         """A day of a candidate in the fix's box that `rules.replays`, if any."""
-        reading = rules.reading(body)
-        if not reading.has_motion_fields:
+        if not _moves(body):
             return None
+        reading = rules.reading(body)
         dlat, dlon = rules.replay_box(latitude, self.policy.flags.repeat_tolerance_m)
         start = bisect.bisect_left(self.lats, latitude - dlat)
         stop = bisect.bisect_right(self.lats, latitude + dlat)
@@ -120,11 +120,16 @@ class Surroundings:
         k = bisect.bisect_right(self.times, at)
         self.times.insert(k, at)
         self.fixes.insert(k, rules.Fix(at, latitude, longitude, body.accuracy_m))
-        reading = rules.reading(body)
-        if reading.has_motion_fields:
+        if _moves(body):
             k = bisect.bisect_right(self.lats, latitude)
             self.lats.insert(k, latitude)
-            self.places.insert(k, (latitude, longitude, day, reading))
+            self.places.insert(k, (latitude, longitude, day, rules.reading(body)))
+
+
+def _moves(body: CheckInCreate) -> bool:
+    """`rules.Reading.has_motion_fields` of the body, without making its Reading (per fix of
+    a batch, up to three times)."""
+    return not (body.altitude_m is None and body.speed_mps is None and body.heading_deg is None)
 
 
 @dataclass(slots=True)

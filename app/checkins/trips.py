@@ -92,26 +92,21 @@ _STORED_IN = select(c.id, c.client_id, c.body_hash).where(
     c.member_id == bindparam("m"), c.client_id.in_(bindparam("ids", expanding=True))
 )
 _ROW_NAMES = [col.name for col in checkins.c if col is not c.id]
-_INSERT_ONE = (
-    insert(checkins)
-    .values({name: bindparam(name, type_=checkins.c[name].type) for name in _ROW_NAMES})
-    .returning(c.id, c.client_id)
-)
-# Many rows as one JSON document that PostgreSQL unpacks into check-in rows: one parameter
-# serialised by orjson, where 29 arrays (or 29 parameters per row) cost the driver more than
-# the rest of the batch. Floats keep every digit (shortest round trip).
+# PostgreSQL: the rows as one JSON document that the server unpacks into check-in rows - one
+# parameter serialised by orjson, where 29 parameters per row (or 29 arrays) cost the driver
+# more than the rest of the upload, a single fix included. Floats keep every digit (shortest
+# round trip).
 _INSERT_JSON = text(
     "INSERT INTO checkins ({names}) SELECT {names} FROM "
     "json_populate_recordset(NULL::checkins, CAST(:rows AS json)) RETURNING id, client_id".format(
         names=", ".join(_ROW_NAMES)
     )
 )
+# SQLite (in-process: no message to save): the rows as parameter sets, ids in input order.
 _INSERT_MANY = insert(checkins).returning(c.id, c.client_id, sort_by_parameter_order=True)
 
 
 def _queue_insert(trip: RoundTrip, rows: list[dict[str, Any]]) -> Answer:
-    if len(rows) == 1:
-        return trip.add(_INSERT_ONE, rows[0])
     if trip.dialect_name == "postgresql":
         document = orjson.dumps(rows)  # a judged row holds exactly the columns but the id
         return trip.add(_INSERT_JSON, {"rows": document.decode()})

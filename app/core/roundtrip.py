@@ -285,6 +285,10 @@ class _Binder:
             return f"'{value.isoformat()}'::timestamptz"
         if kind is date:
             return f"'{value.isoformat()}'::date"
+        if kind is list and value and all(type(item) is str for item in value):
+            # Text arrays (client_ids): the elements as literals; the statement's declared
+            # parameter type gives the array its type.
+            return f"ARRAY[{', '.join(self.literal(item) for item in value)}]"
         return str(self.cursor.mogrify("%s", [value]))
 
 

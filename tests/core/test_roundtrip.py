@@ -17,9 +17,11 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    func,
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 
 from app.core.roundtrip import RoundTrip
 
@@ -31,6 +33,7 @@ _INT = select(cast(bindparam("v", type_=Integer()), Integer()))
 _BOOL = select(cast(bindparam("v", type_=Boolean()), Boolean()))
 _INSTANT = select(cast(bindparam("v", type_=DateTime(timezone=True)), DateTime(timezone=True)))
 _DAY = select(cast(bindparam("v", type_=Date()), Date()))
+_TEXTS = select(func.array_to_json(bindparam("v", type_=postgresql.ARRAY(String()))))
 
 TEXTS = [
     "",
@@ -61,6 +64,8 @@ CASES: list[tuple[Any, list[Any]]] = [
     ),
     (_DAY, [date(2000, 1, 1), date(2099, 12, 31)]),
 ]
+# Text arrays (the client_ids of an upload), read back as JSON arrays: element for element.
+TEXT_ARRAYS = [["only"], TEXTS, ["", "NULL", "{a,b}", '"quoted"', "ARRAY[1]"], []]
 
 
 def test_values_come_back_exactly_through_prepared_statements(db):
@@ -72,6 +77,11 @@ def test_values_come_back_exactly_through_prepared_statements(db):
             trip.run()
             got = [answer.scalar() for answer in answers]
             assert got == [*values, None]
+    for _ in range(2):
+        trip = RoundTrip(db)
+        answers = [trip.add(_TEXTS, {"v": value}) for value in TEXT_ARRAYS]
+        trip.run()
+        assert [answer.scalar() for answer in answers] == TEXT_ARRAYS
     db.rollback()
 
 
