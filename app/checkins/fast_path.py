@@ -1,84 +1,235 @@
-"""One check-in on PostgreSQL with no worker thread: the statements and the judging of
-`storing`, run on an async connection of the process's upload pool.
+"""Plain check-ins on PostgreSQL with no worker thread, stored in groups: the statements and
+the judging of `storing`, run on an async connection of the process's upload pool.
+
+Check-ins that arrive together are stored together: while the pool's connections are busy,
+new check-ins wait in a queue, and a free connection takes up to `ZHUCUN_UPLOAD_GROUP` of them
+(of different members) into one transaction — two round trips, one BEGIN and one COMMIT for
+the group instead of for each. Each member's statements are those of a lone check-in: its
+chain head locked (members in id order, as one transaction locks several), its reads after the
+lock, its fix judged alone. A group of one is the lone check-in. On 2 cores a check-in was
+mostly the driver's and the server's work per round trip and per transaction
+(bench/checkins_bench.py).
 
 The ordinary check-in only: a resend, a member's first check-in, a geofence index to rebuild,
 a fix outside the window or answering a roll call, a database that does not answer — each is
-answered by `storing` instead, in a worker thread, which handles every case. Worker threads
-contending for the GIL were the largest cost of a check-in under load (bench/checkins_bench.py).
+answered by `storing` instead, in a worker thread, which handles every case.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Engine
 
 from app.auth.dependencies import check_uploader
 from app.checkins.chain import Head
-from app.checkins.judging import judge, prepare
+from app.checkins.judging import Prepared, judge, prepare
 from app.checkins.reading import out
 from app.checkins.schemas import CheckInCreate, CheckInOut
 from app.checkins.storing import window_error
 from app.checkins.surroundings import Span
 from app.checkins.trips import FirstTrip, queue_save
 from app.core.config import Settings
+from app.core.errors import AppError
 from app.core.policy import Policy
-from app.core.roundtrip import RoundTrip
+from app.core.roundtrip import Answer, RoundTrip
 from app.core.security import TokenClaims
 from app.geofence.cache import cached_index_of
 
 _IDLE = psycopg.pq.TransactionStatus.IDLE
+_POOL_WAIT_S = 2.0
+
+# What became of an upload: its judged row and new id, None (the thread path's), or an error.
+Settled = tuple[dict[str, Any], int] | None
+
+
+@dataclass(slots=True)
+class _Upload:
+    member_id: int
+    prepared: Prepared
+    received_at: datetime
+    token: TokenClaims
+    settled: asyncio.Future[Settled] = field(repr=False)
+
+
+class Uploads:
+    """The process's queue of plain check-ins and the groups that store them (one per free
+    connection of `pool`)."""
+
+    def __init__(
+        self, pool: AsyncConnectionPool, engine: Engine, policy: Policy, settings: Settings
+    ) -> None:
+        self.pool, self.engine, self.policy = pool, engine, policy
+        self.group_size = settings.upload_group
+        self.groups = settings.upload_connections  # groups in flight at most
+        self._waiting: deque[_Upload] = deque()
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        await self.pool.close()
+
+    def submit(self, upload: _Upload) -> None:
+        self._waiting.append(upload)
+        if len(self._running) < self.groups:
+            self._running.add(asyncio.create_task(self._drain()))
+
+    async def _drain(self) -> None:
+        try:
+            await self._store_while_waiting()
+        finally:
+            # Here, not in a done callback: an upload queued once this task has seen the
+            # queue empty must find a free place for a new task.
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.discard(task)
+
+    async def _store_while_waiting(self) -> None:
+        while self._waiting:
+            group = self._take()
+            try:
+                async with self.pool.connection(timeout=_POOL_WAIT_S) as connection:
+                    await store_group(connection, self.engine, self.policy, group)
+            except (psycopg.Error, PoolTimeout, asyncio.CancelledError) as exc:
+                # Unreachable, overloaded, a deadlock, shutting down: each upload of the group
+                # goes to the thread path, alone (a 503 with its retry, or its own answer).
+                _settle_all(group, None)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+            except Exception as exc:  # a defect: every upload of the group answers 500
+                _settle_all(group, exc)
+
+    def _take(self) -> list[_Upload]:
+        """Up to `group_size` waiting uploads of different members, in arrival order; a
+        member's later upload waits for a later group (its lock is this group's)."""
+        group: dict[int, _Upload] = {}
+        later: list[_Upload] = []
+        while self._waiting and len(group) < self.group_size:
+            upload = self._waiting.popleft()
+            if upload.member_id in group:
+                later.append(upload)
+            else:
+                group[upload.member_id] = upload
+        self._waiting.extendleft(reversed(later))
+        return list(group.values())
 
 
 async def record(
-    connection: psycopg.AsyncConnection[Any],
-    engine: Engine,
-    policy: Policy,
+    uploads: Uploads,
     member_id: int,
     body: CheckInCreate,
     received_at: datetime,
     token: TokenClaims,
 ) -> CheckInOut | None:
-    """Store a new fix of the member and answer it; None when it is not an ordinary new
-    fix (nothing is then left of this attempt: the caller runs `storing.record`)."""
+    """Store a new fix of the member (with whatever else arrives meanwhile) and answer it;
+    None when it is not an ordinary new fix (nothing is then left of this attempt: the caller
+    runs `storing.record`)."""
     if body.roll_call_id is not None:
         return None
-    p = prepare(body, policy)
-    if window_error(p, received_at, policy) is not None:
+    p = prepare(body, uploads.policy)
+    if window_error(p, received_at, uploads.policy) is not None:
         return None
-    span = Span.of([(p.body, p.captured_at, p.local_date, p.latitude)])
+    settled: asyncio.Future[Settled] = asyncio.get_running_loop().create_future()
+    uploads.submit(_Upload(member_id, p, received_at, token, settled))
+    stored = await settled  # a client gone cancels its wait, not the group
+    if stored is None:
+        return None
+    row, checkin_id = stored
+    return out(row, checkin_id, [])  # here: in the request's language
+
+
+async def store_group(
+    connection: psycopg.AsyncConnection[Any], engine: Engine, policy: Policy, group: list[_Upload]
+) -> None:
+    """Store the group's fixes in one transaction and settle each upload."""
+    group = sorted(group, key=lambda u: u.member_id)  # the order every group locks in
+    saved: list[tuple[_Upload, dict[str, Any], Answer]] = []
+    outcomes: dict[int, Settled | BaseException] = {}
     try:
         trip = RoundTrip.on_connection(connection, engine.dialect)
-        first = FirstTrip.queue(trip, policy, member_id, [p], span, token)
+        firsts = [_queue_first(trip, policy, u) for u in group]
         await trip.run_async()
-        assert first.who is not None
-        assert first.loading is not None
-        assert first.days is not None
-        check_uploader(first.who.first(), token, member_id)
-        head_row = first.locked.first()
-        index = None if head_row is None else cached_index_of(engine, head_row[3] or 0)
-        if head_row is None or index is None or first.stored.rows:
-            await connection.rollback()
-            return None
-        head = Head(head_row[0], head_row[1], head_row[2])
-        row = judge(p, member_id, received_at, head, index, policy, first.loading.build())
         save = RoundTrip.on_connection(connection, engine.dialect)
-        inserted = queue_save(save, policy, member_id, head, [row], first.days)
-        await save.run_async(commit=True)
+        for upload, first in zip(group, firsts, strict=True):
+            row = _judged(engine, policy, upload, first, outcomes)
+            if row is not None:
+                head, judged = row
+                assert first.days is not None
+                inserted = queue_save(save, policy, upload.member_id, head, [judged], first.days)
+                saved.append((upload, judged, inserted))
+        if saved:
+            await save.run_async(commit=True)
+        else:
+            await connection.rollback()
     except BaseException:
         if not connection.closed and connection.info.transaction_status != _IDLE:
             await connection.rollback()
         raise
-    return out(row, inserted.rows[0][0], [])
+    for upload, judged, inserted in saved:
+        outcomes[id(upload)] = (judged, inserted.rows[0][0])
+    for upload in group:
+        _settle(upload, outcomes.get(id(upload)))
 
 
-async def open_upload_pool(engine: Engine, settings: Settings) -> AsyncConnectionPool | None:
-    """The process's pool of async connections for `record` (PostgreSQL only): in autocommit,
-    as the trips begin and commit themselves; psycopg's own prepared statements off, as on
-    the engine's connections (app.core.db)."""
+def _queue_first(trip: RoundTrip, policy: Policy, upload: _Upload) -> FirstTrip:
+    p = upload.prepared
+    span = Span.of([(p.body, p.captured_at, p.local_date, p.latitude)])
+    return FirstTrip.queue(trip, policy, upload.member_id, [p], span, upload.token)
+
+
+def _judged(
+    engine: Engine,
+    policy: Policy,
+    upload: _Upload,
+    first: FirstTrip,
+    outcomes: dict[int, Settled | BaseException],
+) -> tuple[Head, dict[str, Any]] | None:
+    """The upload's head and judged row, or None with its outcome noted: refused (its token
+    no longer holds) or the thread path's (a resend, a first check-in, an index to build)."""
+    assert first.who is not None
+    assert first.loading is not None
+    assert first.days is not None
+    try:
+        check_uploader(first.who.first(), upload.token, upload.member_id)
+    except AppError as exc:
+        outcomes[id(upload)] = exc
+        return None
+    head_row = first.locked.first()
+    index = None if head_row is None else cached_index_of(engine, head_row[3] or 0)
+    if head_row is None or index is None or first.stored.rows:
+        return None
+    head = Head(head_row[0], head_row[1], head_row[2])
+    p = upload.prepared
+    row = judge(p, upload.member_id, upload.received_at, head, index, policy, first.loading.build())
+    return head, row
+
+
+def _settle(upload: _Upload, outcome: Settled | BaseException) -> None:
+    if upload.settled.done():
+        return
+    if isinstance(outcome, BaseException):
+        upload.settled.set_exception(outcome)
+    else:
+        upload.settled.set_result(outcome)
+
+
+def _settle_all(group: list[_Upload], outcome: Settled | BaseException) -> None:
+    for upload in group:
+        _settle(upload, outcome)
+
+
+async def open_uploads(engine: Engine, settings: Settings, policy: Policy) -> Uploads | None:
+    """The process's `Uploads` on a pool of async connections (PostgreSQL only): in
+    autocommit, as the trips begin and commit themselves; psycopg's own prepared statements
+    off, as on the engine's connections (app.core.db)."""
     if engine.dialect.name != "postgresql":
         return None
     url = engine.url.set(drivername="postgresql")
@@ -92,4 +243,4 @@ async def open_upload_pool(engine: Engine, settings: Settings) -> AsyncConnectio
         open=False,
     )
     await pool.open(wait=False)
-    return pool
+    return Uploads(pool, engine, policy, settings)

@@ -7,10 +7,8 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-import psycopg
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from app.auth.dependencies import (
     CurrentPrincipal,
@@ -89,33 +87,13 @@ def _json(model: CheckInOut | BatchOut, status: int) -> Response:
 async def create_checkin(request: Request, body: CheckInCreate, token: BearerToken) -> Response:
     """Check in (members only, for themselves). Safe to resend: `client_id` is the key."""
     claims = _uploader_claims(request, token)
-    pool = getattr(request.app.state, "upload_pool", None)
-    if pool is not None:
-        checkin = await _record_without_a_thread(request, pool, body, claims)
+    uploads = getattr(request.app.state, "uploads", None)
+    member_id = known_member(claims)  # None: the user's first upload here, read by a thread
+    if uploads is not None and member_id is not None:
+        checkin = await fast_path.record(uploads, member_id, body, utcnow(), claims)
         if checkin is not None:
             return _json(checkin, 201)
     return await _in_upload_thread(request, "single", _create_checkin, request, body, claims)
-
-
-async def _record_without_a_thread(
-    request: Request, pool: AsyncConnectionPool, body: CheckInCreate, claims: TokenClaims
-) -> CheckInOut | None:
-    """An ordinary new fix on PostgreSQL (`fast_path`); None leaves it to the thread path,
-    which also answers an unreachable database (503) with its retry and pool renewal."""
-    member_id = known_member(claims)
-    if member_id is None:  # the user's first upload in this process: the thread path reads it
-        return None
-    try:
-        async with pool.connection(timeout=_POOL_WAIT_S) as connection:
-            return await fast_path.record(
-                connection, request.app.state.engine, request.app.state.policy,
-                member_id, body, utcnow(), claims,
-            )  # fmt: skip
-    except (psycopg.OperationalError, PoolTimeout):
-        return None
-
-
-_POOL_WAIT_S = 2.0
 
 
 def _create_checkin(request: Request, body: CheckInCreate, claims: TokenClaims) -> Response:

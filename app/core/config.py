@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # on 2 cores shared with the database, 4 did 892-898/s at p99 58-83 ms, 16 did 733/s at
     # 157 ms (bench/checkins_bench.py).
     upload_connections: int = Field(default=4, ge=1, le=64, alias="ZHUCUN_UPLOAD_CONNECTIONS")
+    # Plain check-ins stored in one transaction at most (app.checkins.fast_path): 1 stores
+    # each alone.
+    upload_group: int = Field(default=16, ge=1, le=256, alias="ZHUCUN_UPLOAD_GROUP")
     docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
     log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")
     trusted_proxies: str = Field(default="", alias="ZHUCUN_TRUSTED_PROXIES")

@@ -112,10 +112,11 @@ def test_deactivated_user_token_stops_working(world, client, db):
 def test_a_token_seen_before_still_expires(world, client):
     import time
 
-    token = world.token("county", ttl=1)
+    # exp is whole seconds (truncated): a 2 s token lives 1-2 s; a 1 s one could live 0.05 s.
+    token = world.token("county", ttl=2)
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    time.sleep(1.2)
+    time.sleep(2.2)
     r = client.get("/api/v1/me", headers=headers)
     assert r.status_code == 401
     assert r.json()["code"] == "invalid_token"
