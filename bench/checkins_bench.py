@@ -3,8 +3,11 @@
     .venv/bin/python bench/checkins_bench.py [--workers 1,2] [--runs 3] [--seconds 15]
 
 On PostGIS (a fresh database on --pg-url's server, dropped afterwards): migrates and seeds 200
-villages and 200 members (an assignment, an open session and a token each), then for each run
-and each process count N:
+villages and 200 members (an assignment, an open session and a token each) with a history of 60
+fixes each over the last 20 days (uploaded as batches through the product), then VACUUM
+ANALYZE before each server starts (the statistics autovacuum keeps on a database in service;
+planned on an empty table, the reads scanned all of a member's fixes), and for each run and
+each process count N:
 
   bare   `uvicorn bench.bare_endpoint:app --workers N`: the least a check-in endpoint can do
          (token payload, Pydantic body, STRtree lookup, one prepared INSERT … ON CONFLICT DO
@@ -54,6 +57,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import psycopg
 from sqlalchemy import Engine, func, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -380,7 +384,9 @@ def batch_bodies(members_file: Path, nonce: str) -> list[tuple[str, bytes]]:
     return bodies
 
 
-async def _post_batches(base: str, bodies: list[tuple[str, bytes]]) -> list[float]:
+async def _post_batches(
+    base: str, bodies: list[tuple[str, bytes]], size: int = BATCH_SIZE
+) -> list[float]:
     queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
     for b in bodies:
         queue.put_nowait(b)
@@ -402,9 +408,9 @@ async def _post_batches(base: str, bodies: list[tuple[str, bytes]]) -> list[floa
                 continue
             results = answer.json()["results"]
             bad = [item for item in results if item["status"] != "created"]
-            if bad or len(results) != BATCH_SIZE:
+            if bad or len(results) != size:
                 created = len(results) - len(bad)
-                problems.append(f"{created} of {BATCH_SIZE} created, e.g. {bad[:1]}")
+                problems.append(f"{created} of {size} created, e.g. {bad[:1]}")
 
     limits = httpx.Limits(max_connections=BATCH_CONCURRENCY)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
@@ -444,6 +450,54 @@ def run_batch(server: Server, members_file: Path, engine: Engine, workers: int, 
 # --- one round ------------------------------------------------------------------------------
 
 
+HISTORY_FIXES = 60  # per member, over the last 20 days
+
+
+def history_bodies(members_file: Path) -> list[tuple[str, bytes]]:
+    """One batch per member: `HISTORY_FIXES` fixes over the last 20 days (3 a day)."""
+    members = [ln.split() for ln in members_file.read_text().splitlines() if ln]
+    rng = random.Random(0)
+    now = datetime.now(UTC)
+    bodies = []
+    for r, (token, lon, lat) in enumerate(members):
+        items = [
+            {
+                "client_id": f"00000000-{r:04x}-4000-8000-{i:012x}",
+                "captured_at": (
+                    now - timedelta(days=20) + timedelta(hours=8 * i, seconds=rng.randint(0, 600))
+                ).isoformat(),
+                "latitude": round(float(lat) + (rng.random() - 0.5) * 0.004, 7),
+                "longitude": round(float(lon) + (rng.random() - 0.5) * 0.004, 7),
+                "accuracy_m": rng.randint(5, 60),
+                "provider": "gps",
+                "device_id": f"bench-{token[-8:]}",
+            }
+            for i in range(HISTORY_FIXES)
+        ]
+        bodies.append((token, json.dumps({"items": items}).encode()))
+    return bodies
+
+
+def load_history(url: str, workdir: Path, members_file: Path) -> None:
+    """Give every member the history a member has after a few weeks (through the product's
+    batch upload: real chains), then gather the planner's statistics. Measured on an empty
+    table, every check-in's reads were planned for a handful of rows (prepared once per
+    connection) and scanned all of a member's fixes once there were hundreds."""
+    server = start_server("full", url, 1, workdir)
+    try:
+        asyncio.run(_post_batches(server.base, history_bodies(members_file), HISTORY_FIXES))
+    finally:
+        server.stop()
+    analyze(url)
+
+
+def analyze(url: str) -> None:
+    """VACUUM ANALYZE: the statistics autovacuum keeps on a database in service, which a
+    database filled in seconds has not had time for."""
+    with psycopg.connect(bare_endpoint.conninfo(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def measure(
     args: argparse.Namespace,
     url: str,
@@ -457,6 +511,7 @@ def measure(
     order = ["bare", "full"] if run % 2 == 1 else ["full", "bare"]
     figures = []
     for kind in order:
+        analyze(url)
         server = start_server(kind, url, workers, workdir)
         try:
             run_wrk(server, members_file, engine, seconds=args.warmup,
@@ -582,8 +637,10 @@ def main() -> None:
             t0 = time.perf_counter()
             seed_checkin_members(url, members_file, villages=N_VILLAGES, members=N_MEMBERS)
             bare_endpoint.create_table(url)
-            print(f"seeded {N_VILLAGES} villages, {N_MEMBERS} members "
-                  f"in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
+            load_history(url, workdir, members_file)
+            print(f"seeded {N_VILLAGES} villages, {N_MEMBERS} members with "
+                  f"{HISTORY_FIXES} fixes each in {time.perf_counter() - t0:.1f} s",
+                  flush=True)  # fmt: skip
             engine = make_engine(url, connect_args={"application_name": BENCH_APP_NAME})
             figures: list[Figure] = []
             try:
