@@ -38,7 +38,7 @@ from app.checkins.trips import FirstTrip, queue_save
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.policy import Policy
-from app.core.roundtrip import Answer, RoundTrip
+from app.core.roundtrip import GENERIC_PLANS, Answer, RoundTrip
 from app.core.security import TokenClaims
 from app.geofence.cache import cached_index_of
 
@@ -229,7 +229,7 @@ def _settle_all(group: list[_Upload], outcome: Settled | BaseException) -> None:
 async def open_uploads(engine: Engine, settings: Settings, policy: Policy) -> Uploads | None:
     """The process's `Uploads` on a pool of async connections (PostgreSQL only): in
     autocommit, as the trips begin and commit themselves; psycopg's own prepared statements
-    off, as on the engine's connections (app.core.db)."""
+    off and generic plans kept, as on the engine's connections (app.core.db)."""
     if engine.dialect.name != "postgresql":
         return None
     url = engine.url.set(drivername="postgresql")
@@ -239,7 +239,13 @@ async def open_uploads(engine: Engine, settings: Settings, policy: Policy) -> Up
         # held check-ins for hundreds of milliseconds.
         min_size=settings.upload_connections,
         max_size=settings.upload_connections,
-        kwargs={"autocommit": True, "prepare_threshold": None, "connect_timeout": 5},
+        max_lifetime=3600.0,  # as the engine's pool_recycle: statements planned anew hourly
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": None,
+            "connect_timeout": 5,
+            "options": GENERIC_PLANS,
+        },
         open=False,
     )
     await pool.open(wait=False)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from app.core.roundtrip import GENERIC_PLANS
+
 # Stable constraint names, so that migrations can name what they alter or drop.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,8 +49,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A server that is down must fail a request fast (503), not hang it on connect.
     # psycopg's own automatic prepared statements are off: it deallocates every prepared
     # statement of the connection on any rollback, the check-in path's too (app.core.roundtrip
-    # prepares the statements it runs on every request itself).
-    kwargs.setdefault("connect_args", {"connect_timeout": 5, "prepare_threshold": None})
+    # prepares the statements it runs on every request itself, with generic plans).
+    kwargs.setdefault(
+        "connect_args",
+        {"connect_timeout": 5, "prepare_threshold": None, "options": GENERIC_PLANS},
+    )
     return create_engine(url, pool_size=40, max_overflow=8, pool_recycle=3600, **kwargs)
 
 

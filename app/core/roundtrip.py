@@ -176,6 +176,14 @@ def _run_together(connection: Connection, queued: list[_Queued], commit: bool) -
 
 _PREPARED = "zhucun_prepared"
 
+# Connection option for every PostgreSQL connection that runs trips: a prepared statement keeps
+# its generic plan. The hot statements are lookups by member on indexes made for them; left
+# to choose, the server judged a plan for the parameters of each EXECUTE cheaper once the
+# tables had statistics and planned every execution anew - half of the database's CPU per
+# check-in (bench/checkins_bench.py). A plan made before a table had statistics lasts as
+# long as its connection (an hour at most: the pools recycle them), while the table is small.
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+
 
 class _Message:
     """The statements of a trip as one simple-query message, and where each answer goes."""
