@@ -55,17 +55,18 @@ def scan_member_days(
     by_day: dict[date, list[Any]] = defaultdict(list)
     for row in rows:
         by_day[row.local_date].append(row)
-    # Each day's track once: a day is compared with every later day of the scan.
+    # Each day's track once (a day is compared with every later day of the scan), and only
+    # a day with enough fixes to hold a replayed run: most days of a lookback hold a few.
     tracks = {
         day: [rules.Fix(as_utc(r.captured_at), r.latitude, r.longitude) for r in day_rows]
         for day, day_rows in sorted(by_day.items())
+        if len(day_rows) >= rules_.replay_track_min_fixes
     }
     found: list[dict[str, Any]] = []
     for day in wanted:
-        mine = by_day.get(day, [])
-        if len(mine) < rules_.replay_track_min_fixes:
+        if day not in tracks:
             continue
-        track = tracks[day]
+        mine, track = by_day[day], tracks[day]
         for other, old in tracks.items():
             # The later day of a pair replays the earlier one; each pair is judged once.
             if other >= day or day - other > lookback:

@@ -42,12 +42,32 @@ def distance_m(a: Fix, b: Fix) -> float:
     return float(_GEOD.inv(a.longitude, a.latitude, b.longitude, b.latitude)[2])
 
 
+# The WGS84 geodesic never exceeds the great circle on a sphere of the mean radius by more
+# than the largest radius of curvature over it (6,399.6 / 6,371.0 km: 0.45%).
+_BOUND_RADIUS_M = 6_371_008.8 * 1.01
+
+
+def distance_bound_m(a: Fix, b: Fix) -> float:
+    """At least `distance_m(a, b)`, for a fraction of its cost (haversine, 1% and a metre
+    over, the metre for rounding): enough to tell that two fixes are not far apart."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    across = (
+        math.cos(lat1) * math.cos(lat2) * math.sin(math.radians(b.longitude - a.longitude) / 2) ** 2
+    )
+    h = math.sin((lat2 - lat1) / 2) ** 2 + across
+    return 2 * _BOUND_RADIUS_M * math.asin(min(1.0, math.sqrt(h))) + 1.0
+
+
 def speed_kmh(a: Fix, b: Fix, min_interval_s: float = 0.0) -> float:
     """The least ground speed two fixes imply: the distance beyond both accuracy circles
     (never below zero) over the time between them, that time taken as at least
     `min_interval_s`. A network fix (500 m) and a GPS fix 780 m away 5 s later are consistent;
     a fix 200 km from the one 10 minutes before is not."""
-    metres = max(0.0, distance_m(a, b) - a.accuracy_m - b.accuracy_m)
+    return _speed_kmh(distance_m(a, b), a, b, min_interval_s)
+
+
+def _speed_kmh(distance: float, a: Fix, b: Fix, min_interval_s: float) -> float:
+    metres = max(0.0, distance - a.accuracy_m - b.accuracy_m)
     seconds = max(abs((b.captured_at - a.captured_at).total_seconds()), min_interval_s)
     if seconds == 0:
         return math.inf if metres > 0 else 0.0
@@ -157,7 +177,7 @@ def replayed_track(new: list[Fix], old: list[Fix], rules: FlagPolicy) -> TrackMa
             length, farthest, spread = 0, 0.0, 0.0
             while i + length < len(new) and j + length < len(old):
                 a, b = new[i + length], old[j + length]
-                gap = (a.captured_at - b.captured_at).total_seconds()
+                gap = new_s[i + length] - old_s[j + length]
                 metres = _near_m(a, b)
                 if (
                     abs(gap - offset) > rules.replay_track_time_tolerance_s
@@ -221,6 +241,9 @@ def judge_flags(ev: Evidence, policy: Policy) -> Findings:
         }
     for other in (ev.previous, ev.following):
         if other is None:
+            continue
+        bound = _speed_kmh(distance_bound_m(other, fix), other, fix, rules.speed_min_interval_s)
+        if bound <= rules.max_speed_kmh:  # no faster than this: the geodesic is not needed
             continue
         speed = speed_kmh(other, fix, rules.speed_min_interval_s)
         if speed > rules.max_speed_kmh:

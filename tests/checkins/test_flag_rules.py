@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.checkins.rules import Fix, Reading, distance_m, replay_box, replays, speed_kmh
+from app.checkins.rules import (
+    Fix,
+    Reading,
+    distance_bound_m,
+    distance_m,
+    replay_box,
+    replays,
+    speed_kmh,
+)
 from app.core.policy import FlagPolicy
 
 T0 = datetime(2026, 11, 2, 8, tzinfo=UTC)
@@ -77,3 +85,23 @@ def test_the_replay_box_is_the_tolerance_along_each_axis() -> None:
     east = distance_m(Fix(T0, 28.0, 113.0), Fix(T0, 28.0, 113.0 + dlon))
     assert abs(north - 1.0) < 0.01
     assert abs(east - 1.0) < 0.01
+
+
+_LAT = st.floats(-89.9, 89.9, allow_nan=False)
+_LON = st.floats(-180.0, 180.0, allow_nan=False)
+_NEAR = st.floats(-0.05, 0.05, allow_nan=False)  # a few km: neighbouring fixes
+
+
+@given(_LAT, _LON, _LAT, _LON)
+def test_the_cheap_distance_bound_never_falls_short_of_the_geodesic(lat1, lon1, lat2, lon2):
+    # The speed check skips the geodesic when the bound alone shows a plausible speed: sound
+    # only if the bound is never below the distance, anywhere on the globe.
+    a, b = Fix(T0, lat1, lon1), Fix(T0, lat2, lon2)
+    assert distance_bound_m(a, b) >= distance_m(a, b)
+
+
+@given(_LAT, _LON, _NEAR, _NEAR)
+def test_the_bound_is_close_for_neighbouring_fixes(lat, lon, dlat, dlon):
+    a, b = Fix(T0, lat, lon), Fix(T0, max(-89.95, min(89.95, lat + dlat)), lon + dlon)
+    exact = distance_m(a, b)
+    assert exact <= distance_bound_m(a, b) <= exact * 1.02 + 1.0
