@@ -357,6 +357,25 @@ def report(f: Figure, problems: list[str]) -> None:
 # --- the batch ------------------------------------------------------------------------------
 
 
+def _body(
+    token: str, lon: str, lat: str, rng: random.Random, ids: str, times: list[datetime]
+) -> tuple[str, bytes]:
+    """A batch of the member's fixes near its village, at `times`; client_ids `ids-<n>`."""
+    items = [
+        {
+            "client_id": f"{ids}-{i:012x}",
+            "captured_at": at.isoformat(),
+            "latitude": round(float(lat) + (rng.random() - 0.5) * 0.004, 7),
+            "longitude": round(float(lon) + (rng.random() - 0.5) * 0.004, 7),
+            "accuracy_m": rng.randint(5, 60),
+            "provider": "gps",
+            "device_id": f"bench-{token[-8:]}",
+        }
+        for i, at in enumerate(times)
+    ]
+    return token, json.dumps({"items": items}).encode()
+
+
 def batch_bodies(members_file: Path, nonce: str) -> list[tuple[str, bytes]]:
     """40 (token, body) pairs of 500 fresh fixes each, one member per request, spread over the
     last ~2 days (an offline phone catching up)."""
@@ -366,21 +385,11 @@ def batch_bodies(members_file: Path, nonce: str) -> list[tuple[str, bytes]]:
     bodies = []
     for r in range(BATCH_REQUESTS):
         token, lon, lat = members[(r * 5 + rng.randrange(len(members))) % len(members)]
-        items = [
-            {
-                "client_id": f"{nonce}-{r:04x}-4000-8000-{i:012x}",
-                "captured_at": (
-                    now - timedelta(seconds=(BATCH_SIZE - i) * 300 + rng.randint(0, 200))
-                ).isoformat(),
-                "latitude": round(float(lat) + (rng.random() - 0.5) * 0.004, 7),
-                "longitude": round(float(lon) + (rng.random() - 0.5) * 0.004, 7),
-                "accuracy_m": rng.randint(5, 60),
-                "provider": "gps",
-                "device_id": f"bench-{token[-8:]}",
-            }
+        times = [
+            now - timedelta(seconds=(BATCH_SIZE - i) * 300 + rng.randint(0, 200))
             for i in range(BATCH_SIZE)
         ]
-        bodies.append((token, json.dumps({"items": items}).encode()))
+        bodies.append(_body(token, lon, lat, rng, f"{nonce}-{r:04x}-4000-8000", times))
     return bodies
 
 
@@ -457,24 +466,14 @@ def history_bodies(members_file: Path) -> list[tuple[str, bytes]]:
     """One batch per member: `HISTORY_FIXES` fixes over the last 20 days (3 a day)."""
     members = [ln.split() for ln in members_file.read_text().splitlines() if ln]
     rng = random.Random(0)
-    now = datetime.now(UTC)
+    start = datetime.now(UTC) - timedelta(days=20)
     bodies = []
     for r, (token, lon, lat) in enumerate(members):
-        items = [
-            {
-                "client_id": f"00000000-{r:04x}-4000-8000-{i:012x}",
-                "captured_at": (
-                    now - timedelta(days=20) + timedelta(hours=8 * i, seconds=rng.randint(0, 600))
-                ).isoformat(),
-                "latitude": round(float(lat) + (rng.random() - 0.5) * 0.004, 7),
-                "longitude": round(float(lon) + (rng.random() - 0.5) * 0.004, 7),
-                "accuracy_m": rng.randint(5, 60),
-                "provider": "gps",
-                "device_id": f"bench-{token[-8:]}",
-            }
+        times = [
+            start + timedelta(hours=8 * i, seconds=rng.randint(0, 600))
             for i in range(HISTORY_FIXES)
         ]
-        bodies.append((token, json.dumps({"items": items}).encode()))
+        bodies.append(_body(token, lon, lat, rng, f"00000000-{r:04x}-4000-8000", times))
     return bodies
 
 
