@@ -131,7 +131,7 @@ def serve(
     """Run the API. The embedded SQLite database is created and migrated on first start."""
     import uvicorn
 
-    from app.core.migrate import upgrade
+    from app.core.migrate import behind, upgrade
 
     url = _database_url()
     # Before anything is printed: a busy port would otherwise show logins for a server that
@@ -140,6 +140,8 @@ def serve(
         raise _fail(f"port {port} on {host} is already in use: stop what holds it or pass --port")
     if is_sqlite(url):
         upgrade(url)
+    elif behind(url):  # a server database is migrated by its operator, on purpose
+        raise _fail("the database lacks this version's migrations: run `zhucun db upgrade` first")
     workers = workers or default_workers(url)
     if demo:
         from app.demo import load_demo_if_empty

@@ -11,7 +11,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 import migrations
 
@@ -29,6 +34,29 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def behind(url: str) -> bool | None:
+    """Whether the database lacks migrations of this code (never migrated, or at an older
+    revision); None when it cannot be reached. A database migrated further than this code
+    (a newer release's) is not behind."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    engine = create_engine(url, poolclass=NullPool, connect_args=_QUICK.get(url.split(":")[0], {}))
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    except OperationalError:
+        return None
+    finally:
+        engine.dispose()
+    if script.get_current_head() in current:
+        return False
+    known = {revision.revision for revision in script.walk_revisions()}
+    return all(revision in known for revision in current)
+
+
+# A server that is down is told fast (the API answers 503 until it is up).
+_QUICK = {"postgresql+psycopg": {"connect_timeout": 5}}
 
 
 def include_object(

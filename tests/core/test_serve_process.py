@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, text
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,3 +56,28 @@ def test_a_weak_secret_in_production_is_one_clear_line(tmp_path):
         "zhucun: ZHUCUN_SECRET_KEY must be set to a random value of at least 32 characters "
         "when ZHUCUN_ENV=production"
     ]
+
+
+@pytest.mark.postgis
+def test_an_unmigrated_server_database_is_one_clear_line():
+    admin_url = os.environ.get(
+        "ZHUCUN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"zhucun_unmigrated_{os.getpid()}"
+    with admin.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        c.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        result = run(
+            {"DATABASE_URL": admin_url.rsplit("/", 1)[0] + f"/{name}"},
+            "serve", "--demo", "--port", "0",
+        )  # fmt: skip
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "the database lacks this version's migrations: run `zhucun db upgrade` first"
+    )
