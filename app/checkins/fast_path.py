@@ -70,6 +70,7 @@ class Uploads:
         self.groups = settings.upload_connections  # groups in flight at most
         self._waiting: deque[_Upload] = deque()
         self._running: set[asyncio.Task[None]] = set()
+        self._storing: set[int] = set()  # members in a group being stored
 
     async def close(self) -> None:
         for task in list(self._running):
@@ -95,6 +96,8 @@ class Uploads:
     async def _store_while_waiting(self) -> None:
         while self._waiting:
             group = self._take()
+            if not group:  # the members waiting are being stored: their tasks take them next
+                return
             try:
                 async with self.pool.connection(timeout=_POOL_WAIT_S) as connection:
                     await store_group(connection, self.engine, self.policy, group)
@@ -106,19 +109,25 @@ class Uploads:
                     raise
             except Exception as exc:  # a defect: every upload of the group answers 500
                 _settle_all(group, exc)
+            finally:
+                self._storing.difference_update(u.member_id for u in group)
 
     def _take(self) -> list[_Upload]:
-        """Up to `group_size` waiting uploads of different members, in arrival order; a
-        member's later upload waits for a later group (its lock is this group's)."""
+        """Up to `group_size` waiting uploads of different members, in arrival order, none of
+        a member in a group being stored: a member's uploads are stored one group after
+        another, in the order they came, and groups never wait for each other's locks."""
         group: dict[int, _Upload] = {}
         later: list[_Upload] = []
-        while self._waiting and len(group) < self.group_size:
+        # Looking a few groups deep at most: one member's burst does not make every take
+        # walk the whole queue.
+        while self._waiting and len(group) < self.group_size and len(later) < 4 * self.group_size:
             upload = self._waiting.popleft()
-            if upload.member_id in group:
+            if upload.member_id in group or upload.member_id in self._storing:
                 later.append(upload)
             else:
                 group[upload.member_id] = upload
         self._waiting.extendleft(reversed(later))
+        self._storing.update(group)
         return list(group.values())
 
 
