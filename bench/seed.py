@@ -56,6 +56,20 @@ def drop_database(pg_url: str, name: str | None) -> None:
     admin.dispose()
 
 
+def member_user(member: Member, username: str, password_hash: str, now: datetime) -> User:
+    """An active member's user (the bench's logins)."""
+    return User(
+        username=username,
+        password_hash=password_hash,
+        full_name=member.full_name,
+        role="member",
+        scope="",
+        member_id=member.id,
+        is_active=True,
+        created_at=now,
+    )
+
+
 def seed_checkin_members(url: str, members_file: Path, *, villages: int, members: int) -> None:
     """Migrate, then villages in a grid of 0.02° squares and members spread over them (member k
     assigned to village k mod `villages`), each with an open session and a token.
@@ -109,18 +123,7 @@ def seed_checkin_members(url: str, members_file: Path, *, villages: int, members
             s.add(
                 Assignment(member_id=member.id, village_code=code, start_date=start, end_date=None)
             )
-            users.append(
-                User(
-                    username=f"m{k}",
-                    password_hash=password,
-                    full_name=member.full_name,
-                    role="member",
-                    scope="",
-                    member_id=member.id,
-                    is_active=True,
-                    created_at=now,
-                )
-            )
+            users.append(member_user(member, f"m{k}", password, now))
         s.add_all(users)
         s.flush()
         for user in users:

@@ -46,6 +46,7 @@ from app.core.security import TokenClaims, hash_password, issue_token  # noqa: E
 from app.org.boundaries import bump_boundary_revision  # noqa: E402
 from app.org.models import Assignment, Member, Unit, Village, VillageBoundary  # noqa: E402
 from bench.checkins_bench import create_database, drop_database, free_port  # noqa: E402
+from bench.seed import member_user  # noqa: E402
 
 SECRET = "soak-secret-" + "s" * 40
 TOWNSHIPS = ("430121001", "430121002", "430121003", "430121004")
@@ -135,16 +136,7 @@ def seed(url: str) -> tuple[list[Caller], dict[str, Caller]]:
                             end_date=None,
                         )
                     )
-                    user = User(
-                        username=f"m{member.id}",
-                        password_hash=password,
-                        full_name=member.full_name,
-                        role="member",
-                        scope="",
-                        member_id=member.id,
-                        is_active=True,
-                        created_at=now,
-                    )
+                    user = member_user(member, f"m{member.id}", password, now)
                     users.append((user, lon + 0.01, lat + 0.01))
             approver = User(
                 username=f"t{township}",

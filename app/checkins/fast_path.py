@@ -168,12 +168,9 @@ async def store_group(
         await trip.run_async()
         save = RoundTrip.on_connection(connection, engine.dialect)
         for upload, first in zip(group, firsts, strict=True):
-            row = _judged(engine, policy, upload, first, outcomes)
-            if row is not None:
-                head, judged = row
-                assert first.days is not None
-                inserted = queue_save(save, policy, upload.member_id, head, [judged], first.days)
-                saved.append((upload, judged, inserted))
+            queued = _judge_and_queue(save, engine, policy, upload, first, outcomes)
+            if queued is not None:
+                saved.append((upload, *queued))
         if saved:
             await save.run_async(commit=True)
         else:
@@ -189,20 +186,21 @@ async def store_group(
 
 
 def _queue_first(trip: RoundTrip, policy: Policy, upload: _Upload) -> FirstTrip:
-    p = upload.prepared
-    span = Span.of([(p.body, p.captured_at, p.local_date, p.latitude)])
-    return FirstTrip.queue(trip, policy, upload.member_id, [p], span, upload.token)
+    fixes = [upload.prepared]
+    return FirstTrip.queue(trip, policy, upload.member_id, fixes, Span.of(fixes), upload.token)
 
 
-def _judged(
+def _judge_and_queue(
+    save: RoundTrip,
     engine: Engine,
     policy: Policy,
     upload: _Upload,
     first: FirstTrip,
     outcomes: dict[int, Settled | BaseException],
-) -> tuple[Head, dict[str, Any]] | None:
-    """The upload's head and judged row, or None with its outcome noted: refused (its token
-    no longer holds) or the thread path's (a resend, a first check-in, an index to build)."""
+) -> tuple[dict[str, Any], Answer] | None:
+    """The upload's judged row, its save queued on `save` (answer: the new id); or None with
+    its outcome noted: refused (its token no longer holds) or the thread path's (a resend, a
+    first check-in, an index to build)."""
     assert first.who is not None
     assert first.loading is not None
     assert first.days is not None
@@ -216,9 +214,9 @@ def _judged(
     if head_row is None or index is None or first.stored.rows:
         return None
     head = Head(head_row[0], head_row[1], head_row[2])
-    p = upload.prepared
-    row = judge(p, upload.member_id, upload.received_at, head, index, policy, first.loading.build())
-    return head, row
+    member_id, around = upload.member_id, first.loading.build()
+    row = judge(upload.prepared, member_id, upload.received_at, head, index, policy, around)
+    return row, queue_save(save, policy, member_id, head, [row], first.days)
 
 
 def _settle(upload: _Upload, outcome: Settled | BaseException) -> None:

@@ -245,11 +245,11 @@ def judge_flags(ev: Evidence, policy: Policy) -> Findings:
         bound = _speed_kmh(distance_bound_m(other, fix), other, fix, rules.speed_min_interval_s)
         if bound <= rules.max_speed_kmh:  # no faster than this: the geodesic is not needed
             continue
-        speed = speed_kmh(other, fix, rules.speed_min_interval_s)
+        distance = distance_m(other, fix)
+        speed = _speed_kmh(distance, other, fix, rules.speed_min_interval_s)
         if speed > rules.max_speed_kmh:
             found["impossible_speed"] = {
-                "km": round(max(0.0, distance_m(other, fix) - other.accuracy_m - fix.accuracy_m)
-                            / 1000, 3),
+                "km": round(max(0.0, distance - other.accuracy_m - fix.accuracy_m) / 1000, 3),
                 "seconds": abs((fix.captured_at - other.captured_at).total_seconds()),
                 "kmh": round(speed, 1) if math.isfinite(speed) else None,
                 "limit_kmh": rules.max_speed_kmh,

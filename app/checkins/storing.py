@@ -121,9 +121,7 @@ def _store(
     and stored (a client_id seen twice is stored once)."""
     refusals = {id(p): window_error(p, received_at, policy) for p in fixes}
     in_window = [p for p in fixes if refusals[id(p)] is None]
-    span = Span.of(
-        [(p.body, p.captured_at, p.local_date, p.latitude) for p in in_window]
-    ) if in_window else None  # fmt: skip
+    span = Span.of(in_window) if in_window else None
     while True:
         trip = RoundTrip(session)
         first = FirstTrip.queue(trip, policy, member_id, fixes, span, token)

@@ -9,7 +9,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, or_, select
 
@@ -20,6 +20,9 @@ from app.core.policy import Policy
 from app.core.roundtrip import Answer, RoundTrip
 from app.core.time import as_utc
 from app.org.models import Assignment, VillageAccessPoint, VillageBoundary
+
+if TYPE_CHECKING:  # judging reads the surroundings: its fixes are only named here
+    from app.checkins.judging import Prepared
 
 c = cast(Table, CheckIn.__table__).c
 
@@ -38,17 +41,17 @@ class Span:
     wifi: bool  # some fix reports Wi-Fi
 
     @classmethod
-    def of(cls, fixes: Sequence[tuple[CheckInCreate, datetime, date, float]]) -> Span:
-        """The span of (body, captured_at UTC, local date, WGS84 latitude) fixes."""
+    def of(cls, fixes: Sequence[Prepared]) -> Span:
+        """The span of prepared fixes (at least one)."""
         return cls(
-            first_day=min(f[2] for f in fixes),
-            last_day=max(f[2] for f in fixes),
-            earliest=min(f[1] for f in fixes),
-            latest=max(f[1] for f in fixes),
-            low_lat=min(f[3] for f in fixes),
-            high_lat=max(f[3] for f in fixes),
-            motion=any(_moves(f[0]) for f in fixes),
-            wifi=any(f[0].wifi for f in fixes),
+            first_day=min(p.local_date for p in fixes),
+            last_day=max(p.local_date for p in fixes),
+            earliest=min(p.captured_at for p in fixes),
+            latest=max(p.captured_at for p in fixes),
+            low_lat=min(p.latitude for p in fixes),
+            high_lat=max(p.latitude for p in fixes),
+            motion=any(_moves(p.body) for p in fixes),
+            wifi=any(p.body.wifi for p in fixes),
         )
 
 

@@ -194,19 +194,24 @@ def test_a_deleted_review_fails_verify(acted, db, zhucun):
     assert f"checkin {world.second}: actions seq 3 logs checkin.void" in out
 
 
-def test_a_review_written_behind_the_service_fails_verify(acted, db):
-    world = acted
-    third = _checkin(world, hours=2)
+def _void_behind_the_service(db, world, checkin_id: int, reason: str) -> None:
+    """A void written straight into the table, with no entry in the actions log."""
     db.add(
         CheckInReview(
-            checkin_id=third,
+            checkin_id=checkin_id,
             action="void",
-            reason="quietly",
+            reason=reason,
             reviewer_id=world.users["township1"].id,
             at=world_today_utc(),
         )
     )
     db.commit()
+
+
+def test_a_review_written_behind_the_service_fails_verify(acted, db):
+    world = acted
+    third = _checkin(world, hours=2)
+    _void_behind_the_service(db, world, third, "quietly")
     report = _verify(db)
     assert len(report.problems) == 1
     assert report.problems[0].startswith(f"checkin {third}: review ")
@@ -382,16 +387,7 @@ def test_a_chain_started_on_a_database_with_history_names_its_baseline(world, db
     """Reviews stored before the log existed have no entry: the head's baseline (set by the
     migration) goes into the first entry, and verify expects entries only after it."""
     old = _checkin(world, hours=6)
-    db.add(
-        CheckInReview(
-            checkin_id=old,
-            action="void",
-            reason="before the log",
-            reviewer_id=world.users["township1"].id,
-            at=world_today_utc(),
-        )
-    )
-    db.commit()
+    _void_behind_the_service(db, world, old, "before the log")
     assert len(_verify(db).problems) == 1  # no baseline: the old review lacks its entry
     before = db.scalar(select(CheckInReview.id).where(CheckInReview.checkin_id == old))
     _set_baseline(db, {"checkin_reviews": before})

@@ -7,7 +7,6 @@ all of them are inside their transactions, about to append, before any may go on
 from __future__ import annotations
 
 import itertools
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -21,29 +20,12 @@ from app.audit.models import ActionEntry, ActionsHead
 from app.core.db import make_engine
 from tests.checkins.helpers import fix
 from tests.live import live_server
+from tests.locks import wait_for_lock_waiters
 
 pytestmark = pytest.mark.postgis
 
 PER_MEMBER = 4
 MEMBERS = (("alice", "430121001001"), ("bob", "430121001002"), ("carol", "430121002001"))
-
-
-def _wait_for_lock_waiters(engine, count: int) -> None:
-    deadline = time.monotonic() + 30
-    waiting = 0
-    with engine.connect() as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            conn.commit()
-            if waiting >= count:
-                return
-            time.sleep(0.05)
-    raise AssertionError(f"only {waiting} of {count} actions waited on the chain's head")
 
 
 def test_parallel_reviews_make_one_unforked_chain(world, app, db, db_url):
@@ -77,7 +59,9 @@ def test_parallel_reviews_make_one_unforked_chain(world, app, db, db_url):
                     ).status_code
 
             futures = [pool.submit(void, c) for c in checkins]
-            _wait_for_lock_waiters(holder_engine, n)
+            wait_for_lock_waiters(
+                holder_engine, n, timeout_s=30, what="actions waited on the chain's head"
+            )
             holder.commit()
             holder.close()
             statuses = [f.result() for f in futures]

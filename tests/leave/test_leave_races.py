@@ -7,7 +7,6 @@ are inside the service before either may go on.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -19,25 +18,9 @@ from app.ledger import service as ledger_service
 from app.ledger.models import PresenceDay
 from tests.ledger.support import add_fix, at_local, ledger_rows, today
 from tests.live import live_server
+from tests.locks import wait_for_lock_waiters
 
 pytestmark = pytest.mark.postgis
-
-
-def _wait_for_lock_waiters(engine, count: int) -> None:
-    deadline = time.monotonic() + 20
-    with engine.connect() as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            conn.commit()
-            if waiting >= count:
-                return
-            time.sleep(0.05)
-    raise AssertionError(f"{count} requests never waited on the member's lock")
 
 
 def test_parallel_approve_and_cancel_exactly_one_wins(world, app, db_url, db, policy):
@@ -71,7 +54,9 @@ def test_parallel_approve_and_cancel_exactly_one_wins(world, app, db_url, db, po
 
             approve = pool.submit(act, "township1", "approve")
             cancel = pool.submit(act, who, "cancel")
-            _wait_for_lock_waiters(holder_engine, 2)
+            wait_for_lock_waiters(
+                holder_engine, 2, timeout_s=20, what="requests waited on the member's lock"
+            )
             holder.commit()
             holder.close()
             statuses = sorted([approve.result(), cancel.result()])
