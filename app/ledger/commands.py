@@ -55,29 +55,30 @@ def register(cli: typer.Typer) -> None:
 
 
 def register_assignment(cli: typer.Typer) -> None:
-    """`zhucun assignment end|move`: org changes the assignment and the ledger is refreshed from
-    that day in the same transaction (here, because the ledger sits above org)."""
+    """`zhucun assignment end|move`: org changes the assignment, the changed days' fixes are
+    judged again and the ledger is refreshed from that day, in one transaction
+    (app/ledger/assignments.py)."""
     assignment_cli = typer.Typer(help="End or move a member's assignment.", no_args_is_help=True)
     cli.add_typer(assignment_cli, name="assignment")
 
     def apply(change_of: Callable[[Session, int], Change], username: str) -> None:
-        from app.ledger.service import rebuild as refresh
+        from app.ledger.assignments import apply_change
         from app.org.assignments import NoOpenAssignment, member_of
 
         engine = make_engine(get_settings().effective_database_url)
         try:
             with session_scope(make_session_factory(engine)) as session:
                 member_id = member_of(session, username)
-                change = change_of(session, member_id)
-                result = refresh(session, get_policy(), member_id, change.first_changed_day)
+                applied = apply_change(session, get_policy(), member_id, change_of)
         except (NoOpenAssignment, AppError) as exc:
             typer.echo(f"refused: {exc}", err=True)
             raise typer.Exit(1) from None
         finally:
             engine.dispose()
         typer.echo(
-            f"{username} (member {member_id}): {change.summary}; "
-            f"{result.days} ledger day(s) recomputed"
+            f"{username} (member {member_id}): {applied.change.summary}; "
+            f"{applied.rejudged} check-in(s) judged again; "
+            f"{applied.ledger.days} ledger day(s) recomputed"
         )
 
     @assignment_cli.command("end")

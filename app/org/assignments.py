@@ -1,8 +1,8 @@
 """Ending and moving a member's assignment (the roster importer only adds).
 
-Org changes the assignments; the caller refreshes the ledger from the day of the change in the
-same transaction (`zhucun assignment …` does, in app/ledger/commands.py), since every day after
-it changes village or becomes unassigned.
+Org changes the assignments; the caller judges the changed days' fixes again and refreshes the
+ledger from the day of the change in the same transaction (`app/ledger/assignments.py`, which
+`zhucun assignment …` calls), since every day after it changes village or becomes unassigned.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Change:
     member_id: int
     first_changed_day: date  # the ledger changes from this day on
     summary: str
+    action: str  # as logged, e.g. assignment.move
 
 
 def member_of(session: Session, username: str) -> int:
@@ -74,7 +75,10 @@ def end_assignment(
         payload={"village_code": assignment.village_code, "last_day": last_day},
     )
     return Change(
-        member_id, last_day + timedelta(days=1), f"{assignment.village_code} ends {last_day}"
+        member_id,
+        last_day + timedelta(days=1),
+        f"{assignment.village_code} ends {last_day}",
+        "assignment.end",
     )
 
 
@@ -113,4 +117,6 @@ def move_assignment(
         subject=f"member:{member_id}",
         payload={"from_village": moved_from, "village_code": village_code, "first_day": first_day},
     )
-    return Change(member_id, first_day, f"moves to {village_code} from {first_day}")
+    return Change(
+        member_id, first_day, f"moves to {village_code} from {first_day}", "assignment.move"
+    )

@@ -65,7 +65,8 @@ def day_visible(principal: Principal, assigned_village: str | None) -> bool:
 
 
 def day_filter(
-    principal: Principal, assigned_village: QueryableAttribute[str | None]
+    principal: Principal,
+    assigned_village: QueryableAttribute[str | None] | ColumnElement[str | None],
 ) -> ColumnElement[bool]:
     """Rule 2 as SQL, on rows that carry the member's village of their day."""
     prefix = principal.division_prefix
