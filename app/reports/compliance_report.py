@@ -9,8 +9,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.compliance import periods as compliance_periods
 from app.compliance import rules as compliance_rules
-from app.compliance import service as compliance_service
+from app.compliance import scope_list
 from app.core.policy import Policy
 from app.reports.columns import Column
 from app.reports.export import Render, Row
@@ -52,7 +53,7 @@ COLUMNS = (
 
 def period(policy: Policy, text: str) -> compliance_rules.Period:
     """The period `text` names (a configured rule's period; else 422 invalid_period)."""
-    return compliance_service.period_for(policy, text)
+    return compliance_periods.period_for(policy, text)
 
 
 def rows(
@@ -67,10 +68,8 @@ def rows(
 ) -> Iterator[Row]:
     """Members assigned in the period under the scope, worst first (the compliance list's
     order), after `after` (a page's cursor)."""
-    members = compliance_service.scope_filter(
-        session, principal, where.prefix or None, where.unit, span
-    )
-    for row in compliance_service.scope_rows(session, policy, members, span, today):
+    members = scope_list.scope_filter(session, principal, where.prefix or None, where.unit, span)
+    for row in scope_list.scope_rows(session, policy, members, span, today):
         if after is not None and row.order <= after:
             continue
         counts: Sequence[int] = [row.violations.get(code, 0) for code, _ in VIOLATION_COLUMNS]
