@@ -34,6 +34,7 @@ class Mark(StrEnum):
 
 
 UNASSIGNED = "U"
+CHARACTERS = "PpOoLlSs._U"  # every character a day line holds
 _UNASSIGNED, _WORKDAY, _OFF_DAY = 0, 1, 2
 _MARK_CODES = {"P": 1, "L": 2, "S": 3, "O": 4}
 LEAVE_CODE = _MARK_CODES["L"]  # in `marks`: a day of leave

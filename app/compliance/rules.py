@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 # The day-line builders are named here too: `rules` is the pure face of compliance.
-from app.compliance.day_lines import UNASSIGNED, today_index
+from app.compliance.day_lines import CHARACTERS, UNASSIGNED, today_index
 from app.compliance.day_lines import base_line as base_line
 from app.compliance.day_lines import day_line as day_line
 from app.compliance.day_lines import marks_from_bits as marks_from_bits
@@ -171,9 +171,32 @@ class Run:
     workdays: int
 
 
-# Past working days absent (nothing, or a short visit), with only empty or short-visit days off
-# between them: a present day, leave or a gap in the assignment ends a run.
-_ABSENT_RUN = re.compile(r"[.S](?:[_s]*[.S])*")
+RunPart = Literal["absent", "skipped", "ends"]
+
+
+def run_part(day: str) -> RunPart:
+    """What a past day of a day line does to a run of absence (API.md "Absences, settled"): a
+    working day absent — nothing, or a short visit that made no day — is part of the run; a day
+    that is not a working day is skipped, whatever it holds (leave, official business, a short
+    visit), unless the member was present, which ends the run on any day; a working day on leave
+    or official business is not absent and ends it, as does a day not assigned."""
+    if day in ".S":
+        return "absent"
+    if day in "_slo":
+        return "skipped"
+    return "ends"
+
+
+def _run_pattern() -> re.Pattern[str]:
+    # The rule above as a regular expression over the line's alphabet, so that runs are found
+    # at C speed over a city: absent days, with only skipped days between them.
+    part = {c: run_part(c) for c in CHARACTERS}
+    absent = re.escape("".join(c for c, p in part.items() if p == "absent"))
+    skipped = re.escape("".join(c for c, p in part.items() if p == "skipped"))
+    return re.compile(f"[{absent}](?:[{skipped}]*[{absent}])*")
+
+
+_ABSENT_RUN = _run_pattern()
 
 
 def absent_runs(period: Period, line: str, today: date) -> list[Run]:
@@ -192,7 +215,7 @@ def absent_runs(period: Period, line: str, today: date) -> list[Run]:
 def absent_run_lengths(period: Period, line: str, today: date) -> list[int]:
     """The working days of each run of absent_runs, without the dates."""
     past = line[: today_index(period, today)]
-    return [len(r) - r.count("_") - r.count("s") for r in _ABSENT_RUN.findall(past)]
+    return [r.count(".") + r.count("S") for r in _ABSENT_RUN.findall(past)]
 
 
 @dataclass(frozen=True)
@@ -280,8 +303,7 @@ def rotation(
 
 
 def _bit_table(ones: str) -> dict[int, int]:
-    chars = "PpOoLlSs._U"
-    return str.maketrans(chars, "".join("1" if c in ones else "0" for c in chars))
+    return str.maketrans(CHARACTERS, "".join("1" if c in ones else "0" for c in CHARACTERS))
 
 
 _PRESENT_BITS = _bit_table("Pp")

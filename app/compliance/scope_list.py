@@ -28,7 +28,8 @@ class Row:
     required_days: int
     present_days: int
     needed_days: int
-    violations: dict[str, int]
+    absent_workdays: int
+    violations: dict[str, int]  # entries by code (a run of absence is one)
 
     @property
     def order(self) -> tuple[int, int, int]:
@@ -93,6 +94,7 @@ def scope_rows(
                 result.required_days,
                 result.present_days,
                 result.needed_days,
+                result.absent_workdays,
                 counts,
             )
         )

@@ -13,7 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, exists, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
@@ -53,8 +63,13 @@ def suspicious_checkins(
     padded = "," + CheckIn.flags + ","
     flagged = or_(*(padded.contains(f",{flag},") for flag in serious))
     counts: dict[int, tuple[int, date, date]] = {}
+    raised: dict[int, set[str]] = {}  # member → the serious flags their fixes carry
     on_arrival = select(
-        CheckIn.member_id, func.count(), func.min(CheckIn.local_date), func.max(CheckIn.local_date)
+        CheckIn.member_id,
+        func.count(),
+        func.min(CheckIn.local_date),
+        func.max(CheckIn.local_date),
+        *(func.max(case((padded.contains(f",{flag},"), 1), else_=0)) for flag in serious),
     ).where(
         member_in(session, CheckIn.member_id, member_ids),
         CheckIn.flags != "",
@@ -82,12 +97,29 @@ def suspicious_checkins(
         )
     )
     for query in (on_arrival, found_later):
-        for m, n, first, last in session.execute(query.group_by(CheckIn.member_id)):
+        for m, n, first, last, *carried in session.execute(query.group_by(CheckIn.member_id)):
             if m in counts:
                 n0, first0, last0 = counts[m]
                 n, first, last = n0 + n, min(first0, first), max(last0, last)
             counts[m] = (n, first, last)
-    names = ", ".join(serious)
+            # Rows on arrival carry a 0/1 per serious flag; rows found later carry none.
+            raised.setdefault(m, set()).update(
+                f for f, c in zip(serious, carried, strict=False) if c
+            )
+    if counts:
+        # The findings' codes too, of any of the fixes (one flagged on arrival may also have
+        # been found later): read only for the members found at all.
+        for m, code in session.execute(
+            select(CheckIn.member_id, CheckInFinding.code)
+            .join(CheckIn, CheckIn.id == CheckInFinding.checkin_id)
+            .where(
+                member_in(session, CheckIn.member_id, list(counts)),
+                CheckIn.local_date.between(start, end),
+                CheckInFinding.code.in_(serious),
+            )
+            .distinct()
+        ):
+            raised.setdefault(m, set()).add(code)
     return {
         m: [
             Violation(
@@ -95,11 +127,34 @@ def suspicious_checkins(
                 first if first == last else None,
                 None if first == last else first,
                 None if first == last else last,
-                f"{n} check-in(s) flagged {names} (可疑定位)",
+                suspicious_detail(n, [f for f in serious if f in raised.get(m, ())]),
             )
         ]
         for m, (n, first, last) in counts.items()
     }
+
+
+# The flags in Chinese, as the dashboard names them.
+_FLAG_NAMES_ZH = {
+    "mock_location": "模拟定位",
+    "low_accuracy": "精度差",
+    "impossible_speed": "速度异常",
+    "clock_skew": "时钟偏差",
+    "late_sync": "延迟上传",
+    "repeated_fix": "重复坐标",
+    "device_change": "更换设备",
+    "wrong_village": "他村",
+    "no_assignment": "无派驻",
+    "wifi_mismatch": "Wi-Fi 不符",
+    "replayed_track": "轨迹重放",
+}
+
+
+def suspicious_detail(fixes: int, raised: Sequence[str]) -> str:
+    """The number of flagged fixes and the serious flags they carry, named in English and
+    Chinese (API.md "Absences, settled": the flags actually raised, not the policy's list)."""
+    zh = "、".join(_FLAG_NAMES_ZH.get(f, f) for f in raised)
+    return f"{fixes} check-in(s) flagged {', '.join(raised)} (可疑定位：{zh})"
 
 
 def leave_overstays(
@@ -169,11 +224,21 @@ def leave_overstays(
                 None,
                 lo,
                 hi,
-                f"stayed away {(hi - lo).days + 1} day(s) after leave #{leave_id} ended "
-                f"on {last.isoformat()}, without reporting back (超假)",
+                overstay_detail((hi - lo).days + 1, leave_id, last, returned_on),
             )
         )
     return out
+
+
+def overstay_detail(days: int, leave_id: int, ended: date, returned_on: date | None) -> str:
+    """An overstay of `days` (within the period) told as it was: a member who reported back
+    (销假) late, or one who did not report back at all (back in the village, or not yet)."""
+    told = f"stayed away {days} day(s) after leave #{leave_id} ended on {ended.isoformat()}"
+    if returned_on is None:
+        return f"{told}, and did not report back (超假，未销假)"
+    late = (returned_on - ended).days - 1
+    back = f"reported back on {returned_on.isoformat()}, {late} day(s) late"
+    return f"{told}; {back} (超假，逾期销假)"
 
 
 # An overstay that began this long before the span and still runs into it is found too.
