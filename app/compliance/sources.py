@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
+from app.checkins import reading as checkin_reading
+from app.checkins import rules as checkin_rules
 from app.checkins.models import CheckIn, CheckInFinding
 from app.compliance.violations import FindingLike, Violation
 from app.core.policy import Policy
@@ -60,21 +62,30 @@ def suspicious_checkins(
     if not serious or not member_ids:
         return {}
     # flags is a comma-separated list: match whole names. `flags <> ''` picks the partial index.
-    padded = "," + CheckIn.flags + ","
+    # Only the place flags change when a fix is judged again after a backdated assignment
+    # change: read its current flags only when the policy counts one of them.
+    judged_again = not set(serious).isdisjoint(checkin_rules.PLACE_FLAGS)
+    flags = checkin_reading.current("flags") if judged_again else CheckIn.flags
+    padded = "," + flags + ","
     flagged = or_(*(padded.contains(f",{flag},") for flag in serious))
     counts: dict[int, tuple[int, date, date]] = {}
     raised: dict[int, set[str]] = {}  # member → the serious flags their fixes carry
-    on_arrival = select(
-        CheckIn.member_id,
-        func.count(),
-        func.min(CheckIn.local_date),
-        func.max(CheckIn.local_date),
-        *(func.max(case((padded.contains(f",{flag},"), 1), else_=0)) for flag in serious),
-    ).where(
-        member_in(session, CheckIn.member_id, member_ids),
-        CheckIn.flags != "",
-        CheckIn.local_date.between(start, end),
-        flagged,
+    fixes = checkin_reading.JUDGED_FROM if judged_again else CheckIn.__table__
+    on_arrival = (
+        select(
+            CheckIn.member_id,
+            func.count(),
+            func.min(CheckIn.local_date),
+            func.max(CheckIn.local_date),
+            *(func.max(case((padded.contains(f",{flag},"), 1), else_=0)) for flag in serious),
+        )
+        .select_from(fixes)
+        .where(
+            member_in(session, CheckIn.member_id, member_ids),
+            flags != "",
+            CheckIn.local_date.between(start, end),
+            flagged,
+        )
     )
     later_fixes = (
         select(CheckInFinding.checkin_id)
@@ -89,6 +100,7 @@ def suspicious_checkins(
             func.min(CheckIn.local_date),
             func.max(CheckIn.local_date),
         )
+        .select_from(fixes)
         .join(later_fixes, later_fixes.c.checkin_id == CheckIn.id)
         .where(
             member_in(session, CheckIn.member_id, member_ids),
@@ -96,6 +108,7 @@ def suspicious_checkins(
             not_(flagged),  # counted on arrival already
         )
     )
+
     for query in (on_arrival, found_later):
         for m, n, first, last, *carried in session.execute(query.group_by(CheckIn.member_id)):
             if m in counts:
