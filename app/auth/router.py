@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from app.auth import accounts, service, sessions
@@ -29,6 +29,7 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.auth.schemas import (
     LoginForm,
+    LoginIn,
     Me,
     PasswordChangeIn,
     RefreshIn,
@@ -38,6 +39,7 @@ from app.auth.schemas import (
 )
 from app.auth.wechat import code2session
 from app.core import proxies
+from app.core.bodies import form_or_json, form_or_json_openapi
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated, ValidationFailed, error_responses
 from app.core.inputs import IdPath, is_storable_text
@@ -90,20 +92,29 @@ def _checked_user(
     return user
 
 
+async def login_credentials(request: Request) -> LoginForm | LoginIn:
+    """The sign-in body: the OAuth2 form, or the same fields as JSON (`wx.request`)."""
+    return await form_or_json(request, LoginForm, LoginIn)
+
+
 @router.post(
     "/auth/token",
     response_model=Token,
     responses=error_responses(InvalidCredentials, TooManyAttempts),
+    openapi_extra=form_or_json_openapi(
+        LoginForm, LoginIn, description="the OAuth2 password form, or the same fields as JSON"
+    ),
 )
 def login(
     request: Request,
-    form: Annotated[LoginForm, Form()],
+    credentials: Annotated[LoginForm | LoginIn, Depends(login_credentials)],
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
     """Exchange a username and password for an access and a refresh token (OAuth2 password
-    flow)."""
-    user = _checked_user(session, request, form.username, form.password)
+    flow). The same fields may come as JSON (`wx.request` in a mini-program): same throttle,
+    same answer."""
+    user = _checked_user(session, request, credentials.username, credentials.password)
     pair = sessions.open_session(
         session, user, settings, method="password", user_agent=_user_agent(request)
     )
