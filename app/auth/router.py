@@ -40,10 +40,11 @@ from app.auth.schemas import (
 from app.auth.wechat import code2session
 from app.core import proxies
 from app.core.bodies import form_or_json, form_or_json_openapi
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import PolicyDep, SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated, ValidationFailed, error_responses
 from app.core.inputs import IdPath, is_storable_text
 from app.core.proxies import parse_networks
+from app.core.time import today
 
 router = APIRouter(tags=["auth"])
 users_router = APIRouter(tags=["users"])
@@ -212,14 +213,24 @@ def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
     ),
 )
 def change_password(
-    body: PasswordChangeIn, principal: CurrentPrincipal, request: Request, session: SessionDep
+    body: PasswordChangeIn,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
 ) -> Response:
     """Change one's password. Every other session (other phones, browsers) is signed out; this
     one stays. A wrong current password counts as a failed login."""
     user = _checked_user(
         session, request, principal.username, body.current_password, refusal=WrongPassword
     )
-    accounts.change_password(session, user, body.new_password, keep_session=principal.session_id)
+    accounts.change_password(
+        session,
+        user,
+        body.new_password,
+        keep_session=principal.session_id,
+        today=today(policy.zone),
+    )
     return Response(status_code=204)
 
 
@@ -243,10 +254,14 @@ def _user_out(user: User) -> UserOut:
         NotAuthenticated, InvalidTokenError, RoleRequired, UserNotFound, CannotDeactivateSelf
     ),
 )
-def deactivate_user(user_id: IdPath, principal: AdminPrincipal, session: SessionDep) -> UserOut:
+def deactivate_user(
+    user_id: IdPath, principal: AdminPrincipal, session: SessionDep, policy: PolicyDep
+) -> UserOut:
     """Deactivate an account (admin): it can no longer sign in, and its tokens stop working at
     once. Its records stay."""
-    user = accounts.set_active(session, user_id, False, acting_user_id=principal.user_id)
+    user = accounts.set_active(
+        session, user_id, False, acting_user_id=principal.user_id, today=today(policy.zone)
+    )
     return _user_out(user)
 
 
@@ -255,7 +270,11 @@ def deactivate_user(user_id: IdPath, principal: AdminPrincipal, session: Session
     response_model=UserOut,
     responses=error_responses(NotAuthenticated, InvalidTokenError, RoleRequired, UserNotFound),
 )
-def activate_user(user_id: IdPath, principal: AdminPrincipal, session: SessionDep) -> UserOut:
+def activate_user(
+    user_id: IdPath, principal: AdminPrincipal, session: SessionDep, policy: PolicyDep
+) -> UserOut:
     """Reactivate a deactivated account (admin); it signs in afresh."""
-    user = accounts.set_active(session, user_id, True, acting_user_id=principal.user_id)
+    user = accounts.set_active(
+        session, user_id, True, acting_user_id=principal.user_id, today=today(policy.zone)
+    )
     return _user_out(user)
