@@ -57,6 +57,7 @@ def review(
         action=f"checkin.{action}",
         subject=f"checkin:{row.id}",
         payload={"action": action, "reason": reason, "at": at},
+        about=audit_actions.About(row.member_id, row.local_date),
     )
     on_days_changed(session, policy, row.member_id, [row.local_date])
     later = findings_service.findings_for(session, [row.id]).get(row.id)

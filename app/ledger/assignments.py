@@ -51,5 +51,8 @@ def apply_change(
                 "from": change.first_changed_day,
                 "checkins": rejudged,
             },
+            # Read by the auditors who read the member's first changed day: its fixes are the
+            # ones judged again.
+            about=audit_actions.About(member_id, change.first_changed_day),
         )
     return Applied(change, rejudged, rebuild(session, policy, member_id, change.first_changed_day))

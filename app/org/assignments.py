@@ -54,9 +54,15 @@ def _covering(session: Session, member_id: int, day: date) -> Assignment:
 
 
 def end_assignment(
-    session: Session, member_id: int, last_day: date, *, actor: int | str = audit_actions.CLI
+    session: Session,
+    member_id: int,
+    last_day: date,
+    *,
+    today: date,
+    actor: int | str = audit_actions.CLI,
 ) -> Change:
-    """End the assignment covering `last_day` on that day (the member leaves for good)."""
+    """End the assignment covering `last_day` on that day (the member leaves for good).
+    `today`: the local date, whose assignment decides which auditors read the change."""
     assignment = _covering(session, member_id, last_day)
     later = session.scalar(
         select(Assignment.start_date).where(
@@ -73,6 +79,7 @@ def end_assignment(
         action="assignment.end",
         subject=f"member:{member_id}",
         payload={"village_code": assignment.village_code, "last_day": last_day},
+        about=audit_actions.About(member_id, today),
     )
     return Change(
         member_id,
@@ -88,10 +95,11 @@ def move_assignment(
     village_code: str,
     first_day: date,
     *,
+    today: date,
     actor: int | str = audit_actions.CLI,
 ) -> Change:
     """End the assignment covering `first_day` the day before and start one in `village_code`
-    on `first_day`, open-ended."""
+    on `first_day`, open-ended. `today` as for `end_assignment`."""
     if session.get(Village, village_code) is None:
         raise VillageNotFound(code=village_code)
     current = _covering(session, member_id, first_day)
@@ -116,6 +124,7 @@ def move_assignment(
         action="assignment.move",
         subject=f"member:{member_id}",
         payload={"from_village": moved_from, "village_code": village_code, "first_day": first_day},
+        about=audit_actions.About(member_id, today),
     )
     return Change(
         member_id, first_day, f"moves to {village_code} from {first_day}", "assignment.move"

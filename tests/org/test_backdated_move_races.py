@@ -58,7 +58,7 @@ def test_uploads_and_a_backdated_move_at_once(world, app, db_url, db, policy):
                         session,
                         policy,
                         member_of(session, "alice"),
-                        lambda s, m: move_assignment(s, m, NEW, moved_on),
+                        lambda s, m: move_assignment(s, m, NEW, moved_on, today=today()),
                     )
                 return applied.rejudged
 
