@@ -92,16 +92,29 @@ def import_villages(
     )
 
 
+# Household files (a later importer) take the same option.
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        help="utf-8 or gb18030 (gbk): the file's encoding, when detection refuses a file "
+        "you know to be one of them [default: detected]",
+        show_default=False,
+    ),
+]
+
+
 def import_roster(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file")],
+    encoding: EncodingOption = None,
 ) -> None:
     """Import members, their accounts and assignments from a CSV roster; all or nothing."""
+    from app.core.csv_text import EncodingProblem, decode_csv
     from app.org.importers import roster as importer
 
     try:
-        parsed = importer.parse_roster(importer.decode_roster(file.read_bytes()))
-    except importer.RosterFileError as exc:
-        raise _fail([f"refused: {exc}"]) from None
+        parsed = importer.parse_roster(decode_csv(file.read_bytes(), encoding).text)
+    except EncodingProblem as exc:
+        raise _fail([f"refused: {exc.message}; nothing was imported"]) from None
     engine = make_engine(get_settings().effective_database_url)
     try:
         with session_scope(make_session_factory(engine)) as session:
