@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="", alias="ZHUCUN_TRUSTED_PROXIES")
     # Ed25519 key that signs checkpoints and export receipts (app.audit.keys).
     signing_key_file: Path | None = Field(default=None, alias="ZHUCUN_SIGNING_KEY_FILE")
+    # Exports are written here before they are sent (app.core.scratch).
+    export_dir: Path | None = Field(default=None, alias="ZHUCUN_EXPORT_DIR")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -76,6 +78,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path.cwd() / 'zhucun.db'}"
+
+    @property
+    def effective_export_dir(self) -> Path:
+        """`ZHUCUN_EXPORT_DIR`, or `zhucun-exports-<uid>` in the system's temporary folder."""
+        from app.core.scratch import default_folder
+
+        return self.export_dir or default_folder()
 
     @property
     def cors_origin_list(self) -> list[str]:
