@@ -229,7 +229,7 @@ def report_event(
 @router.get(
     "/events",
     response_model=Page[EventOut],
-    responses=error_responses(ScopeNotFound, InvalidScope, InvalidCursor),
+    responses=error_responses(RoleRequired, ScopeNotFound, InvalidScope, InvalidCursor),
 )
 def list_events(
     principal: CurrentPrincipal,
@@ -312,7 +312,7 @@ def open_rectification(
 @router.get(
     "/rectifications",
     response_model=Page[RectificationOut],
-    responses=error_responses(ScopeNotFound, InvalidScope, InvalidCursor),
+    responses=error_responses(RoleRequired, ScopeNotFound, InvalidScope, InvalidCursor),
 )
 def list_rectifications(
     principal: CurrentPrincipal,

@@ -32,7 +32,7 @@ def _stored(db: Any, client_ids: list[str]) -> dict[str, int]:
         .group_by(CheckIn.client_id)
     ).all()
     db.rollback()  # SQLite: hold no transaction while the app writes
-    return {client_id: n for client_id, n in rows}
+    return {str(client_id): int(n) for client_id, n in rows}
 
 
 def test_year_9999_is_in_the_future_not_a_500(world, db):
@@ -76,9 +76,7 @@ def test_batch_item_errors_are_the_problems_a_lone_request_gets(world):
     invalid = fix(latitude=123)
     old = fix(ago=timedelta(days=40))
     headers = world.headers("alice", **{"Accept-Language": "en", "X-Request-ID": "batch-1"})
-    r = world.client.post(
-        "/api/v1/checkins/batch", json={"items": [invalid, old]}, headers=headers
-    )
+    r = world.client.post("/api/v1/checkins/batch", json={"items": [invalid, old]}, headers=headers)
     assert r.status_code == 200, r.text
     first, second = (x["error"] for x in r.json()["results"])
     lone = world.client.post(
