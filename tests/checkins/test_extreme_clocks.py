@@ -9,15 +9,16 @@ date overflowed), and judge each against the window the answer must follow."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.checkins.models import CheckIn
 from tests.checkins.helpers import fix
+from tests.extremes import instants
 
 MAX_AGE = timedelta(days=30)  # the policy's defaults (API.md)
 MAX_AHEAD = timedelta(hours=24)
@@ -92,46 +93,6 @@ def test_batch_item_errors_are_the_problems_a_lone_request_gets(world):
 
 
 # ----------------------------------------------------------------------- the property tests
-
-_OFFSETS = st.one_of(
-    st.sampled_from([0, 1, -1, 8 * 60, -(5 * 60 + 30), 23 * 60 + 59, -(23 * 60 + 59)]),
-    st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
-)
-
-
-@st.composite
-def instants(draw: st.DrawFn) -> tuple[str, datetime | None]:
-    """(RFC 3339 text, the instant it names in UTC, or None when UTC cannot hold it)."""
-    offset = timezone(timedelta(minutes=draw(_OFFSETS)))
-    now = datetime.now(UTC)
-    kind = draw(st.sampled_from(["edge", "any", "near"]))
-    if kind == "edge":
-        naive = draw(
-            st.sampled_from(
-                [
-                    datetime(1, 1, 1),
-                    datetime(1, 1, 1, 23, 59, 59, 999999),
-                    datetime(9999, 12, 31),
-                    datetime(9999, 12, 31, 23, 59, 59, 999999),
-                    datetime(1970, 1, 1),
-                    datetime(2000, 1, 1),
-                    datetime(2100, 1, 1),
-                ]
-            )
-        )
-    elif kind == "any":
-        naive = draw(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
-    else:  # around now and the window's edges
-        shift = draw(st.integers(min_value=-40 * 24 * 3600, max_value=3 * 24 * 3600))
-        naive = (now + timedelta(seconds=shift)).astimezone(offset).replace(tzinfo=None)
-    event(f"instant: {kind}")
-    moment = naive.replace(tzinfo=offset)
-    text = moment.isoformat()
-    try:
-        utc: datetime | None = moment.astimezone(UTC)
-    except OverflowError:
-        utc = None
-    return text, utc
 
 
 def _expected(utc: datetime | None, text: str) -> set[str]:
