@@ -171,7 +171,7 @@ def percentile(values: list[float], p: float) -> float:
 def measure(url: str, members: int) -> None:
     from starlette.testclient import TestClient
 
-    from app.compliance import rules, service
+    from app.compliance import reading, rules, violations
     from app.main import create_app
     from app.org.models import Member
 
@@ -238,8 +238,8 @@ def measure(url: str, members: int) -> None:
     for _ in range(3):
         with session_scope(factory) as session:
             t0 = time.perf_counter()
-            loaded = service.load(session, policy, Member.id.is_not(None), span)
-            found = service.rotations(policy, loaded, span, today)
+            loaded = reading.load(session, policy, Member.id.is_not(None), span)
+            found = violations.rotations(policy, loaded, span, today)
             times.append((time.perf_counter() - t0) * 1000)
     print(
         f"rotation, every team of the city ({len(loaded.teams):,} teams): "

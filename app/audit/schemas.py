@@ -163,6 +163,15 @@ class AssignmentMovePayload(TypedDict):
     first_day: date
 
 
+CheckinRejudgePayload = TypedDict(
+    "CheckinRejudgePayload", {"cause": str, "from": date, "checkins": int}
+)
+CheckinRejudgePayload.__doc__ = (
+    "`checkin.rejudge`: an assignment change (`cause`, its action) judged the member's fixes "
+    "from the day `from` on again; `checkins`: how many"
+)
+
+
 class AuditBeginPayload(TypedDict):
     """`audit.begin`: where the chain starts on a database with history, per witnessed table
     the last row id it held before"""
@@ -180,6 +189,7 @@ ACTION_PAYLOADS = (
     RosterImportPayload,
     AssignmentEndPayload,
     AssignmentMovePayload,
+    CheckinRejudgePayload,
     AuditBeginPayload,
 )
 

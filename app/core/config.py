@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=8 * 3600, alias="ZHUCUN_TOKEN_TTL")
     # A refresh token unused this long stops working; each refresh starts the period again.
     refresh_ttl_seconds: int = Field(default=30 * 86400, alias="ZHUCUN_REFRESH_TTL")
+    # A rotated refresh token presented again this soon answers the same new pair (a page's
+    # parallel requests refreshing at once); later, reuse revokes the session (app.auth.sessions).
+    refresh_grace_seconds: int = Field(default=30, ge=0, le=600, alias="ZHUCUN_REFRESH_GRACE")
     # WeChat mini-program sign-in (`POST /auth/wechat`); off while the appid is empty.
     wechat_appid: str = Field(default="", alias="ZHUCUN_WECHAT_APPID")
     wechat_secret: str = Field(default="", alias="ZHUCUN_WECHAT_SECRET")
