@@ -11,6 +11,8 @@ from the route table, so that a new router gets it without writing anything.
 - every answer declares `X-Request-ID`, every problem `Content-Language`, every 429 and 503
   `Retry-After`; every operation takes `Accept-Language`;
 - the problem `code` is an enumeration of every AppError subclass's code (extensible);
+- a value passed on as plain JSON but `documented_as` a type (app/core/schema_ref.py) refers
+  to it, and the types so named become components;
 - Pydantic's `ge`/`le`/`gt`/`lt` (which it leaves as is under some annotations) become JSON
   Schema's `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum`.
 """
