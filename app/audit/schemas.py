@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
+from typing_extensions import TypedDict
 
+from app.core.schema_ref import schema_ref
 from app.core.time import UtcDateTime
 
 
@@ -49,14 +52,146 @@ class CheckpointOut(BaseModel):
     )
 
 
+# The query a receipt signs, as the report routes write it (app/reports/router.py). Typed for
+# clients, passed on as stored: the signature covers these exact members.
+ReceiptQuery = TypedDict(
+    "ReceiptQuery",
+    {
+        "report": Literal["presence", "compliance", "monthly"],
+        "scope": str,
+        "format": Literal["csv", "xlsx", "json"],
+        "requested_by": str,
+        "from": NotRequired[date],
+        "to": NotRequired[date],
+        "period": NotRequired[str],
+        "month": NotRequired[str],
+        "cursor": NotRequired[str | None],
+        "limit": NotRequired[int],
+    },
+)
+
+
 class ReceiptOut(BaseModel):
     id: str
-    query: dict[str, Any]
+    query: Annotated[dict[str, Any], WithJsonSchema(schema_ref(ReceiptQuery))] = Field(
+        description="what was exported: the report, its parameters and who asked"
+    )
     generated_at: str = Field(description="RFC 3339, UTC, as signed")
     content_digest: str = Field(description="RFC 9530, sha-256=:<base64>:")
     checkpoint_id: int | None
     key_id: str
     signature: str = Field(description="base64 Ed25519 over the RFC 8785 JSON of the other fields")
+
+
+# What each action records in its payload (the call sites of app.audit.actions.record). Times
+# are RFC 3339 text, dates ISO text. Typed for clients and passed on as stored (the entry's
+# hash covers it): a new action adds its payload here, and a payload never loses a member.
+class CheckinReviewPayload(TypedDict):
+    """`checkin.void`, `checkin.restore`"""
+
+    action: Literal["void", "restore"]
+    reason: str
+    at: str
+
+
+LeaveTransitionPayload = TypedDict(
+    "LeaveTransitionPayload",
+    {"member_id": int, "from": str | None, "to": str, "comment": str | None, "at": str},
+)
+LeaveTransitionPayload.__doc__ = (
+    "`leave.request`, `leave.extend`, `leave.approve`, `leave.reject`, `leave.cancel`, "
+    "`leave.return`: the status before and after"
+)
+
+
+class UserCreatePayload(TypedDict):
+    """`user.create` (zhucun create-user)"""
+
+    username: str
+    role: str
+    scope: str
+
+
+class UserActivePayload(TypedDict):
+    """`user.activate`, `user.deactivate`"""
+
+    username: str
+    is_active: bool
+
+
+class PasswordChangePayload(TypedDict):
+    """`user.password_change`: the user's other sessions it ended"""
+
+    sessions_ended: int
+
+
+class VillageImportPayload(TypedDict):
+    """`import.villages` (zhucun import-villages): the file and what became of its villages"""
+
+    file: str
+    sha256: str
+    created: NotRequired[int]
+    changed: NotRequired[int]
+    unchanged: NotRequired[int]
+    renamed: NotRequired[int]
+
+
+class RosterImportPayload(TypedDict):
+    """`import.roster` (zhucun import-roster); `generated_for`: the usernames that got a
+    generated password (never the password)"""
+
+    file: str
+    sha256: str
+    members: int
+    assignments: int
+    new_units: int
+    generated_for: list[str]
+
+
+class AssignmentEndPayload(TypedDict):
+    """`assignment.end`"""
+
+    village_code: str
+    last_day: date
+
+
+class AssignmentMovePayload(TypedDict):
+    """`assignment.move`"""
+
+    from_village: str | None
+    village_code: str
+    first_day: date
+
+
+CheckinRejudgePayload = TypedDict(
+    "CheckinRejudgePayload", {"cause": str, "from": date, "checkins": int}
+)
+CheckinRejudgePayload.__doc__ = (
+    "`checkin.rejudge`: an assignment change (`cause`, its action) judged the member's fixes "
+    "from the day `from` on again; `checkins`: how many"
+)
+
+
+class AuditBeginPayload(TypedDict):
+    """`audit.begin`: where the chain starts on a database with history, per witnessed table
+    the last row id it held before"""
+
+    baseline: dict[str, int]
+
+
+ACTION_PAYLOADS = (
+    CheckinReviewPayload,
+    LeaveTransitionPayload,
+    UserCreatePayload,
+    UserActivePayload,
+    PasswordChangePayload,
+    VillageImportPayload,
+    RosterImportPayload,
+    AssignmentEndPayload,
+    AssignmentMovePayload,
+    CheckinRejudgePayload,
+    AuditBeginPayload,
+)
 
 
 class ActionOut(BaseModel):
@@ -65,7 +200,10 @@ class ActionOut(BaseModel):
     actor: str = Field(description="user:<id>, or cli:<login> for a command")
     action: str = Field(description="e.g. checkin.void, leave.approve, user.deactivate")
     subject: str = Field(description="what it acted on, e.g. checkin:5, leave:7, user:3")
-    payload: dict[str, Any] = Field(description="what changed")
+    payload: Annotated[
+        dict[str, Any],
+        WithJsonSchema({"anyOf": [schema_ref(p) for p in ACTION_PAYLOADS]}),
+    ] = Field(description="what changed: the payload of its `action` (each type names its own)")
     prev_hash: str
     hash: str = Field(
         description="hex SHA-256 of the RFC 8785 JSON of the fields above (prev_hash included)"

@@ -54,3 +54,18 @@ class BatchTooLarge(AppError):
     title_en = "Batch too large"
     detail_zh = "一次最多提交 {limit} 条签到，本次 {count} 条。"
     detail_en = "A batch holds at most {limit} check-ins; this one has {count}."
+
+
+class ItemNotStored(AppError):
+    """A batch item that failed for a reason of ours (a defect, a database error): rejected
+    alone, so that the rest of the batch is stored and the phone resends only this one."""
+
+    status = 500
+    code = "internal_error"
+    title_zh = "服务器内部错误"
+    title_en = "Internal server error"
+    detail_zh = "这条签到未能保存，请稍后重新提交；同批其他各条不受影响。"
+    detail_en = (
+        "This check-in could not be stored; send it again later. The other items of the batch "
+        "are not affected."
+    )

@@ -18,6 +18,7 @@ answered by `storing` instead, in a worker thread, which handles every case.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,7 @@ from app.core.roundtrip import GENERIC_PLANS, Answer, RoundTrip
 from app.core.security import TokenClaims
 from app.geofence.cache import cached_index_of
 
+log = logging.getLogger("zhucun.checkins")
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 _POOL_WAIT_S = 2.0
 
@@ -107,8 +109,13 @@ class Uploads:
                 _settle_all(group, None)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
-            except Exception as exc:  # a defect: every upload of the group answers 500
-                _settle_all(group, exc)
+            except Exception:
+                # A defect (in one upload's judging, say): the group's transaction was rolled
+                # back, and each upload goes to the thread path alone, where only one that
+                # meets the defect again fails - never the uploads it happened to share a
+                # group with.
+                log.exception("upload group of %d not stored together", len(group))
+                _settle_all(group, None)
             finally:
                 self._storing.difference_update(u.member_id for u in group)
 
@@ -168,7 +175,15 @@ async def store_group(
         await trip.run_async()
         save = RoundTrip.on_connection(connection, engine.dialect)
         for upload, first in zip(group, firsts, strict=True):
-            queued = _judge_and_queue(save, engine, policy, upload, first, outcomes)
+            mark = save.mark()
+            try:
+                queued = _judge_and_queue(save, engine, policy, upload, first, outcomes)
+            except Exception:
+                # A defect met by this upload alone: the others are stored without it, and
+                # it goes to the thread path (no outcome), where it fails on its own.
+                log.exception("upload of member %d not judged in its group", upload.member_id)
+                save.drop_after(mark)
+                continue
             if queued is not None:
                 saved.append((upload, *queued))
         if saved:

@@ -13,6 +13,7 @@ from app.checkins.chain import Head
 from app.checkins.schemas import CheckInCreate
 from app.checkins.surroundings import Surroundings
 from app.core.policy import Policy
+from app.core.time import local_date
 from app.geo.coords import to_wgs84
 from app.geofence.index import VillageIndex
 
@@ -36,7 +37,7 @@ def prepare(body: CheckInCreate, policy: Policy) -> Prepared:
         body=body,
         client_id=str(body.client_id),
         captured_at=body.captured_at,
-        local_date=body.captured_at.astimezone(policy.zone).date(),
+        local_date=local_date(body.captured_at, policy.zone),
         longitude=lon,
         latitude=lat,
         body_hash=hashing.body_hash(body),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -35,13 +36,17 @@ from app.checkins.schemas import (
     BatchOut,
     CheckInCreate,
     CheckInOut,
-    ItemProblem,
     ReviewIn,
 )
 from app.core.db import session_scope
 from app.core.deps import PolicyDep, SessionDep
-from app.core.errors import AppError, NotAuthenticated, ValidationFailed, error_responses
-from app.core.i18n import Language, pick_language
+from app.core.errors import (
+    AppError,
+    NotAuthenticated,
+    ValidationFailed,
+    error_responses,
+    render_app_error,
+)
 from app.core.inputs import MAX_BIG_ID, MAX_ID, Day
 from app.core.pagination import (
     DEFAULT_LIMIT,
@@ -131,13 +136,12 @@ def _create_checkins(request: Request, batch: BatchIn, claims: TokenClaims) -> R
         add_roll_call_status(
             request.app, session, [o.checkin for o in outcomes if o.checkin is not None]
         )
-    lang = pick_language(request.headers.get("accept-language"))
     results = [
         BatchItemResult(
             client_id=o.client_id,
             status=o.status,
             checkin=o.checkin,
-            error=None if o.error is None else _problem(o.error, lang),
+            error=None if o.error is None else _problem(request, o.error),
         )
         for o in outcomes
     ]
@@ -171,15 +175,10 @@ def _uploader_claims(request: Request, token: str | None) -> TokenClaims:
     return claims
 
 
-def _problem(error: AppError, lang: Language) -> ItemProblem:
-    extra = error.extra_for(lang)
-    return ItemProblem(
-        status=error.status,
-        code=error.code,
-        title=error.title(lang),
-        detail=error.detail(lang),
-        errors=extra.get("errors"),
-    )
+def _problem(request: Request, error: AppError) -> dict[str, Any]:
+    """The problem a lone request would have answered: the same body, request id included."""
+    problem: dict[str, Any] = json.loads(bytes(render_app_error(request, error).body))
+    return problem
 
 
 @router.get(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -17,7 +14,7 @@ from pydantic import (
     StrictBool,
 )
 
-from app.core.inputs import Text
+from app.core.inputs import Instant, Text
 from app.core.policy import Flag
 from app.core.schema_ref import documented_as
 from app.core.time import UtcDateTime
@@ -35,27 +32,6 @@ ReviewAction = Literal["void", "restore"]
 # How a roll call judged a fix answering it (judged by supervision; see app/checkins/answers.py).
 RollCallStatus = Literal["answered", "late", "outside", "mock", "not_called"]
 
-# RFC 3339 date-time: an offset is required (Pydantic alone also takes naive values and
-# Unix timestamps).
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
-)
-
-
-def _rfc3339_text(value: Any) -> Any:
-    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        raise ValueError(
-            "must be an RFC 3339 date-time with an offset, e.g. 2026-05-01T08:30:00+08:00"
-        )
-    return value
-
-
-def _utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("date-time out of range") from None
-
 
 def _number(value: Any) -> Any:
     # JSON true/false and numeric strings are not coordinates.
@@ -64,7 +40,6 @@ def _number(value: Any) -> Any:
     return value
 
 
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_utc)]
 # The range sits on the float itself, the type check wraps it: OpenAPI then shows the range
 # as minimum/maximum (a range added around the wrapper would render as bare "ge"/"le").
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), BeforeValidator(_number)]
@@ -295,21 +270,20 @@ class BatchIn(BaseModel):
     )
 
 
-class ItemProblem(BaseModel):
-    """Why one item of a batch was rejected (the fields of a problem response)."""
-
-    status: int
-    code: str
-    title: str
-    detail: str
-    errors: list[dict[str, Any]] | None = None
+# A rejected item's problem: the body a lone POST /checkins of the item would have answered
+# (`app.core.errors`), passed on as it is.
+ItemProblem = Annotated[dict[str, Any], documented_as("Problem")]
 
 
 class BatchItemResult(BaseModel):
-    client_id: str | None
+    client_id: str | None = Field(description="as sent, when it could be read")
     status: Literal["created", "duplicate", "rejected"]
-    checkin: CheckInOut | None
-    error: ItemProblem | None
+    checkin: CheckInOut | None = Field(description="created or duplicate: the stored check-in")
+    error: ItemProblem | None = Field(
+        description="rejected: the problem, as a lone POST /checkins of the item would answer "
+        "(the same `code`s; status 500 `internal_error` when the item failed on our side: "
+        "send it again later)"
+    )
 
 
 class BatchOut(BaseModel):

@@ -10,6 +10,7 @@ trip after the lock runs after it was granted, so it sees every write of the mem
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,13 +24,14 @@ from app.auth.service import PRINCIPAL_ROW, principal_params
 from app.checkins import findings as findings_service
 from app.checkins import rules
 from app.checkins.chain import Head, lock_head, new_head
-from app.checkins.errors import IdempotencyConflict
+from app.checkins.errors import IdempotencyConflict, ItemNotStored
 from app.checkins.judging import Prepared, judge, prepare
 from app.checkins.reading import c, judged, out, stored_out
 from app.checkins.schemas import CheckInCreate, CheckInOut
 from app.checkins.surroundings import Span
 from app.checkins.trips import FirstTrip, queue_save
 from app.core.errors import AppError, ValidationFailed, pydantic_errors
+from app.core.outage import is_outage
 from app.core.policy import Policy
 from app.core.roundtrip import RoundTrip, begin_on_first_trip
 from app.core.security import TokenClaims
@@ -40,6 +42,8 @@ from app.geofence.cache import (
     village_index_at,
 )
 from app.ledger.refresh import DayReads
+
+log = logging.getLogger("zhucun.checkins")
 
 Status = Literal["created", "duplicate", "rejected"]
 
@@ -93,10 +97,21 @@ def record_batch(
             body = CheckInCreate.model_validate(raw)
         except ValidationError as exc:
             outcomes[i] = Outcome(_raw_client_id(raw), "rejected", error=_invalid(exc, i))
-        else:
+            continue
+        try:
             valid.append((i, prepare(body, policy)))
+        except Exception:  # a defect: this item alone
+            log.exception("batch item %d not prepared", i)
+            outcomes[i] = Outcome(str(body.client_id), "rejected", error=ItemNotStored())
     if valid:
-        stored = _store(session, policy, member_id, [p for _, p in valid], received_at, token)
+        fixes = [p for _, p in valid]
+        try:
+            stored = _store(session, policy, member_id, fixes, received_at, token)
+        except Exception as exc:
+            if token is None or isinstance(exc, AppError) or is_outage(exc):
+                raise  # a caller's own transaction; the uploader refused; no database
+            log.exception("batch of %d not stored together: storing each alone", len(fixes))
+            stored = _store_each_alone(session, policy, member_id, fixes, received_at, token)
         for (i, _), outcome in zip(valid, stored, strict=True):
             outcomes[i] = outcome
     elif token is not None:  # nothing to store, but the token must still hold
@@ -106,6 +121,38 @@ def record_batch(
         check_uploader(who.first(), token, member_id)
     assert all(o is not None for o in outcomes)
     return cast(list[Outcome], outcomes)
+
+
+def _store_each_alone(
+    session: Session,
+    policy: Policy,
+    member_id: int,
+    fixes: list[Prepared],
+    received_at: datetime,
+    token: TokenClaims,
+) -> list[Outcome]:
+    """Outcomes of `fixes` stored one by one, each in a transaction of its own, after the
+    batch's failed: an item that fails again is rejected alone and the others are kept.
+
+    The failed transaction is rolled back whole first (on PostgreSQL it is aborted anyway:
+    no statement after the error ran), so nothing of it was stored: each fix is then judged
+    and stored exactly as if sent alone, in order, and a fix that the failed attempt did
+    store (the COMMIT sent before the error) is found stored and answered as a duplicate."""
+    outcomes: list[Outcome] = []
+    for p in fixes:
+        session.rollback()
+        begin_on_first_trip(session)
+        try:
+            outcomes.extend(_store(session, policy, member_id, [p], received_at, token))
+            session.commit()  # kept, whatever becomes of the next
+        except Exception as exc:
+            if isinstance(exc, AppError) or is_outage(exc):
+                raise
+            log.exception("batch item %s not stored", p.client_id)
+            outcomes.append(Outcome(p.client_id, "rejected", error=ItemNotStored()))
+    session.rollback()
+    begin_on_first_trip(session)
+    return outcomes
 
 
 def _store(

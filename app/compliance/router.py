@@ -27,7 +27,7 @@ from app.compliance.schemas import (
 from app.compliance.violations import Violation
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.inputs import MAX_DATE, MIN_DATE, DivisionPrefix, IdPath
+from app.core.inputs import MAX_DATE, MIN_DATE, DivisionPrefix, MemberRef
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -76,7 +76,7 @@ def _period(policy: Policy, period: str | None, quarter: str | None, today: date
     responses=error_responses(MemberNotFound, InvalidPeriod),
 )
 def member_compliance(
-    member_id: IdPath,
+    member_id: MemberRef,
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,
@@ -85,7 +85,9 @@ def member_compliance(
     quarter: QuarterQuery = None,
 ) -> MemberComplianceOut:
     """The member against the quota rule of the period's kind, with pace and violations."""
-    member = org_service.get_visible_member(session, principal, member_id)
+    member = org_service.get_visible_member(
+        session, principal, org_service.member_id_of(principal, member_id)
+    )
     span = _period(policy, period, quarter, today)
     return _member_out(
         periods.member_compliance(session, policy, member, span, today, _within(principal))
@@ -98,7 +100,7 @@ def member_compliance(
     responses=error_responses(MemberNotFound, InvalidPeriod),
 )
 def member_rules(
-    member_id: IdPath,
+    member_id: MemberRef,
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,
@@ -108,7 +110,9 @@ def member_rules(
 ) -> MemberRulesOut:
     """Every configured rule over each of its periods that overlap `period`; the quota is met
     only when all are."""
-    member = org_service.get_visible_member(session, principal, member_id)
+    member = org_service.get_visible_member(
+        session, principal, org_service.member_id_of(principal, member_id)
+    )
     span = _period(policy, period, quarter, today)
     judged = periods.member_rules(session, policy, member, span, today, _within(principal))
     return MemberRulesOut(
@@ -177,7 +181,7 @@ def _after(key: list[object] | None) -> tuple[int, int, int]:
     responses=error_responses(MemberNotFound),
 )
 def member_annual(
-    member_id: IdPath,
+    member_id: MemberRef,
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: PolicyDep,
@@ -188,7 +192,9 @@ def member_annual(
 ) -> AnnualOut:
     """The annual evaluation (年考): each quarter, every rule, leave taken and violations.
     Roll calls, events and rectifications come from the supervision records."""
-    member = org_service.get_visible_member(session, principal, member_id)
+    member = org_service.get_visible_member(
+        session, principal, org_service.member_id_of(principal, member_id)
+    )
     report = annual.annual(session, policy, member, year or today.year, today, _within(principal))
     counts = report.supervision
     return AnnualOut(

@@ -95,6 +95,14 @@ class RoundTrip:
             self._queued.append(_Queued(statement, params, answer, many=True))
         return answer
 
+    def mark(self) -> int:
+        """Where the queue stands, for `drop_after`."""
+        return len(self._queued)
+
+    def drop_after(self, mark: int) -> None:
+        """Unqueue what was queued since `mark` (a part of the trip given up before it ran)."""
+        del self._queued[mark:]
+
     async def run_async(self, *, commit: bool = False) -> None:
         """`run` on the trip's async connection."""
         queued, self._queued = self._queued, []

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app.auth.dependencies import CurrentPrincipal
 from app.auth.errors import InvalidTokenError
 from app.core.deps import PolicyDep
 from app.core.errors import NotAuthenticated, error_responses, problem_response
+from app.core.outage import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from app.core.policy import Policy
 
 health_router = APIRouter(tags=["operations"])
 policy_router = APIRouter(tags=["policy"])
 
 
-@health_router.get("/healthz")
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready"] = Field(description="the database answers")
+
+
+@health_router.get("/healthz", response_model=HealthOut)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@health_router.get("/readyz", responses={503: {"description": "`database_unavailable`"}})
+@health_router.get(
+    "/readyz", response_model=ReadyOut, responses=error_responses(DatabaseUnavailable)
+)
 def readyz(request: Request) -> JSONResponse:
     """The database answers."""
     try:
@@ -35,6 +49,7 @@ def readyz(request: Request) -> JSONResponse:
             code="database_unavailable",
             title="Database unavailable",
             detail="The database did not answer.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     return JSONResponse({"status": "ready"})
 

@@ -21,7 +21,12 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
-    return as_utc(moment).astimezone(zone).date()
+    """The date in `zone` at `moment`; past the calendar's ends (an instant within hours of
+    year 1 or 9999, which a route refuses anyway), its first or last day."""
+    try:
+        return as_utc(moment).astimezone(zone).date()
+    except OverflowError:
+        return date.min if moment.year < 5000 else date.max
 
 
 def today(zone: ZoneInfo) -> date:

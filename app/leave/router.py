@@ -16,6 +16,7 @@ from app.core.inputs import IdPath, IdQuery, Text
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
+    InvalidCursor,
     LimitQuery,
     Page,
     cursor_id,
@@ -81,7 +82,7 @@ def create_leave_request(
 @router.get(
     "/leave-requests",
     response_model=Page[LeaveRequestOut],
-    responses=error_responses(MemberNotFound),
+    responses=error_responses(MemberNotFound, InvalidCursor),
 )
 def list_leave_requests(
     principal: CurrentPrincipal,

@@ -15,6 +15,7 @@ from app.core.inputs import DivisionPrefix
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
+    InvalidCursor,
     LimitQuery,
     Page,
     cursor_text,
@@ -45,7 +46,7 @@ VillageCode = Annotated[str, Path(pattern=r"^\d{12}$", description="12-digit vil
 @router.get(
     "/villages",
     response_model=Page[VillageSummary],
-    responses=error_responses(InvalidScope, ScopeNotFound),
+    responses=error_responses(InvalidScope, ScopeNotFound, InvalidCursor),
 )
 def list_villages(
     principal: CurrentPrincipal,
@@ -131,7 +132,7 @@ def register_village_wifi(
 @router.get(
     "/me/assignment",
     response_model=MyAssignment,
-    responses=error_responses(RoleRequired, NoAssignment),
+    responses=error_responses(RoleRequired, NoAssignment, VillageNotFound),
     tags=["auth"],
 )
 def get_my_assignment(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
@@ -47,6 +48,15 @@ def member_visibility(principal: Principal) -> ColumnElement[bool]:
     return exists().where(
         Assignment.member_id == Member.id, Assignment.village_code.startswith(prefix)
     )
+
+
+def member_id_of(principal: Principal, ref: int | Literal["me"]) -> int:
+    """The member a path names: an id, or `me` (the caller's own; 404 for a non-member)."""
+    if ref != "me":
+        return ref
+    if principal.member_id is None:
+        raise MemberNotFound(member_id="me")
+    return principal.member_id
 
 
 def get_visible_member(session: Session, principal: Principal, member_id: int) -> Member:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
 
 Kind = Literal["text", "int", "number", "date", "bool", "code"]
 
@@ -15,6 +18,7 @@ class Column:
     kind: Kind  # text: from people (neutralised in CSV); code: from us (a label if known)
     width: int = 12  # XLSX column width, in characters
     labels: dict[str, str] | None = None  # code → Chinese label in CSV/XLSX
+    nullable: bool = False  # the value may be missing (JSON null, an empty cell)
 
 
 POSITION_LABELS = {"first_secretary": "第一书记", "team_leader": "队长", "team_member": "队员"}
@@ -26,3 +30,27 @@ STATUS_LABELS = {
     "pending": "待定",
     "unassigned": "未派驻",
 }
+
+
+_JSON_TYPES: dict[Kind, Any] = {
+    "text": str,
+    "int": int,
+    "number": float,
+    "date": date,
+    "bool": bool,
+    "code": str,
+}
+
+
+def row_model(name: str, doc: str, columns: tuple[Column, ...]) -> type[BaseModel]:
+    """A JSON row of a report, as a model for the OpenAPI document: one field per column, typed
+    by its kind (a coded column with labels: one of their codes), described by its header."""
+    fields: dict[str, Any] = {}
+    for col in columns:
+        kind: Any = _JSON_TYPES[col.kind]
+        if col.kind == "code" and col.labels:
+            kind = Literal[tuple(col.labels)]
+        if col.nullable:
+            kind = kind | None
+        fields[col.key] = (kind, Field(description=col.header))
+    return create_model(name, __doc__=doc, **fields)

@@ -42,7 +42,7 @@ COLUMNS = (
     Column("member_id", "队员编号", "int", 10),
     Column("full_name", "姓名", "text", 12),
     Column("unit", "派驻单位", "text", 24),
-    Column("village_code", "村编码", "code", 14),
+    Column("village_code", "村编码", "code", 14, nullable=True),
     Column("period", "考核期", "code", 10),
     Column("status", "状态", "code", 10, STATUS_LABELS),
     Column("required_days", "应驻天数", "int", 10),

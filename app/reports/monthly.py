@@ -34,7 +34,7 @@ DIVISION_COLUMNS = (
     Column("members", "派驻人数", "int", 10),
     Column("assigned_days", "在派人天", "int", 10),
     Column("present_days", "在村人天", "int", 10),
-    Column("on_post_rate", "在岗率", "number", 10),
+    Column("on_post_rate", "在岗率", "number", 10, nullable=True),
     Column("absent_workdays", "无假缺勤（工作日）", "int", 18),
     Column("leave_days", "请假人天", "int", 10),
     Column("overstay_days", "超假人天", "int", 10),

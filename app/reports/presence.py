@@ -33,7 +33,7 @@ COLUMNS = (
     Column("workday", "工作日", "bool", 8),
     Column("status", "状态", "code", 16, STATUS_LABELS),
     Column("counted_checkins", "有效打卡次数", "int", 14),
-    Column("leave_id", "请假单号", "int", 10),
+    Column("leave_id", "请假单号", "int", 10, nullable=True),
 )
 STREAM_ROWS = 10_000  # rows per fetch from the server-side cursor
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
@@ -20,6 +21,7 @@ from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.inputs import Day
 from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+from app.core.schema_ref import schema_ref
 from app.core.time import today
 from app.ledger.errors import InvalidPeriod
 from app.org.errors import ScopeNotFound
@@ -27,6 +29,7 @@ from app.reports import compliance_report, monthly, presence, service
 from app.reports.dependencies import ExportFolderDep, ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture
 from app.reports.export import Render, Row, disposition
+from app.reports.schemas import ComplianceReportPage, MonthlyBulletin, PresenceReportPage
 from app.reports.scope import covers_receipt, resolve
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -37,24 +40,47 @@ FormatQuery = Annotated[Literal["csv", "xlsx", "json"], Query(description="csv, 
 ScopeQuery = Annotated[str | None, Query(max_length=200, description="division prefix or unit")]
 CursorQuery = Annotated[str | None, Query(description="json: the previous page's next_cursor")]
 LimitQuery = Annotated[int, Query(ge=1, le=REPORT_PAGE_MAX, description="json: rows a page")]
-EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The export; `Content-Digest` (RFC 9530) and `Zhucun-Receipt` (the id "
-        "of its signed receipt) headers",
-        "content": {
-            "text/csv": {},
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
-            "application/json": {},
-        },
-    }
+EXPORT_HEADERS: dict[str, Any] = {
+    "Content-Digest": {
+        "description": "RFC 9530: SHA-256 of the body, as the receipt signs it",
+        "required": True,
+        "schema": {"type": "string", "pattern": r"^sha-256=:[A-Za-z0-9+/]{43}=:$"},
+    },
+    "Zhucun-Receipt": {
+        "description": "the id of the export's signed receipt: GET /reports/receipts/{id}",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    },
+    "Content-Disposition": {
+        "description": "attachment, naming the file (RFC 6266, filename* in UTF-8)",
+        "required": True,
+        "schema": {"type": "string"},
+    },
 }
+
+
+def export_responses(json_form: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The 200 of an export: the file in the format asked for, signed (its headers)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        200: {
+            "description": "The export: CSV, XLSX, or JSON as below; `Content-Digest` and "
+            "`Zhucun-Receipt` say how to verify it",
+            "headers": EXPORT_HEADERS,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": binary,
+                "application/json": {"schema": schema_ref(json_form)},
+            },
+        }
+    }
 
 
 @router.get(
     "/presence",
     response_class=FileResponse,
     responses={
-        **EXPORT_RESPONSES,
+        **export_responses(PresenceReportPage),
         **error_responses(
             RoleRequired, ScopeNotFound, InvalidPeriod, PeriodInFuture, InvalidCursor
         ),
@@ -115,7 +141,7 @@ def presence_report(
     "/compliance",
     response_class=FileResponse,
     responses={
-        **EXPORT_RESPONSES,
+        **export_responses(ComplianceReportPage),
         **error_responses(
             RoleRequired, ScopeNotFound, InvalidCompliancePeriod, PeriodInFuture, InvalidCursor
         ),
@@ -180,7 +206,7 @@ def compliance_export(
     "/monthly",
     response_class=FileResponse,
     responses={
-        **EXPORT_RESPONSES,
+        **export_responses(MonthlyBulletin),
         **error_responses(RoleRequired, ScopeNotFound, InvalidCompliancePeriod, PeriodInFuture),
     },
 )

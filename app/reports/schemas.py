@@ -3,12 +3,58 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.geojson import Geometry
 from app.ledger.schemas import DayStatus
+from app.reports import compliance_report, monthly, presence
+from app.reports.columns import row_model
 from app.reports.rules import VillageState
+
+# ------------------------------------------------------------------- the exports' JSON form
+
+PresenceRow = row_model(
+    "PresenceRow", "A member's day (驻村考勤明细), as the presence report has it.", presence.COLUMNS
+)
+ComplianceReportRow = row_model(
+    "ComplianceReportRow",
+    "A member's compliance over the period (驻村考核), violations counted by code.",
+    compliance_report.COLUMNS,
+)
+DivisionRow = row_model(
+    "DivisionRow", "A county's or township's month (县乡汇总).", monthly.DIVISION_COLUMNS
+)
+BelowPaceRow = row_model(
+    "BelowPaceRow",
+    "A member below pace in the current quota period (进度落后名单).",
+    monthly.BELOW_PACE_COLUMNS,
+)
+
+
+class PresenceReportPage(BaseModel):
+    """`format=json`: a page of the presence report."""
+
+    items: list[PresenceRow]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last")
+
+
+class ComplianceReportPage(BaseModel):
+    """`format=json`: a page of the compliance report."""
+
+    items: list[ComplianceReportRow]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last")
+
+
+class MonthlyBulletin(BaseModel):
+    """`format=json`: the monthly bulletin's two tables."""
+
+    divisions: list[DivisionRow]  # type: ignore[valid-type]
+    below_pace: list[BelowPaceRow]  # type: ignore[valid-type]
+
+
+# ----------------------------------------------------------------------------- the dashboard
 
 
 class MapVillage(BaseModel):
@@ -21,7 +67,7 @@ class MapVillage(BaseModel):
     on_leave: int
     rate: float | None = Field(description="on_post / (assigned - on_leave)")
     state: VillageState = Field(description="the map colour: good, fair, poor, leave, empty")
-    geometry: dict[str, Any] | None = Field(description="simplified GeoJSON boundary")
+    geometry: Geometry | None = Field(description="the boundary, simplified (GeoJSON, WGS84)")
 
 
 class AtRiskMember(BaseModel):
@@ -76,8 +122,8 @@ class TeamMember(BaseModel):
 class VillageTeamOut(BaseModel):
     code: str
     name: str
-    boundary: dict[str, Any] = Field(
-        description="GeoJSON, the current boundary simplified to the policy's "
+    boundary: Geometry = Field(
+        description="GeoJSON (WGS84), the current boundary simplified to the policy's "
         "villages.outline_tolerance_m (5 m by default)"
     )
     team: list[TeamMember]

@@ -62,6 +62,15 @@ class InFuture(AppError):
     detail_en = "{field} is later than now."
 
 
+class TooOld(AppError):
+    status = 422
+    code = "too_old"
+    title_zh = "时间过早"
+    title_en = "Too long ago"
+    detail_zh = "{field} 早于 {earliest}，不予受理。"
+    detail_en = "{field} is before {earliest}: no record of this service is that old."
+
+
 class MemberNotAssigned(AppError):
     status = 422
     code = "member_not_assigned"

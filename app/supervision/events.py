@@ -11,6 +11,7 @@ from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.core.inputs import MIN_INSTANT
 from app.core.policy import Policy
 from app.core.time import as_utc, local_date
 from app.org.models import Assignment, Member, Unit
@@ -20,6 +21,7 @@ from app.supervision.errors import (
     EventNotFound,
     InFuture,
     MemberNotAssigned,
+    TooOld,
 )
 from app.supervision.models import EventReport
 from app.supervision.schemas import EventCreate, EventOut
@@ -33,6 +35,8 @@ def report(
     assert principal.member_id is not None
     if body.occurred_at > now + timedelta(seconds=policy.flags.max_clock_ahead_s):
         raise InFuture(field="occurred_at")
+    if body.occurred_at < MIN_INSTANT:  # before any record; and no date arithmetic near year 1
+        raise TooOld(field="occurred_at", earliest=MIN_INSTANT.date().isoformat())
     days = {local_date(body.occurred_at, policy.zone), local_date(now, policy.zone)}
     assigned = session.scalar(
         select(Assignment.id)

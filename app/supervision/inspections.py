@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.checkins.counting import counts
 from app.checkins.models import CheckIn
+from app.core.inputs import MIN_INSTANT
 from app.core.policy import Policy
 from app.core.time import as_utc, local_date
 from app.org.models import Assignment, Member
@@ -27,6 +28,7 @@ from app.supervision.errors import (
     InspectionNotFound,
     MemberListedTwice,
     MemberNotAssigned,
+    TooOld,
 )
 from app.supervision.models import Inspection, InspectionMember
 from app.supervision.schemas import (
@@ -48,6 +50,8 @@ def record(
     get_visible_village(session, principal, body.village_code)
     if body.visited_at > now + timedelta(seconds=policy.flags.max_clock_ahead_s):
         raise InFuture(field="visited_at")
+    if body.visited_at < MIN_INSTANT:  # before any record; and no date arithmetic near year 1
+        raise TooOld(field="visited_at", earliest=MIN_INSTANT.date().isoformat())
     twice = sorted(set(body.found_present) & set(body.found_absent))
     if twice:
         raise MemberListedTwice(member_ids=", ".join(map(str, twice)))

@@ -39,6 +39,7 @@ from app.supervision.errors import (
     RectificationNotFound,
     ReviewerLevelRequired,
     RollCallNotFound,
+    TooOld,
     UnknownViolationCode,
 )
 from app.supervision.schemas import (
@@ -164,7 +165,7 @@ def my_roll_calls(
     status_code=status.HTTP_201_CREATED,
     response_model=InspectionOut,
     responses=error_responses(
-        RoleRequired, VillageNotFound, InFuture, MemberNotAssigned, MemberListedTwice
+        RoleRequired, VillageNotFound, InFuture, TooOld, MemberNotAssigned, MemberListedTwice
     ),
 )
 def record_inspection(
@@ -215,7 +216,7 @@ def get_inspection(
     "/events",
     status_code=status.HTTP_201_CREATED,
     response_model=EventOut,
-    responses=error_responses(RoleRequired, InFuture, MemberNotAssigned),
+    responses=error_responses(RoleRequired, InFuture, TooOld, MemberNotAssigned),
 )
 def report_event(
     body: EventCreate, principal: MemberPrincipal, session: SessionDep, policy: PolicyDep
@@ -228,7 +229,7 @@ def report_event(
 @router.get(
     "/events",
     response_model=Page[EventOut],
-    responses=error_responses(ScopeNotFound, InvalidScope, InvalidCursor),
+    responses=error_responses(RoleRequired, ScopeNotFound, InvalidScope, InvalidCursor),
 )
 def list_events(
     principal: CurrentPrincipal,
@@ -311,7 +312,7 @@ def open_rectification(
 @router.get(
     "/rectifications",
     response_model=Page[RectificationOut],
-    responses=error_responses(ScopeNotFound, InvalidScope, InvalidCursor),
+    responses=error_responses(RoleRequired, ScopeNotFound, InvalidScope, InvalidCursor),
 )
 def list_rectifications(
     principal: CurrentPrincipal,

@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.checkins.schemas import Instant
-from app.core.inputs import DivisionPrefix, Text
+from app.core.inputs import Day, DivisionPrefix, Instant, Text
 from app.core.time import UtcDateTime
 
 MemberId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -262,7 +261,7 @@ class RectificationCreate(_In):
     member_id: MemberId
     source: Source
     requirement: Annotated[Text, Field(min_length=1, max_length=5000)]
-    due_date: date
+    due_date: Day
 
 
 class RectificationClose(_In):

@@ -173,3 +173,33 @@ def test_one_members_burst_is_stored_in_order_across_groups(started, db, group_s
     # Arrival order kept: the burst's fixes are chained in the order they were sent.
     assert [r.client_id for r in rows[1:]] == [b["client_id"] for n, b in uploads if n == "alice"]
     assert verify_chains(db).intact
+
+
+def test_a_defect_met_by_one_upload_fails_it_alone(started, db, group_sizes, monkeypatch):
+    # Issue 18: a defect in judging one upload failed every upload of its group (a 500 each).
+    from app.checkins import rules
+
+    doomed = fix(VILLAGES["bob"], ago=timedelta(minutes=20))
+    real = rules.judge_flags
+
+    def judge_flags(evidence: Any, policy: Any) -> Any:
+        if str(evidence.body.client_id) == doomed["client_id"]:
+            raise RuntimeError("a defect met by one fix")
+        return real(evidence, policy)
+
+    monkeypatch.setattr(rules, "judge_flags", judge_flags)
+    others = {name: fix(VILLAGES[name], ago=timedelta(minutes=20)) for name in VILLAGES}
+    others["bob"] = doomed
+    group_sizes.clear()
+
+    answers = _upload_together(started, list(others.items()))
+
+    assert group_sizes == [4]
+    by_name = dict(zip(others, answers, strict=True))
+    assert by_name.pop("bob") is None  # to the thread path, where it fails alone
+    assert all(isinstance(a, CheckInOut) for a in by_name.values()), by_name
+    stored = [r.client_id for r in db.scalars(select(CheckIn))]
+    assert doomed["client_id"] not in stored
+    for name in by_name:
+        assert stored.count(others[name]["client_id"]) == 1
+    assert verify_chains(db).intact
