@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute
 
 from app.auth.dependencies import RoleCheck
 from app.auth.errors import InvalidTokenError, RoleRequired
+from app.core.bodies import BODY_MODELS
 from app.core.errors import (
     HTTP_CODES,
     PROBLEM_JSON,
@@ -44,6 +45,7 @@ EXTENSIBLE = (
     "Extensible: later versions may add values, and clients must accept values they do not know."
 )
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+REF_TEMPLATE = "#/components/schemas/{model}"
 BOUNDS = {
     "ge": "minimum",
     "le": "maximum",
@@ -209,6 +211,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
+    for name, model in BODY_MODELS.items():  # bodies read by app.core.bodies
+        schemas.setdefault(name, model.model_json_schema(ref_template=REF_TEMPLATE))
+    components["schemas"] = schemas = dict(sorted(schemas.items()))
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ProblemCode"] = {
         "type": "string",

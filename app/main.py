@@ -28,6 +28,7 @@ from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.outage import DatabaseOutageMiddleware, watch_engine
 from app.core.policy import Policy, load_policy
 from app.core.router import health_router, policy_router
+from app.core.scratch import ScratchFolder
 from app.geofence.router import router as geofence_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
@@ -61,6 +62,7 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.session_factory = make_session_factory(engine)
     # Its own reference: a test may run this app's lifespan twice at once, each on its loop.
     uploads = app.state.uploads = await open_uploads(engine, settings, app.state.policy)
+    _remove_dead_exports(app.state.exports)
     _leave_startup_objects_to_themselves()
     try:
         yield
@@ -68,6 +70,17 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
         if uploads is not None:
             await uploads.close()
         engine.dispose()
+
+
+def _remove_dead_exports(folder: ScratchFolder) -> None:
+    """Exports that processes killed mid-export left behind (member names): gone at start-up;
+    a sibling worker's in-flight export is left alone (app.core.scratch)."""
+    removed = folder.prepare()
+    if removed:
+        logging.getLogger("zhucun.exports").info(
+            "removed exports left by dead processes",
+            extra={"folder": str(folder.root), "removed": len(removed)},
+        )
 
 
 def _leave_startup_objects_to_themselves() -> None:
@@ -96,6 +109,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     )
     app.state.settings = settings
     app.state.policy = policy or load_policy(settings.policy_file)
+    app.state.exports = ScratchFolder(settings.effective_export_dir)
     # Supervision judges check-ins that answer a roll call (checkins cannot import it).
     app.state.roll_call_judge = roll_calls.answer_statuses
 

@@ -160,7 +160,7 @@ def seed(url: str, members: int) -> None:
 def measure(url: str, members: int, runs: Runs) -> None:
     from starlette.testclient import TestClient
 
-    from app.compliance import rules, service
+    from app.compliance import reading, rules, violations
     from app.main import create_app
     from app.org.models import Member
 
@@ -224,8 +224,8 @@ def measure(url: str, members: int, runs: Runs) -> None:
     for _ in range(runs.rotations):
         with session_scope(factory) as session:
             t0 = time.perf_counter()
-            loaded = service.load(session, policy, Member.id.is_not(None), span)
-            found = service.rotations(policy, loaded, span, today)
+            loaded = reading.load(session, policy, Member.id.is_not(None), span)
+            found = violations.rotations(policy, loaded, span, today)
             times.append((time.perf_counter() - t0) * 1000)
     print(
         f"rotation, every team of the city ({len(loaded.teams):,} teams): "

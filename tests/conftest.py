@@ -148,6 +148,7 @@ def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         ZHUCUN_SECRET_KEY=TEST_SECRET,
         ZHUCUN_MAX_BODY_BYTES=2_000_000,
         ZHUCUN_LOG_LEVEL="WARNING",
+        ZHUCUN_EXPORT_DIR=tmp_path_factory.getbasetemp() / "exports",
     )
 
 

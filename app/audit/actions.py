@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +38,14 @@ def cli_actor() -> str:
 CLI = cli_actor()
 
 
+class About(NamedTuple):
+    """The member an entry is about, and the day whose assignment decides who reads it: a
+    check-in's local date, a leave's first day, else the entry's own (local) date."""
+
+    member_id: int
+    day: date
+
+
 @dataclass(frozen=True)
 class _Pending:
     at: datetime
@@ -45,6 +53,7 @@ class _Pending:
     action: str
     subject: str
     payload: dict[str, Any]
+    about: About | None = None
 
 
 _PENDING = "zhucun_audit_actions"
@@ -57,18 +66,23 @@ def record(
     action: str,
     subject: str,
     payload: dict[str, Any] | None = None,
+    about: About | None = None,
 ) -> None:
     """Log a privileged action in `session`'s transaction.
 
     `actor`: a user id, or a `cli:…` text (`CLI`); `action`: dotted, e.g. `checkin.void`;
     `subject`: `kind:id`, e.g. `checkin:5`; `payload`: what changed, as JSON data (times and
-    dates are turned into text). Never put secrets (passwords, hashes, tokens) in it."""
+    dates are turned into text). Never put secrets (passwords, hashes, tokens) in it.
+    `about`: the member the subject concerns, if any (a check-in's, a leave's, a member
+    account's): auditors read the entry as they read that member's records of `about.day`;
+    without it, only auditors of a province or wider and admins read it."""
     entry = _Pending(
         at=utcnow(),
         actor=actor if isinstance(actor, str) else f"user:{actor}",
         action=action,
         subject=subject,
         payload=rules.plain(payload or {}),
+        about=about,
     )
     session.info.setdefault(_PENDING, []).append(entry)
 
@@ -109,6 +123,8 @@ def append(session: Session, entries: list[_Pending]) -> int:
             "prev_hash": prev_hash,
         }
         row["hash"] = prev_hash = rules.action_hash(row)
+        row["member_id"] = entry.about.member_id if entry.about else None
+        row["member_day"] = entry.about.day if entry.about else None
         rows.append(row)
     session.execute(insert(ActionEntry), rows)
     session.execute(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -40,6 +40,12 @@ class ActionEntry(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Who reads the entry (GET /audit/actions): the member it is about and the day whose
+    # assignment decides, by the scope rule of the member's own records; None when it is about
+    # no member (other accounts, imports). Outside the hash: what the subject names, noted
+    # when the entry is written (`actions.About`), so that the log is filtered in SQL.
+    member_id: Mapped[int | None] = mapped_column(Integer)
+    member_day: Mapped[date | None] = mapped_column(Date)
 
 
 class ActionsHead(Base):

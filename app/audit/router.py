@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from app.audit import rules, service
 from app.audit.dependencies import SigningKeyDep
@@ -33,11 +33,15 @@ from app.core.pagination import (
     cursor_id,
     encode_cursor,
 )
+from app.org.divisions import PROVINCE_CODE_LENGTH
+from app.org.scope import member_day_filter
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 AdminPrincipal = Annotated[Principal, Depends(require_roles("admin"))]
 AuditorPrincipal = Annotated[Principal, Depends(require_roles("auditor", "admin"))]
+# Who reads every entry of the actions log (`audit_admin` joins with the privacy roles).
+WHOLE_LOG_ROLES = ("admin",)
 
 
 @router.get("/public-keys", response_model=PublicKeysOut)
@@ -85,7 +89,7 @@ def latest_checkpoint(_: AuditorPrincipal, session: SessionDep) -> CheckpointOut
     responses=error_responses(RoleRequired, InvalidCursor),
 )
 def list_audit_actions(
-    _: AuditorPrincipal,
+    principal: AuditorPrincipal,
     session: SessionDep,
     subject: Annotated[
         Text | None, Query(max_length=128, description="only this subject, e.g. checkin:5")
@@ -97,8 +101,20 @@ def list_audit_actions(
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[ActionOut]:
     """The actions log (reviews, leave transitions, imports, account and assignment changes),
-    oldest first; every entry links to the one before by `prev_hash`."""
-    query = select(ActionEntry).order_by(ActionEntry.seq).limit(limit + 1)
+    oldest first; every entry links to the one before by `prev_hash`.
+
+    An auditor reads an entry about a member (a check-in's review, a leave decision, an
+    assignment change, a member account) as they read that member's records of the entry's
+    day (a check-in's date, a leave's first day, else the day it was logged); entries about no
+    member (other accounts, imports) only with a scope of a whole province or wider. Admins
+    read every entry. A page holds only entries the caller reads; `prev_hash` may then name
+    an entry it does not show."""
+    query = (
+        select(ActionEntry)
+        .where(readable_entries(principal))
+        .order_by(ActionEntry.seq)
+        .limit(limit + 1)
+    )
     after = cursor_id(cursor, MAX_BIG_ID)
     if after is not None:
         query = query.where(ActionEntry.seq > after)
@@ -124,6 +140,22 @@ def list_audit_actions(
         ],
         next_cursor=encode_cursor([page[-1].seq]) if len(rows) > limit else None,
     )
+
+
+def readable_entries(principal: Principal) -> ColumnElement[bool]:
+    """The entries of the actions log `principal` reads (SQL, so that pages are cut after it):
+    about a member, by the scope rule of that member's records on the entry's day; about no
+    member, for whoever sees a whole province or wider."""
+    if principal.role in WHOLE_LOG_ROLES:
+        return true()
+    about_member = and_(
+        ActionEntry.member_id.is_not(None),
+        member_day_filter(principal, ActionEntry.member_id, ActionEntry.member_day),
+    )
+    prefix = principal.division_prefix
+    if prefix is not None and len(prefix) <= PROVINCE_CODE_LENGTH:
+        return or_(ActionEntry.member_id.is_(None), about_member)
+    return about_member
 
 
 def _out(checkpoint: service.SignedCheckpoint) -> CheckpointOut:

@@ -3,6 +3,8 @@ binding a WeChat mini-program user."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,10 +24,20 @@ from app.core.security import hash_password, verify_password
 from app.core.time import utcnow
 
 
-def change_password(session: Session, user: User, new_password: str, *, keep_session: str) -> int:
+def logged_about(user: User, today: date) -> audit_actions.About | None:
+    """What an entry about `user` concerns: a member account's member, as of `today` (the
+    local date); any other account concerns no member."""
+    if user.role != "member" or user.member_id is None:
+        return None
+    return audit_actions.About(user.member_id, today)
+
+
+def change_password(
+    session: Session, user: User, new_password: str, *, keep_session: str, today: date
+) -> int:
     """Set a new password and end every other session of the user; how many were ended.
 
-    The caller has checked the current password (with throttling)."""
+    The caller has checked the current password (with throttling). `today`: the local date."""
     if len(new_password) < MIN_PASSWORD_LENGTH or verify_password(new_password, user.password_hash):
         raise WeakPassword(min_length=MIN_PASSWORD_LENGTH)
     user.password_hash = hash_password(new_password)
@@ -36,6 +48,7 @@ def change_password(session: Session, user: User, new_password: str, *, keep_ses
         action="user.password_change",
         subject=f"user:{user.id}",
         payload={"sessions_ended": ended},
+        about=logged_about(user, today),
     )
     session.flush()
     return ended
@@ -48,8 +61,11 @@ def _locked_user(session: Session, user_id: int) -> User:
     return user
 
 
-def set_active(session: Session, user_id: int, active: bool, *, acting_user_id: int) -> User:
-    """Deactivate (every session ends at once) or reactivate an account."""
+def set_active(
+    session: Session, user_id: int, active: bool, *, acting_user_id: int, today: date
+) -> User:
+    """Deactivate (every session ends at once) or reactivate an account. `today`: the local
+    date."""
     if user_id == acting_user_id and not active:
         raise CannotDeactivateSelf()
     user = _locked_user(session, user_id)
@@ -62,6 +78,7 @@ def set_active(session: Session, user_id: int, active: bool, *, acting_user_id: 
         action="user.activate" if active else "user.deactivate",
         subject=f"user:{user.id}",
         payload={"username": user.username, "is_active": active},
+        about=logged_about(user, today),
     )
     session.flush()
     return user

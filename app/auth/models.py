@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -84,7 +85,9 @@ class AuthSession(Base):
 
 class RefreshToken(Base):
     """A refresh token, stored as its SHA-256 only. Each refresh rotates it: the old row keeps
-    `rotated_at`, so that presenting it again is recognised as reuse of a stolen token."""
+    `rotated_at`, so that presenting it again is recognised as reuse of a stolen token (past
+    the grace), and `successor`, the pair it was exchanged for, sealed with a key only the old
+    token opens (app.auth.successor), answered again within the grace."""
 
     __tablename__ = "refresh_tokens"
 
@@ -94,6 +97,7 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    successor: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class WechatBinding(Base):

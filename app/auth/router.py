@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from app.auth import accounts, service, sessions
@@ -29,6 +29,7 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.auth.schemas import (
     LoginForm,
+    LoginIn,
     Me,
     PasswordChangeIn,
     RefreshIn,
@@ -38,10 +39,12 @@ from app.auth.schemas import (
 )
 from app.auth.wechat import code2session
 from app.core import proxies
-from app.core.deps import SessionDep, SettingsDep
+from app.core.bodies import form_or_json, form_or_json_openapi
+from app.core.deps import PolicyDep, SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated, ValidationFailed, error_responses
 from app.core.inputs import IdPath, is_storable_text
 from app.core.proxies import parse_networks
+from app.core.time import today
 
 router = APIRouter(tags=["auth"])
 users_router = APIRouter(tags=["users"])
@@ -90,20 +93,29 @@ def _checked_user(
     return user
 
 
+async def login_credentials(request: Request) -> LoginForm | LoginIn:
+    """The sign-in body: the OAuth2 form, or the same fields as JSON (`wx.request`)."""
+    return await form_or_json(request, LoginForm, LoginIn)
+
+
 @router.post(
     "/auth/token",
     response_model=Token,
     responses=error_responses(InvalidCredentials, TooManyAttempts),
+    openapi_extra=form_or_json_openapi(
+        LoginForm, LoginIn, description="the OAuth2 password form, or the same fields as JSON"
+    ),
 )
 def login(
     request: Request,
-    form: Annotated[LoginForm, Form()],
+    credentials: Annotated[LoginForm | LoginIn, Depends(login_credentials)],
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
     """Exchange a username and password for an access and a refresh token (OAuth2 password
-    flow)."""
-    user = _checked_user(session, request, form.username, form.password)
+    flow). The same fields may come as JSON (`wx.request` in a mini-program): same throttle,
+    same answer."""
+    user = _checked_user(session, request, credentials.username, credentials.password)
     pair = sessions.open_session(
         session, user, settings, method="password", user_agent=_user_agent(request)
     )
@@ -201,14 +213,24 @@ def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
     ),
 )
 def change_password(
-    body: PasswordChangeIn, principal: CurrentPrincipal, request: Request, session: SessionDep
+    body: PasswordChangeIn,
+    principal: CurrentPrincipal,
+    request: Request,
+    session: SessionDep,
+    policy: PolicyDep,
 ) -> Response:
     """Change one's password. Every other session (other phones, browsers) is signed out; this
     one stays. A wrong current password counts as a failed login."""
     user = _checked_user(
         session, request, principal.username, body.current_password, refusal=WrongPassword
     )
-    accounts.change_password(session, user, body.new_password, keep_session=principal.session_id)
+    accounts.change_password(
+        session,
+        user,
+        body.new_password,
+        keep_session=principal.session_id,
+        today=today(policy.zone),
+    )
     return Response(status_code=204)
 
 
@@ -232,10 +254,14 @@ def _user_out(user: User) -> UserOut:
         NotAuthenticated, InvalidTokenError, RoleRequired, UserNotFound, CannotDeactivateSelf
     ),
 )
-def deactivate_user(user_id: IdPath, principal: AdminPrincipal, session: SessionDep) -> UserOut:
+def deactivate_user(
+    user_id: IdPath, principal: AdminPrincipal, session: SessionDep, policy: PolicyDep
+) -> UserOut:
     """Deactivate an account (admin): it can no longer sign in, and its tokens stop working at
     once. Its records stay."""
-    user = accounts.set_active(session, user_id, False, acting_user_id=principal.user_id)
+    user = accounts.set_active(
+        session, user_id, False, acting_user_id=principal.user_id, today=today(policy.zone)
+    )
     return _user_out(user)
 
 
@@ -244,7 +270,11 @@ def deactivate_user(user_id: IdPath, principal: AdminPrincipal, session: Session
     response_model=UserOut,
     responses=error_responses(NotAuthenticated, InvalidTokenError, RoleRequired, UserNotFound),
 )
-def activate_user(user_id: IdPath, principal: AdminPrincipal, session: SessionDep) -> UserOut:
+def activate_user(
+    user_id: IdPath, principal: AdminPrincipal, session: SessionDep, policy: PolicyDep
+) -> UserOut:
     """Reactivate a deactivated account (admin); it signs in afresh."""
-    user = accounts.set_active(session, user_id, True, acting_user_id=principal.user_id)
+    user = accounts.set_active(
+        session, user_id, True, acting_user_id=principal.user_id, today=today(policy.zone)
+    )
     return _user_out(user)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
@@ -12,6 +12,10 @@ from app.core.time import UtcDateTime
 
 # Sign-in names and passwords with NUL are refused 422 before any lookup (auth/router.py).
 Credential = Annotated[str, SchemaPattern(STORABLE_TEXT_PATTERN)]
+
+
+def _no_null_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class LoginForm(BaseModel):
@@ -25,14 +29,31 @@ class LoginForm(BaseModel):
         }
     )
 
-    # Optional, never null: a form has no null (`grant_type=null` is the text "null").
+    # Optional, never null: a form has no null (`grant_type=null` is the text "null"); so no
+    # `"default": null` in the schema either.
     grant_type: Annotated[
         Literal["password"] | None, WithJsonSchema({"type": "string", "enum": ["password"]})
-    ] = Field(default=None, description="password (the only grant here; refresh: /auth/refresh)")
+    ] = Field(
+        default=None,
+        description="password (the only grant here; refresh: /auth/refresh)",
+        json_schema_extra=_no_null_default,
+    )
     # min_length 1: an empty form field arrives as a missing one (FastAPI's form parsing).
     username: Credential = Field(min_length=1, max_length=200, description="sign-in name (用户名)")
     password: Credential = Field(min_length=1, max_length=200, description="password (密码)")
     scope: str = Field(default="", description="ignored: what a user sees follows their role")
+
+
+class LoginIn(BaseModel):
+    """The same sign-in as `LoginForm`, sent as JSON (`wx.request` in a mini-program)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"username": "demo-county", "password": "demo-password"}]},
+    )
+
+    username: Credential = Field(min_length=1, max_length=200, description="sign-in name (用户名)")
+    password: Credential = Field(min_length=1, max_length=200, description="password (密码)")
 
 
 class Token(BaseModel):

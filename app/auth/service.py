@@ -13,6 +13,7 @@ from app.auth.errors import InvalidUser, TooManyAttempts
 from app.auth.models import ROLES, AuthSession, LoginFailure, User
 from app.auth.principal import DIVISION_ROLES, Principal
 from app.core.security import hash_password, verify_password
+from app.core.text_fields import column_length, line_problem
 from app.core.time import as_utc, utcnow
 
 # The v1 contract: failed logins only count; per username, and per client address.
@@ -21,6 +22,7 @@ MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_ADDRESS = 50
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@\-\u4e00-\u9fff]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 200  # what the sign-in form accepts (app.auth.schemas)
 
 
 def validate_role_scope(role: str, scope: str | None) -> str:
@@ -50,10 +52,15 @@ def create_user(
     full_name: str = "",
     member_id: int | None = None,
 ) -> User:
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):  # `$` alone lets a final "\n" through
         raise InvalidUser(reason="a username is 2–64 letters, digits or . _ - @")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUser(reason=f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidUser(reason=f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+    name_problem = line_problem(full_name, column_length(User.full_name))
+    if name_problem is not None:
+        raise InvalidUser(reason=f"the full name {name_problem}")
     if role == "member" and member_id is None:
         raise InvalidUser(reason="a member account belongs to a member of the roster")
     stored_scope = validate_role_scope(role, scope)

@@ -2,7 +2,9 @@
 
 A session is one device's sign-in. Its refresh tokens form a family: each refresh retires the
 token presented and issues the next. A retired token presented again means two parties hold the
-family (a stolen token, or a copied phone), so the whole session is revoked (RFC 9700 §4.14).
+family (a stolen token, or a copied phone), so the whole session is revoked (RFC 9700 §4.14) —
+except within `refresh_grace_seconds` of its rotation, when it answers the same new pair again
+(the parallel requests of one page all refreshing with one token; app.auth.successor).
 Tokens are stored as SHA-256 only; a database leak yields nothing that signs anyone in.
 """
 
@@ -11,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.auth import successor
 from app.auth.errors import InvalidRefreshToken
 from app.auth.models import AuthSession, RefreshToken, User
 from app.core.config import Settings
@@ -37,9 +40,8 @@ def _digest(raw: str) -> str:
 
 
 def _issue(
-    session: Session, user: User, auth_session: AuthSession, settings: Settings
+    session: Session, user: User, auth_session: AuthSession, settings: Settings, now: datetime
 ) -> TokenPair:
-    now = utcnow()
     raw = secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
@@ -53,6 +55,7 @@ def _issue(
         TokenClaims(user_id=user.id, role=user.role, scope=user.scope, session_id=auth_session.id),
         settings.secret_key,
         settings.token_ttl_seconds,
+        now=now,
     )
     return TokenPair(
         access_token=access,
@@ -76,23 +79,26 @@ def open_session(
     )
     session.add(auth_session)
     session.flush()
-    pair = _issue(session, user, auth_session, settings)
+    pair = _issue(session, user, auth_session, settings, auth_session.created_at)
     session.flush()
     return pair
 
 
 def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
-    """The next token pair for a refresh token, retiring it.
+    """The next token pair for a refresh token, retiring it; for a token retired less than the
+    grace ago, the pair it was exchanged for.
 
-    Raises InvalidRefreshToken. When the token had been retired already, the session is revoked
-    first: the caller must commit before refusing, or the revocation is lost.
+    Raises InvalidRefreshToken. When the token had been retired longer ago, the session is
+    revoked first: the caller must commit before refusing, or the revocation is lost.
     """
-    # Lock the token and its session before reading them: two refreshes with one token must not
-    # both succeed (SQLite serialises writers already; PostgreSQL needs the row lock).
+    # Lock the token and its session before reading them: a second refresh with one token waits
+    # until the first has committed its pair, then answers that pair (SQLite serialises
+    # writers already; PostgreSQL needs the row lock).
+    digest = _digest(raw)
     row = session.execute(
         select(RefreshToken, AuthSession)
         .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-        .where(RefreshToken.token_hash == _digest(raw))
+        .where(RefreshToken.token_hash == digest)
         .with_for_update()
     ).first()
     if row is None:
@@ -102,8 +108,11 @@ def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
     if auth_session.revoked_at is not None:
         raise InvalidRefreshToken()
     if token.rotated_at is not None:
-        revoke_session(session, auth_session.id, "refresh_reuse")
-        raise InvalidRefreshToken()
+        again = _within_grace(token, raw, now, settings)
+        if again is None:
+            revoke_session(session, auth_session.id, "refresh_reuse")
+            raise InvalidRefreshToken()
+        return again
     if as_utc(token.expires_at) <= now:
         raise InvalidRefreshToken()
     user = session.get(User, auth_session.user_id)
@@ -111,9 +120,53 @@ def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
         raise InvalidRefreshToken()
     token.rotated_at = now
     auth_session.last_refreshed_at = now
-    pair = _issue(session, user, auth_session, settings)
+    pair = _issue(session, user, auth_session, settings, now)
+    token.successor = successor.seal(raw, digest, _sealable(pair, now))
+    # Sealed pairs past their grace are of no more use: keep none but the newest.
+    session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.session_id == auth_session.id,
+            RefreshToken.successor.is_not(None),
+            RefreshToken.rotated_at < now - timedelta(seconds=settings.refresh_grace_seconds),
+        )
+        .values(successor=None)
+    )
     session.flush()
     return pair
+
+
+def _sealable(pair: TokenPair, now: datetime) -> successor.Successor:
+    issued = int(now.timestamp())
+    return successor.Successor(
+        access_token=pair.access_token,
+        access_expires_at=issued + pair.expires_in,
+        refresh_token=pair.refresh_token,
+        refresh_expires_at=issued + pair.refresh_expires_in,
+    )
+
+
+def _within_grace(
+    token: RefreshToken, raw: str, now: datetime, settings: Settings
+) -> TokenPair | None:
+    """The pair a retired token was exchanged for, if it was retired within the grace (None:
+    reuse)."""
+    assert token.rotated_at is not None
+    if now - as_utc(token.rotated_at) > timedelta(seconds=settings.refresh_grace_seconds):
+        return None
+    if token.successor is None:  # rotated before sealing existed
+        return None
+    pair = successor.open_sealed(raw, token.token_hash, token.successor)
+    if pair is None:
+        return None
+    moment = int(now.timestamp())
+    return TokenPair(
+        access_token=pair.access_token,
+        expires_in=max(0, pair.access_expires_at - moment),
+        refresh_token=pair.refresh_token,
+        refresh_expires_in=max(0, pair.refresh_expires_at - moment),
+        session_id=token.session_id,
+    )
 
 
 def revoke_session(session: Session, session_id: str, reason: str) -> None:

@@ -1,4 +1,5 @@
-"""Which stored check-ins count toward the ledger: credited on arrival and not voided since.
+"""Which stored check-ins count toward the ledger: credited (on arrival, or when judged again
+after a retroactive assignment change) and not voided since.
 
 A reviewer's latest record decides: void takes the fix out, restore puts it back.
 """
@@ -7,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import aliased
 
-from app.checkins.models import CheckIn, CheckInReview
+from app.checkins.models import CheckIn, CheckInRejudgement, CheckInReview
 
 
 def latest_review_action(checkin_id: Any) -> ColumnElement[str | None]:
@@ -48,4 +49,15 @@ def counts() -> ColumnElement[bool]:
         .correlate(CheckIn)
         .exists()
     )
-    return and_(CheckIn.credited.is_(True), ~standing_void)
+    return and_(is_credited(), ~standing_void)
+
+
+def is_credited() -> ColumnElement[bool]:
+    """Credited as judged now: by its rejudgement when it has one (few fixes have: an index
+    probe each), else on arrival."""
+    judged_again = aliased(CheckInRejudgement)
+    again = select(judged_again.checkin_id).where(judged_again.checkin_id == CheckIn.id)
+    return or_(
+        and_(CheckIn.credited.is_(True), ~again.correlate(CheckIn).exists()),
+        again.where(judged_again.credited.is_(True)).correlate(CheckIn).exists(),
+    )

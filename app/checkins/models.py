@@ -132,3 +132,27 @@ class CheckInFinding(Base):
     __table_args__ = (
         UniqueConstraint("checkin_id", "code", name="uq_checkin_findings_checkin_code"),
     )
+
+
+class CheckInRejudgement(Base):
+    """A stored fix judged again against the member's assignment after a retroactive change
+    (a move or an end dated back): the judgement that every reading of the fix uses from then
+    on, beside the fix and outside its hash chain (the chain keeps the judgement on arrival).
+
+    One row per fix, replaced when a later change judges it again, deleted when the judgement
+    comes back to the one on arrival; the actions log holds each change that caused one (its
+    `assignment.*` entry counts the fixes it judged again)."""
+
+    __tablename__ = "checkin_rejudgements"
+
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"), primary_key=True)
+    assigned_village_code: Mapped[str | None] = mapped_column(String(12))
+    boundary_id: Mapped[int | None] = mapped_column(Integer)
+    geofence: Mapped[str | None] = mapped_column(String(8))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    credited: Mapped[bool] = mapped_column(Boolean)
+    flags: Mapped[str] = mapped_column(String(255), default="")
+    flag_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    wifi_match: Mapped[bool | None] = mapped_column(Boolean)
+    cause: Mapped[str] = mapped_column(String(32))  # the action, e.g. assignment.move
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

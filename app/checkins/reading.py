@@ -7,19 +7,63 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, case, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.checkins import findings as findings_service
-from app.checkins.models import CheckIn, CheckInReview
+from app.checkins.models import CheckIn, CheckInRejudgement, CheckInReview
 from app.checkins.reasons import flag_reasons
-from app.checkins.schemas import CheckInOut, ReviewOut
+from app.checkins.schemas import CheckInOut, RejudgedOut, ReviewOut
 from app.core.i18n import current_language
 from app.core.time import as_utc
 
 checkins = cast(Table, CheckIn.__table__)
 reviews_table = cast(Table, CheckInReview.__table__)
 c = checkins.c
+rejudgements = cast(Table, CheckInRejudgement.__table__)
+r = rejudgements.c
+
+# The fields of the judgement that a retroactive assignment change redoes (app/checkins/
+# rejudging.py). Every reading of a check-in takes them from its rejudgement when it has one.
+JUDGED_FIELDS = (
+    "assigned_village_code",
+    "boundary_id",
+    "geofence",
+    "distance_m",
+    "credited",
+    "flags",
+    "flag_evidence",
+    "wifi_match",
+)
+
+
+def current(name: str) -> ColumnElement[Any]:
+    """A judged field as judged now, in a query whose FROM is `JUDGED_FROM`."""
+    return case((r.checkin_id.is_not(None), r[name]), else_=c[name])
+
+
+def current_assigned_village() -> ColumnElement[str | None]:
+    """The member's village of the fix's day as judged now, in a query over `judged()`."""
+    return current("assigned_village_code")
+
+
+# Check-ins beside their rejudgements (most have none).
+JUDGED_FROM = checkins.outerjoin(rejudgements, r.checkin_id == c.id)
+
+
+def judged() -> Select[Any]:
+    """Check-ins with their current judgement: the stored columns, the judged ones from the
+    fix's rejudgement when it has one, and `rejudged_*` (null when it has none)."""
+    return select(
+        *(col for col in c if col.name not in JUDGED_FIELDS),
+        *(current(name).label(name) for name in JUDGED_FIELDS),
+        r.at.label("rejudged_at"),
+        r.cause.label("rejudged_cause"),
+    ).select_from(JUDGED_FROM)
+
+
+def is_rejudged(checkin_id: Any) -> ColumnElement[bool]:
+    return exists().where(r.checkin_id == checkin_id)
 
 
 def stored_out(session: Session, rows: Iterable[Row[Any]]) -> dict[int, CheckInOut]:
@@ -60,8 +104,8 @@ def out(
     reviews: list[ReviewOut],
     later: list[Any] | None = None,
 ) -> CheckInOut:
-    """The check-in as stored, with the findings made `later` (findings_service rows): their
-    codes join the flags, their numbers the reasons."""
+    """The check-in as stored (and judged again, from `judged()`), with the findings made
+    `later` (findings_service rows): their codes join the flags, their numbers the reasons."""
     flag_list = row["flags"].split(",") if row["flags"] else []
     evidence = row["flag_evidence"]
     if later:
@@ -93,7 +137,15 @@ def out(
         voided=bool(reviews) and reviews[-1].action == "void",
         reviews=reviews,
         roll_call_id=row["roll_call_id"],
+        rejudged=_rejudged(row),
     )
+
+
+def _rejudged(row: Mapping[Any, Any]) -> RejudgedOut | None:
+    at = row.get("rejudged_at")
+    if at is None:
+        return None
+    return RejudgedOut(at=_utc(at), cause=row["rejudged_cause"])
 
 
 def _utc(moment: datetime) -> datetime:
@@ -116,8 +168,8 @@ def list_checkins(
     visible: ColumnElement[bool] | None = None,
 ) -> list[CheckInOut]:
     """The member's check-ins, newest first (by capture time), after the cursor key; only
-    those that `visible` keeps (app.org.scope.day_filter)."""
-    query = select(checkins).where(c.member_id == member_id)
+    those that `visible` keeps (app.org.scope.day_filter over `current_assigned_village`)."""
+    query = judged().where(c.member_id == member_id)
     if visible is not None:
         query = query.where(visible)
     if start is not None:

@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.checkins import findings as findings_service
 from app.checkins.chain import lock_head
 from app.checkins.errors import CheckInNotFound, InvalidTransition
-from app.checkins.reading import c, checkins, out_row, reviews_of, reviews_table
+from app.checkins.reading import c, judged, out_row, reviews_of, reviews_table
 from app.checkins.schemas import CheckInOut
 from app.core.policy import Policy
 from app.ledger.refresh import on_days_changed
@@ -32,7 +32,7 @@ def review(
     at: datetime,
 ) -> CheckInOut:
     """Record a reviewer's void or restore beside the check-in, and refresh its day."""
-    row = session.execute(select(checkins).where(c.id == checkin_id)).first()
+    row = session.execute(judged().where(c.id == checkin_id)).first()
     if row is None or not _reviewable_by(session, principal, row):
         raise CheckInNotFound(checkin_id=checkin_id)
     lock_head(session, row.member_id)  # one reviewer at a time per member
@@ -57,6 +57,7 @@ def review(
         action=f"checkin.{action}",
         subject=f"checkin:{row.id}",
         payload={"action": action, "reason": reason, "at": at},
+        about=audit_actions.About(row.member_id, row.local_date),
     )
     on_days_changed(session, policy, row.member_id, [row.local_date])
     later = findings_service.findings_for(session, [row.id]).get(row.id)
@@ -64,8 +65,8 @@ def review(
 
 
 def _reviewable_by(session: Session, principal: Principal, row: Row[Any]) -> bool:
-    """In scope: the village the member was assigned to on the fix's day is under the
-    caller's prefix (or, with no assignment that day, the member is in scope at all)."""
+    """In scope: the village the member was assigned to on the fix's day (as judged now) is
+    under the caller's prefix (or, with no assignment that day, the member is in scope at all)."""
     if row.assigned_village_code is not None:
         return principal.covers_village(row.assigned_village_code)
     visible = session.scalar(

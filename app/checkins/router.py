@@ -28,7 +28,6 @@ from app.checkins.errors import (
     InvalidTransition,
     TooOld,
 )
-from app.checkins.models import CheckIn
 from app.checkins.schemas import (
     MAX_BATCH,
     BatchIn,
@@ -210,7 +209,7 @@ def list_checkins(
         member_id = principal.member_id
     get_visible_member(session, principal, member_id)
     after = cursor_instant_id(cursor)
-    visible = day_filter(principal, CheckIn.assigned_village_code)
+    visible = day_filter(principal, reading.current_assigned_village())
     items = reading.list_checkins(session, member_id, from_, to, after, limit + 1, visible)
     add_roll_call_status(request.app, session, items[:limit])
     next_cursor = None

@@ -269,21 +269,57 @@ def judge_flags(ev: Evidence, policy: Policy) -> Findings:
     device = ev.body.device_id
     if device is not None and ev.last_device_id is not None and device != ev.last_device_id:
         found["device_change"] = {"previous": ev.last_device_id, "device": device}
-    if ev.assigned_village_code is None:
+    found.update(
+        place_flags(
+            ev.assigned_village_code,
+            ev.village_code,
+            ev.geofence,
+            ev.wifi_match,
+            len(ev.body.wifi or ()),
+        )
+    )
+    return {flag: found[flag] for flag in FLAG_ORDER if flag in found}
+
+
+# The flags that depend on the member's assignment of the day (and nothing else about the
+# fix's history): the ones a retroactive assignment change judges again (`rejudged_flags`).
+PLACE_FLAGS = ("no_assignment", "wrong_village", "wifi_mismatch")
+
+
+def place_flags(
+    assigned_village_code: str | None,
+    village_code: str | None,
+    geofence: str | None,
+    wifi_match: bool | None,
+    wifi_seen: int,
+) -> Findings:
+    """The flags of where a fix lies against the member's assigned village of its day."""
+    found: Findings = {}
+    if assigned_village_code is None:
         found["no_assignment"] = {}
     elif (
-        ev.geofence == "outside"
-        and ev.village_code is not None
-        and ev.village_code != ev.assigned_village_code
+        geofence == "outside" and village_code is not None and village_code != assigned_village_code
     ):
         found["wrong_village"] = {
-            "village_code": ev.village_code,
-            "assigned_village_code": ev.assigned_village_code,
+            "village_code": village_code,
+            "assigned_village_code": assigned_village_code,
         }
-    if ev.wifi_match is False and ev.geofence in ("inside", "near"):
+    if wifi_match is False and geofence in ("inside", "near"):
         # Evidence, not a verdict: the phone claims the village but hears none of its known
         # access points while hearing others.
-        found["wifi_mismatch"] = {"seen": len(ev.body.wifi or ())}
+        found["wifi_mismatch"] = {"seen": wifi_seen}
+    return found
+
+
+def rejudged_flags(
+    stored: Iterable[str], evidence: dict[str, Any] | None, place: Findings
+) -> Findings:
+    """A stored fix's flags with those of its place judged again: the flags of its history
+    (speed, clock, device, …) stay as judged on arrival, the place flags are `place`'s."""
+    found: Findings = {
+        flag: (evidence or {}).get(flag, {}) for flag in stored if flag not in PLACE_FLAGS
+    }
+    found.update(place)
     return {flag: found[flag] for flag in FLAG_ORDER if flag in found}
 
 

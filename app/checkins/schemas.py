@@ -176,6 +176,14 @@ class FindingOut(BaseModel):
     found_at: UtcDateTime
 
 
+class RejudgedOut(BaseModel):
+    """The fix was judged again after a retroactive change of the member's assignment (a move
+    or an end dated back): the judgement fields of the check-in are the new ones."""
+
+    at: UtcDateTime
+    cause: str = Field(description="the change, e.g. `assignment.move`, logged in the actions log")
+
+
 class CheckInOut(BaseModel):
     """A stored check-in (打卡记录) and the service's judgement of it."""
 
@@ -243,6 +251,12 @@ class CheckInOut(BaseModel):
         None,
         description="with a roll_call_id: how the roll call judges this answer; `not_called` "
         "when the id is unknown or does not call the member (the fix is stored all the same)",
+    )
+    rejudged: RejudgedOut | None = Field(
+        None,
+        description="set when the judgement (assigned village, geofence, distance, credit, "
+        "place flags) was redone after a retroactive assignment change; the fix as sent and "
+        "its chain link never change",
     )
 
 

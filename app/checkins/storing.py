@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.dependencies import check_uploader
@@ -26,7 +25,7 @@ from app.checkins import rules
 from app.checkins.chain import Head, lock_head, new_head
 from app.checkins.errors import IdempotencyConflict
 from app.checkins.judging import Prepared, judge, prepare
-from app.checkins.reading import c, checkins, out, stored_out
+from app.checkins.reading import c, judged, out, stored_out
 from app.checkins.schemas import CheckInCreate, CheckInOut
 from app.checkins.surroundings import Span
 from app.checkins.trips import FirstTrip, queue_save
@@ -232,7 +231,7 @@ def scan_replays(
 
 def _stored_answers(session: Session, ids: Iterable[int]) -> dict[int, CheckInOut]:
     """Fixes stored before, as answered again (resent: rare, so read in full only now)."""
-    rows = session.execute(select(checkins).where(c.id.in_(list(ids))))
+    rows = session.execute(judged().where(c.id.in_(list(ids))))
     return stored_out(session, rows)
 
 

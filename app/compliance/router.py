@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from app.auth.dependencies import CurrentPrincipal, require_roles
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
-from app.compliance import rules, service
+from app.compliance import annual, periods, rules, scope_list
 from app.compliance.errors import InvalidPeriod
 from app.compliance.schemas import (
     AnnualOut,
@@ -67,7 +67,7 @@ def _period(policy: Policy, period: str | None, quarter: str | None, today: date
     text = period or quarter
     if text is None:  # the current period of the first rule
         return rules.period_of(policy.quota.rules[0].period, today)
-    return service.period_for(policy, text)
+    return periods.period_for(policy, text)
 
 
 @router.get(
@@ -88,7 +88,7 @@ def member_compliance(
     member = org_service.get_visible_member(session, principal, member_id)
     span = _period(policy, period, quarter, today)
     return _member_out(
-        service.member_compliance(session, policy, member, span, today, _within(principal))
+        periods.member_compliance(session, policy, member, span, today, _within(principal))
     )
 
 
@@ -110,7 +110,7 @@ def member_rules(
     only when all are."""
     member = org_service.get_visible_member(session, principal, member_id)
     span = _period(policy, period, quarter, today)
-    judged = service.member_rules(session, policy, member, span, today, _within(principal))
+    judged = periods.member_rules(session, policy, member, span, today, _within(principal))
     return MemberRulesOut(
         member_id=member.id,
         period=span.label,
@@ -146,8 +146,8 @@ def compliance_list(
         raise InvalidScope()
     span = _period(policy, period, quarter, today)
     after = _after(decode_cursor(cursor))
-    members = service.scope_filter(session, principal, scope, unit, span)
-    rows = service.scope_rows(session, policy, members, span, today, _within(principal))
+    members = scope_list.scope_filter(session, principal, scope, unit, span)
+    rows = scope_list.scope_rows(session, policy, members, span, today, _within(principal))
     summary = dict.fromkeys(rules.STATUS_ORDER, 0)
     for row in rows:
         summary[row.status] += 1
@@ -189,8 +189,8 @@ def member_annual(
     """The annual evaluation (年考): each quarter, every rule, leave taken and violations.
     Roll calls, events and rectifications come from the supervision records."""
     member = org_service.get_visible_member(session, principal, member_id)
-    report = service.annual(session, policy, member, year or today.year, today, _within(principal))
-    counts = service.annual_supervision(session, policy, member.id, report.year)
+    report = annual.annual(session, policy, member, year or today.year, today, _within(principal))
+    counts = report.supervision
     return AnnualOut(
         member_id=member.id,
         year=report.year,
@@ -214,7 +214,7 @@ def _violation_out(v: Violation) -> ViolationOut:
     return ViolationOut(code=v.code, date=v.date, from_=v.start, to=v.end, detail=v.detail)
 
 
-def _member_out(j: service.Judged) -> MemberComplianceOut:
+def _member_out(j: periods.Judged) -> MemberComplianceOut:
     r = j.result
     return MemberComplianceOut(
         member_id=j.member_id,

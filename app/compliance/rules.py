@@ -1,6 +1,6 @@
 """The compliance rules as pure functions: periods, pro-rating, pace and status, and the
-patterns the rules name (absence runs, short visits, rotation). No database, no clock: the
-ledger's day marks, the working days and today are arguments.
+patterns the rules name (absence runs, short visits, rotation). No database, no clock: a
+member's period is a day line (`day_lines`), and the working days and today are arguments.
 """
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Literal
 
+# The day-line builders are named here too: `rules` is the pure face of compliance.
+from app.compliance.day_lines import CHARACTERS, UNASSIGNED, today_index
+from app.compliance.day_lines import base_line as base_line
+from app.compliance.day_lines import day_line as day_line
+from app.compliance.day_lines import marks_from_bits as marks_from_bits
+from app.compliance.day_lines import marks_from_days as marks_from_days
 from app.core.inputs import MAX_DATE, MIN_DATE
 from app.core.policy import CompliancePolicy, QuotaRule, RotationPolicy
 
@@ -86,108 +91,7 @@ def periods_within(kind: PeriodKind, span: Period) -> list[Period]:
     return out
 
 
-# --- day lines -------------------------------------------------------------------------------
-#
-# A member's period is one string, a character per day (so that the counts below run at C speed
-# over ten thousand members). Working days are upper case, other days lower case:
-#   P/p present (the day rule is met)      O/o official business (公出), approved, not present
-#   L/l other approved leave, not present  S/s counted fixes that never made a day (short visit)
-#   ./_ nothing (absent when past)         U   not assigned that day
-class Mark(StrEnum):
-    PRESENT = "P"
-    OFFICIAL = "O"
-    LEAVE = "L"
-    SHORT = "S"
-
-
-UNASSIGNED = "U"
-_UNASSIGNED, _WORKDAY, _OFF_DAY = 0, 1, 2
-_MARK_CODES = {"P": 1, "L": 2, "S": 3, "O": 4}
-LEAVE_CODE = _MARK_CODES["L"]  # in `marks`: a day of leave
-_OFFICIAL = bytes.maketrans(b"\x02", b"\x04")  # leave → official business
-
-
-def _line_table() -> bytes:
-    # byte = mark code × 4 + day code  →  the day's character
-    table = bytearray(b"?" * 256)
-    for mark, code in {"": 0, **_MARK_CODES}.items():
-        table[code * 4 + _UNASSIGNED] = ord(UNASSIGNED)
-        table[code * 4 + _WORKDAY] = ord(mark or ".")
-        table[code * 4 + _OFF_DAY] = ord(mark.lower() or "_")
-    return bytes(table)
-
-
-_LINE_TABLE = _line_table()
-
-
-def base_line(period: Period, workdays: Iterable[date]) -> bytes:
-    """The period's day codes: working day (调休 included) or not; day_line's `base`."""
-    working = set(workdays)
-    return bytes(
-        _WORKDAY if period.start + timedelta(days=i) in working else _OFF_DAY
-        for i in range(period.days)
-    )
-
-
-def marks_from_days(days: int, marks: Iterable[tuple[int, str]]) -> bytearray:
-    """day_line's `marks` from (day offset, P/L/S) pairs."""
-    found = bytearray(days)
-    for offset, mark in marks:
-        found[offset] = _MARK_CODES[mark]
-    return found
-
-
-_BIT_BYTES = {
-    mark: str.maketrans({"0": "00", "1": f"{code:02x}"}) for mark, code in _MARK_CODES.items()
-}
-
-
-def marks_from_bits(present: str, leave: str, short: str) -> bytearray:
-    """day_line's `marks` from one '0'/'1' string per kind of day (bit i: day i)."""
-    total = 0
-    for mark, bits in (("P", present), ("L", leave), ("S", short)):
-        if bits:
-            total += int.from_bytes(bytes.fromhex(bits.translate(_BIT_BYTES[mark])), "big")
-    n = max(len(present), len(leave), len(short))
-    return bytearray(total.to_bytes(n, "big"))
-
-
-def day_line(
-    period: Period,
-    base: bytes,
-    assigned: Iterable[tuple[date, date]],
-    marks: bytes,
-    official: Iterable[tuple[date, date]] = (),
-) -> str:
-    """A member's period as a day line: `base` from base_line, `assigned` the (first, last)
-    day spans, `marks` a mark code per day (marks_from_days, marks_from_bits; ignored outside
-    the assigned days), `official` the spans of official business (公出): leave there becomes O.
-
-    Built with byte strings and one big-integer sum, as it runs for every member of a city."""
-    n = period.days
-    days = bytearray(n)
-    for lo, hi in assigned:
-        a, b = _slice(period, lo, hi)
-        days[a:b] = base[a:b]
-    found = bytearray(marks) if marks else bytearray(n)
-    for lo, hi in official:
-        a, b = _slice(period, lo, hi)
-        found[a:b] = found[a:b].translate(_OFFICIAL)
-    # Every byte of `found` is < 64, so shifting the whole number left by 2 multiplies each
-    # byte by 4 without carrying into its neighbour; the day codes (< 4) fill the low bits.
-    combined = (int.from_bytes(found, "big") << 2) | int.from_bytes(days, "big")
-    return combined.to_bytes(n, "big").translate(_LINE_TABLE).decode("ascii")
-
-
-def _slice(period: Period, lo: date, hi: date) -> tuple[int, int]:
-    a = min(max((lo - period.start).days, 0), period.days)
-    b = min(max((hi - period.start).days + 1, 0), period.days)
-    return a, max(a, b)
-
-
-def today_index(period: Period, today: date) -> int:
-    """How many of the period's days lie before today."""
-    return min(max((today - period.start).days, 0), period.days)
+# --- the quota -------------------------------------------------------------------------------
 
 
 def required_days(rule_days: int, assigned_days: int, period_days: int) -> int:
@@ -267,9 +171,32 @@ class Run:
     workdays: int
 
 
-# Past working days absent (nothing, or a short visit), with only empty or short-visit days off
-# between them: a present day, leave or a gap in the assignment ends a run.
-_ABSENT_RUN = re.compile(r"[.S](?:[_s]*[.S])*")
+RunPart = Literal["absent", "skipped", "ends"]
+
+
+def run_part(day: str) -> RunPart:
+    """What a past day of a day line does to a run of absence (API.md "Absences, settled"): a
+    working day absent — nothing, or a short visit that made no day — is part of the run; a day
+    that is not a working day is skipped, whatever it holds (leave, official business, a short
+    visit), unless the member was present, which ends the run on any day; a working day on leave
+    or official business is not absent and ends it, as does a day not assigned."""
+    if day in ".S":
+        return "absent"
+    if day in "_slo":
+        return "skipped"
+    return "ends"
+
+
+def _run_pattern() -> re.Pattern[str]:
+    # The rule above as a regular expression over the line's alphabet, so that runs are found
+    # at C speed over a city: absent days, with only skipped days between them.
+    part = {c: run_part(c) for c in CHARACTERS}
+    absent = re.escape("".join(c for c, p in part.items() if p == "absent"))
+    skipped = re.escape("".join(c for c, p in part.items() if p == "skipped"))
+    return re.compile(f"[{absent}](?:[{skipped}]*[{absent}])*")
+
+
+_ABSENT_RUN = _run_pattern()
 
 
 def absent_runs(period: Period, line: str, today: date) -> list[Run]:
@@ -288,7 +215,7 @@ def absent_runs(period: Period, line: str, today: date) -> list[Run]:
 def absent_run_lengths(period: Period, line: str, today: date) -> list[int]:
     """The working days of each run of absent_runs, without the dates."""
     past = line[: today_index(period, today)]
-    return [len(r) - r.count("_") - r.count("s") for r in _ABSENT_RUN.findall(past)]
+    return [r.count(".") + r.count("S") for r in _ABSENT_RUN.findall(past)]
 
 
 @dataclass(frozen=True)
@@ -376,8 +303,7 @@ def rotation(
 
 
 def _bit_table(ones: str) -> dict[int, int]:
-    chars = "PpOoLlSs._U"
-    return str.maketrans(chars, "".join("1" if c in ones else "0" for c in chars))
+    return str.maketrans(CHARACTERS, "".join("1" if c in ones else "0" for c in CHARACTERS))
 
 
 _PRESENT_BITS = _bit_table("Pp")

@@ -73,7 +73,12 @@ class ComplianceRow(BaseModel):
     required_days: int
     present_days: int
     needed_days: int
-    violations: dict[str, int]
+    absent_workdays: int = Field(
+        description="past working days absent (neither present nor on leave)"
+    )
+    violations: dict[str, int] = Field(
+        description="entries by code: absent_without_leave counts runs of absence, not days"
+    )
 
 
 class ComplianceListOut(BaseModel):

@@ -1,31 +1,20 @@
-"""Violations: what the ledger's patterns show, and what other sources report.
-
-A source is one function `(session, policy, member_ids, start, end) -> {member_id: [finding]}`
-whose findings carry `code`, `date`, `start`, `end` and `detail`; `SOURCES` lists them, so a new
-source plugs in with one line.
+"""Violations: what they are, and what day lines show. A member's own line shows absences,
+runs and short visits; a village team's lines show rotation (轮着来). What other records show
+(flagged fixes, overstays, the other domains' findings) is read by `sources`; `periods.gather`
+puts them together for the members of one period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, Integer, bindparam, exists, func, not_, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, aliased
-
-from app.checkins.models import CheckIn, CheckInFinding
 from app.compliance import rules
+from app.compliance.reading import Loaded
 from app.core.policy import Policy
-from app.core.time import today as local_today
-from app.leave.models import LeaveRequest
-from app.ledger import rules as ledger_rules
-from app.ledger.models import PresenceDay
-from app.org.models import Assignment
-from app.supervision import findings as supervision_findings
 
 
 class FindingLike(Protocol):
@@ -53,182 +42,10 @@ class Violation:
     def of(cls, finding: FindingLike) -> Violation:
         return cls(finding.code, finding.date, finding.start, finding.end, finding.detail)
 
-
-Source = Callable[[Session, Policy, Sequence[int], date, date], Mapping[int, Sequence[FindingLike]]]
-
-
-def member_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
-    """`column IN ids`, as one array parameter on PostgreSQL (a city is ten thousand ids)."""
-    if _is_pg(session):
-        test: ColumnElement[bool] = column == func.any(
-            bindparam("member_ids", list(ids), type_=ARRAY(Integer))
-        )
-    else:
-        test = column.in_(ids)
-    return test
-
-
-def suspicious_checkins(
-    session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
-) -> dict[int, list[Violation]]:
-    """Fixes carrying a flag the policy names serious (`policy.flags.serious`), on arrival or
-    in a finding recorded beside them later (a replayed track): each fix counted once."""
-    serious = policy.flags.serious
-    if not serious or not member_ids:
-        return {}
-    # flags is a comma-separated list: match whole names. `flags <> ''` picks the partial index.
-    padded = "," + CheckIn.flags + ","
-    flagged = or_(*(padded.contains(f",{flag},") for flag in serious))
-    counts: dict[int, tuple[int, date, date]] = {}
-    on_arrival = select(
-        CheckIn.member_id, func.count(), func.min(CheckIn.local_date), func.max(CheckIn.local_date)
-    ).where(
-        member_in(session, CheckIn.member_id, member_ids),
-        CheckIn.flags != "",
-        CheckIn.local_date.between(start, end),
-        flagged,
-    )
-    later_fixes = (
-        select(CheckInFinding.checkin_id)
-        .where(CheckInFinding.code.in_(serious))
-        .distinct()
-        .subquery()
-    )
-    found_later = (
-        select(
-            CheckIn.member_id,
-            func.count(),
-            func.min(CheckIn.local_date),
-            func.max(CheckIn.local_date),
-        )
-        .join(later_fixes, later_fixes.c.checkin_id == CheckIn.id)
-        .where(
-            member_in(session, CheckIn.member_id, member_ids),
-            CheckIn.local_date.between(start, end),
-            not_(flagged),  # counted on arrival already
-        )
-    )
-    for query in (on_arrival, found_later):
-        for m, n, first, last in session.execute(query.group_by(CheckIn.member_id)):
-            if m in counts:
-                n0, first0, last0 = counts[m]
-                n, first, last = n0 + n, min(first0, first), max(last0, last)
-            counts[m] = (n, first, last)
-    names = ", ".join(serious)
-    return {
-        m: [
-            Violation(
-                "suspicious_checkins",
-                first if first == last else None,
-                None if first == last else first,
-                None if first == last else last,
-                f"{n} check-in(s) flagged {names} (可疑定位)",
-            )
-        ]
-        for m, (n, first, last) in counts.items()
-    }
-
-
-def leave_overstays(
-    session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
-) -> dict[int, list[Violation]]:
-    """Staying away after leave ended (超假), judged by the ledger's own rule
-    (`ledger.rules.overstay`) on facts read for all the members at once: the leaves that ended
-    without the member back the next day, the first day each was back, their assignments."""
-    if not member_ids:
-        return {}
-    today = local_today(policy.zone)
-    after = (
-        LeaveRequest.end_date + 1 if _is_pg(session) else func.date(LeaveRequest.end_date, "+1 day")
-    )
-    later = aliased(PresenceDay)
-    back_on = (
-        select(func.min(later.day))
-        .where(
-            later.member_id == LeaveRequest.member_id,
-            later.day > LeaveRequest.end_date,
-            or_(later.counted_checkins > 0, later.leave_id.is_not(None)),
-        )
-        .scalar_subquery()
-    )
-    back_next_day = exists().where(
-        PresenceDay.member_id == LeaveRequest.member_id,
-        PresenceDay.day == after,
-        or_(PresenceDay.counted_checkins > 0, PresenceDay.leave_id.is_not(None)),
-    )
-    leaves = session.execute(
-        select(
-            LeaveRequest.member_id,
-            LeaveRequest.id,
-            LeaveRequest.status,
-            LeaveRequest.start_date,
-            LeaveRequest.end_date,
-            LeaveRequest.returned_on,
-            back_on,
-        ).where(
-            member_in(session, LeaveRequest.member_id, member_ids),
-            LeaveRequest.status.in_(ledger_rules.COVERING_STATUSES),
-            LeaveRequest.end_date >= start - timedelta(days=1) - _LONGEST_LOOKBACK,
-            LeaveRequest.end_date < min(end, today - timedelta(days=1)),
-            or_(LeaveRequest.returned_on.is_(None), LeaveRequest.returned_on > after),
-            ~back_next_day,
-        )
-    ).all()
-    if not leaves:
-        return {}
-    periods: dict[int, list[ledger_rules.Period]] = {}
-    for member_id, lo, hi in session.execute(
-        select(Assignment.member_id, Assignment.start_date, Assignment.end_date).where(
-            Assignment.member_id.in_({row[0] for row in leaves})
-        )
-    ):
-        periods.setdefault(member_id, []).append(ledger_rules.Period(lo, hi))
-    out: dict[int, list[Violation]] = {}
-    for member_id, leave_id, status, first, last, returned_on, back in leaves:
-        leave = ledger_rules.LeaveSpan(leave_id, status, first, last, returned_on)
-        span = ledger_rules.overstay(leave, back, periods.get(member_id, []), today)
-        if span is None or span.end < start or span.start > end:
-            continue
-        lo, hi = max(span.start, start), min(span.end, end)
-        out.setdefault(member_id, []).append(
-            Violation(
-                "leave_overstay",
-                None,
-                lo,
-                hi,
-                f"stayed away {(hi - lo).days + 1} day(s) after leave #{leave_id} ended "
-                f"on {last.isoformat()}, without reporting back (超假)",
-            )
-        )
-    return out
-
-
-# An overstay that began this long before the span and still runs into it is found too.
-_LONGEST_LOOKBACK = timedelta(days=366)
-
-
-def _is_pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-# Each source is called once per request with every member it concerns.
-# The supervision domain plugs in here: its `findings.findings_for_members`.
-SOURCES: tuple[Source, ...] = (
-    suspicious_checkins,
-    leave_overstays,
-    # Missed roll calls, inspection discrepancies, late event reports.
-    supervision_findings.findings_for_members,
-)
-
-
-def from_sources(
-    session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
-) -> dict[int, list[Violation]]:
-    out: dict[int, list[Violation]] = {}
-    for source in SOURCES:
-        for member_id, found in source(session, policy, member_ids, start, end).items():
-            out.setdefault(member_id, []).extend(Violation.of(f) for f in found)
-    return out
+    @property
+    def order(self) -> tuple[dt.date, str]:
+        """A member's violations are listed by their first day, then code."""
+        return (self.date or self.start or dt.date.min, self.code)
 
 
 def from_line(policy: Policy, period: rules.Period, line: str, today: date) -> list[Violation]:
@@ -304,3 +121,18 @@ def from_rotation(found: rules.Rotation, names: Mapping[int, str], village_code:
         last + timedelta(days=6),
         f"the team of village {village_code} ({team}) took turns (轮着来): {turns}",
     )
+
+
+def rotations(
+    policy: Policy, loaded: Loaded, span: rules.Period, today: date
+) -> list[tuple[str, rules.Rotation]]:
+    """Every team of the loaded villages that took turns (轮着来) in the span: teams of two or
+    more with at least one member asked for."""
+    out = []
+    for village, team_lines in sorted(loaded.teams.items()):
+        if len(team_lines) < 2 or not any(loaded.people[m][2] for m in team_lines):
+            continue
+        found = rules.rotation(span, team_lines, today, policy.compliance.rotation)
+        if found is not None:
+            out.append((village, found))
+    return out

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=8 * 3600, alias="ZHUCUN_TOKEN_TTL")
     # A refresh token unused this long stops working; each refresh starts the period again.
     refresh_ttl_seconds: int = Field(default=30 * 86400, alias="ZHUCUN_REFRESH_TTL")
+    # A rotated refresh token presented again this soon answers the same new pair (a page's
+    # parallel requests refreshing at once); later, reuse revokes the session (app.auth.sessions).
+    refresh_grace_seconds: int = Field(default=30, ge=0, le=600, alias="ZHUCUN_REFRESH_GRACE")
     # WeChat mini-program sign-in (`POST /auth/wechat`); off while the appid is empty.
     wechat_appid: str = Field(default="", alias="ZHUCUN_WECHAT_APPID")
     wechat_secret: str = Field(default="", alias="ZHUCUN_WECHAT_SECRET")
@@ -48,6 +51,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="", alias="ZHUCUN_TRUSTED_PROXIES")
     # Ed25519 key that signs checkpoints and export receipts (app.audit.keys).
     signing_key_file: Path | None = Field(default=None, alias="ZHUCUN_SIGNING_KEY_FILE")
+    # Exports are written here before they are sent (app.core.scratch).
+    export_dir: Path | None = Field(default=None, alias="ZHUCUN_EXPORT_DIR")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -84,6 +89,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path.cwd() / 'zhucun.db'}"
+
+    @property
+    def effective_export_dir(self) -> Path:
+        """`ZHUCUN_EXPORT_DIR`, or `zhucun-exports-<uid>` in the system's temporary folder."""
+        from app.core.scratch import default_folder
+
+        return self.export_dir or default_folder()
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids with an access log line, and the request body size limit.
+"""ASGI middleware: request ids with an access log line (the query string in it, secrets
+redacted), and the request body size limit.
 
 Plain ASGI rather than BaseHTTPMiddleware, which costs a task and a copy per request on the
 check-in path.
@@ -10,6 +11,7 @@ import logging
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote_plus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -59,11 +61,37 @@ class RequestIdMiddleware:
                     "request_id": request_id,
                     "method": scope["method"],
                     "path": scope["path"],
+                    "query": loggable_query(scope.get("query_string", b"")),
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": state.get("user_id"),
                 },
             )
+
+
+# A query parameter whose name holds one of these is logged as `***`: a client may put a
+# token, a password or a WeChat code in a URL, and logs are read by more people than should
+# read those.
+SECRET_NAME_PARTS = ("token", "code", "password", "passwd", "secret", "key", "signature")
+MAX_LOGGED_QUERY = 2000
+
+
+def loggable_query(raw: bytes) -> str:
+    """The query string for the access log: as sent, with the values of parameters named
+    like secrets replaced by `***`, cut at `MAX_LOGGED_QUERY` characters."""
+    if not raw:
+        return ""
+    pairs = []
+    for pair in raw.decode("latin-1").split("&"):
+        name, sep, _ = pair.partition("=")
+        readable = unquote_plus(name).lower()
+        if sep and any(part in readable for part in SECRET_NAME_PARTS):
+            pair = f"{name}=***"
+        pairs.append(pair)
+    query = "&".join(pairs)
+    if len(query) > MAX_LOGGED_QUERY:
+        return query[:MAX_LOGGED_QUERY] + f"…({len(query):,} characters)"
+    return query
 
 
 class BodySizeLimitMiddleware:

@@ -275,6 +275,28 @@ class DashboardPolicy(_Section):
     )
 
 
+class VillagePolicy(_Section):
+    """Village boundaries: what an import accepts, and how boundaries are served."""
+
+    max_vertices: int = Field(
+        200_000, ge=4, description="a boundary with more vertices is refused at import"
+    )
+    outline_tolerance_m: float = Field(
+        5.0,
+        ge=0,
+        le=1000,
+        description="boundaries are served simplified to this many metres (the geofence "
+        "matches the whole stored boundary); 0 serves them whole",
+    )
+    max_overlap_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="a village may overlap another by this share of the smaller one's area; "
+        "an import with more is refused unless --allow-overlap",
+    )
+
+
 class Policy(_Section):
     timezone: str = "Asia/Shanghai"
     quota: QuotaPolicy = QuotaPolicy()
@@ -286,6 +308,7 @@ class Policy(_Section):
     supervision: SupervisionPolicy = SupervisionPolicy()
     compliance: CompliancePolicy = CompliancePolicy()
     dashboard: DashboardPolicy = DashboardPolicy()
+    villages: VillagePolicy = VillagePolicy()
 
     @model_validator(mode="after")
     def _known_zone(self) -> Policy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -48,8 +48,10 @@ class InvalidToken(Exception):
     pass
 
 
-def issue_token(claims: TokenClaims, secret: str, ttl_seconds: int) -> str:
-    now = utcnow()
+def issue_token(
+    claims: TokenClaims, secret: str, ttl_seconds: int, *, now: datetime | None = None
+) -> str:
+    now = now or utcnow()
     payload = {
         "sub": str(claims.user_id),
         "role": claims.role,

@@ -438,6 +438,7 @@ def _transition(
             "comment": comment,
             "at": at,
         },
+        about=audit_actions.About(leave.member_id, leave.start_date),
     )
 
 

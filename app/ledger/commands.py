@@ -55,29 +55,33 @@ def register(cli: typer.Typer) -> None:
 
 
 def register_assignment(cli: typer.Typer) -> None:
-    """`zhucun assignment end|move`: org changes the assignment and the ledger is refreshed from
-    that day in the same transaction (here, because the ledger sits above org)."""
+    """`zhucun assignment end|move`: org changes the assignment, the changed days' fixes are
+    judged again and the ledger is refreshed from that day, in one transaction
+    (app/ledger/assignments.py)."""
     assignment_cli = typer.Typer(help="End or move a member's assignment.", no_args_is_help=True)
     cli.add_typer(assignment_cli, name="assignment")
 
-    def apply(change_of: Callable[[Session, int], Change], username: str) -> None:
-        from app.ledger.service import rebuild as refresh
+    def apply(change_of: Callable[[Session, int, date], Change], username: str) -> None:
+        from app.core.time import today
+        from app.ledger.assignments import apply_change
         from app.org.assignments import NoOpenAssignment, member_of
 
+        policy = get_policy()
         engine = make_engine(get_settings().effective_database_url)
         try:
             with session_scope(make_session_factory(engine)) as session:
                 member_id = member_of(session, username)
-                change = change_of(session, member_id)
-                result = refresh(session, get_policy(), member_id, change.first_changed_day)
+                on = today(policy.zone)
+                applied = apply_change(session, policy, member_id, lambda s, m: change_of(s, m, on))
         except (NoOpenAssignment, AppError) as exc:
             typer.echo(f"refused: {exc}", err=True)
             raise typer.Exit(1) from None
         finally:
             engine.dispose()
         typer.echo(
-            f"{username} (member {member_id}): {change.summary}; "
-            f"{result.days} ledger day(s) recomputed"
+            f"{username} (member {member_id}): {applied.change.summary}; "
+            f"{applied.rejudged} check-in(s) judged again; "
+            f"{applied.ledger.days} ledger day(s) recomputed"
         )
 
     @assignment_cli.command("end")
@@ -89,7 +93,10 @@ def register_assignment(cli: typer.Typer) -> None:
         from app.org.assignments import end_assignment
 
         day = _day(last_day)
-        apply(lambda session, member_id: end_assignment(session, member_id, day), username)
+        apply(
+            lambda session, member_id, on: end_assignment(session, member_id, day, today=on),
+            username,
+        )
 
     @assignment_cli.command("move")
     def move(
@@ -102,7 +109,10 @@ def register_assignment(cli: typer.Typer) -> None:
 
         day = _day(first_day)
         apply(
-            lambda session, member_id: move_assignment(session, member_id, village, day), username
+            lambda session, member_id, on: move_assignment(
+                session, member_id, village, day, today=on
+            ),
+            username,
         )
 
 

@@ -95,7 +95,8 @@ def on_days_changed(session: Session, policy: Policy, member_id: int, days: Iter
     """Recompute the member's ledger entries for `days` from the source records, taking the
     member's ledger lock first. Called in the same transaction as every write that can change
     a day (a review, a leave decision, cancellation, return or extension; check-ins use
-    `DayReads`). Assignment changes need none: what depends on them is derived when read."""
+    `DayReads`). An assignment change judges the changed days' fixes again and rebuilds them
+    (app/ledger/assignments.py); what else depends on assignments is derived when read."""
     wanted = sorted(set(days))
     if not wanted:
         return

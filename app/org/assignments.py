@@ -1,8 +1,8 @@
 """Ending and moving a member's assignment (the roster importer only adds).
 
-Org changes the assignments; the caller refreshes the ledger from the day of the change in the
-same transaction (`zhucun assignment …` does, in app/ledger/commands.py), since every day after
-it changes village or becomes unassigned.
+Org changes the assignments; the caller judges the changed days' fixes again and refreshes the
+ledger from the day of the change in the same transaction (`app/ledger/assignments.py`, which
+`zhucun assignment …` calls), since every day after it changes village or becomes unassigned.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Change:
     member_id: int
     first_changed_day: date  # the ledger changes from this day on
     summary: str
+    action: str  # as logged, e.g. assignment.move
 
 
 def member_of(session: Session, username: str) -> int:
@@ -53,9 +54,15 @@ def _covering(session: Session, member_id: int, day: date) -> Assignment:
 
 
 def end_assignment(
-    session: Session, member_id: int, last_day: date, *, actor: int | str = audit_actions.CLI
+    session: Session,
+    member_id: int,
+    last_day: date,
+    *,
+    today: date,
+    actor: int | str = audit_actions.CLI,
 ) -> Change:
-    """End the assignment covering `last_day` on that day (the member leaves for good)."""
+    """End the assignment covering `last_day` on that day (the member leaves for good).
+    `today`: the local date, whose assignment decides which auditors read the change."""
     assignment = _covering(session, member_id, last_day)
     later = session.scalar(
         select(Assignment.start_date).where(
@@ -72,9 +79,13 @@ def end_assignment(
         action="assignment.end",
         subject=f"member:{member_id}",
         payload={"village_code": assignment.village_code, "last_day": last_day},
+        about=audit_actions.About(member_id, today),
     )
     return Change(
-        member_id, last_day + timedelta(days=1), f"{assignment.village_code} ends {last_day}"
+        member_id,
+        last_day + timedelta(days=1),
+        f"{assignment.village_code} ends {last_day}",
+        "assignment.end",
     )
 
 
@@ -84,10 +95,11 @@ def move_assignment(
     village_code: str,
     first_day: date,
     *,
+    today: date,
     actor: int | str = audit_actions.CLI,
 ) -> Change:
     """End the assignment covering `first_day` the day before and start one in `village_code`
-    on `first_day`, open-ended."""
+    on `first_day`, open-ended. `today` as for `end_assignment`."""
     if session.get(Village, village_code) is None:
         raise VillageNotFound(code=village_code)
     current = _covering(session, member_id, first_day)
@@ -112,5 +124,8 @@ def move_assignment(
         action="assignment.move",
         subject=f"member:{member_id}",
         payload={"from_village": moved_from, "village_code": village_code, "first_day": first_day},
+        about=audit_actions.About(member_id, today),
     )
-    return Change(member_id, first_day, f"moves to {village_code} from {first_day}")
+    return Change(
+        member_id, first_day, f"moves to {village_code} from {first_day}", "assignment.move"
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import case, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from app.org.models import BoundaryRevision
@@ -28,3 +28,10 @@ def bump_boundary_revision(session: Session) -> None:
         .where(BoundaryRevision.id == 1)
         .values(revision=case((following > now_us, following), else_=now_us))
     )
+
+
+def lock_boundaries(session: Session) -> None:
+    """Take the lock that orders changes of boundaries, before reading the ones a change is
+    judged against (an import's overlaps): the row `bump_boundary_revision` updates anyway.
+    SQLite's BEGIN IMMEDIATE holds the write lock already."""
+    session.execute(select(BoundaryRevision.id).where(BoundaryRevision.id == 1).with_for_update())

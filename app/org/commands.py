@@ -49,17 +49,33 @@ def import_villages(
     crs: Annotated[
         Crs, typer.Option(help="coordinate system of the file (stored as WGS84)")
     ] = "wgs84",
+    allow_overlap: Annotated[
+        bool,
+        typer.Option(
+            help="import villages that overlap others by more than the policy's "
+            "villages.max_overlap_share (they are listed)"
+        ),
+    ] = False,
 ) -> None:
     """Import village boundaries (Polygon/MultiPolygon features); all or nothing."""
+    from app.core.policy import get_policy
+    from app.org.boundaries import lock_boundaries
+    from app.org.importers import overlaps as overlap_check
     from app.org.importers import villages as importer
 
+    rules = get_policy().villages
     try:
         features = importer.load_feature_collection(file)
     except importer.VillageFileError as exc:
         raise _fail([f"refused: {exc}"]) from None
     with _progress(len(features), "feature") as bar:
         parsed = importer.parse_villages(
-            features, code_field=code_field, name_field=name_field, crs=crs, on_feature=bar.update
+            features,
+            code_field=code_field,
+            name_field=name_field,
+            crs=crs,
+            max_vertices=rules.max_vertices,
+            on_feature=bar.update,
         )
     if parsed.problems:
         refused = len({p.feature for p in parsed.problems})
@@ -73,35 +89,72 @@ def import_villages(
             session_scope(make_session_factory(engine)) as session,
             _progress(len(parsed.villages), "village") as bar,
         ):
+            # Before reading the boundaries that overlaps are judged against: a concurrent
+            # import must not add one in between.
+            lock_boundaries(session)
+            overlaps = overlap_check.find_overlaps(
+                session, parsed.villages, rules.max_overlap_share
+            )
+            if overlaps and not allow_overlap:
+                raise _Refused(
+                    [
+                        f"refused {len(overlaps)} overlap(s) of more than the policy's "
+                        f"villages.max_overlap_share ({rules.max_overlap_share:.0%}); nothing "
+                        "was imported (--allow-overlap imports them):"
+                    ]
+                    + [f"  {o}" for o in overlaps]
+                )
             summary = importer.apply_villages(session, parsed.villages, on_village=bar.update)
             audit_actions.record(
                 session,
                 actor=audit_actions.CLI,
                 action="import.villages",
                 subject="import:villages",
-                payload={"file": file.name, "sha256": _sha256(file), **asdict(summary)},
+                payload={
+                    "file": file.name,
+                    "sha256": _sha256(file),
+                    **asdict(summary),
+                    **({"overlaps_allowed": [str(o) for o in overlaps]} if overlaps else {}),
+                },
             )
+    except _Refused as exc:
+        raise _fail(exc.lines) from None
     finally:
         engine.dispose()
     repaired = [v for v in parsed.villages if v.repaired]
     for village in repaired:
         typer.echo(f"feature {village.feature} ({village.code}): invalid ring repaired", err=True)
+    for overlap in overlaps:
+        typer.echo(f"{overlap} (allowed)", err=True)
     typer.echo(
         f"villages: {summary.created} created, {summary.changed} boundaries changed, "
         f"{summary.unchanged} unchanged, {summary.renamed} renamed"
     )
 
 
+# Household files (a later importer) take the same option.
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        help="utf-8 or gb18030 (gbk): the file's encoding, when detection refuses a file "
+        "you know to be one of them [default: detected]",
+        show_default=False,
+    ),
+]
+
+
 def import_roster(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file")],
+    encoding: EncodingOption = None,
 ) -> None:
     """Import members, their accounts and assignments from a CSV roster; all or nothing."""
+    from app.core.csv_text import EncodingProblem, decode_csv
     from app.org.importers import roster as importer
 
     try:
-        parsed = importer.parse_roster(importer.decode_roster(file.read_bytes()))
-    except importer.RosterFileError as exc:
-        raise _fail([f"refused: {exc}"]) from None
+        parsed = importer.parse_roster(decode_csv(file.read_bytes(), encoding).text)
+    except EncodingProblem as exc:
+        raise _fail([f"refused: {exc.message}; nothing was imported"]) from None
     engine = make_engine(get_settings().effective_database_url)
     try:
         with session_scope(make_session_factory(engine)) as session:

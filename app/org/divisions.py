@@ -4,6 +4,7 @@ village 3. A code's prefix is its ancestors; scoping a user to a region is a pre
 from __future__ import annotations
 
 VILLAGE_CODE_LENGTH = 12
+PROVINCE_CODE_LENGTH = 2
 
 
 def is_village_code(code: str) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from shapely.geometry import mapping
 
 from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, SupervisorPrincipal
 from app.auth.errors import RoleRequired
@@ -26,6 +25,7 @@ from app.org import access_points, service
 from app.org.divisions import county_of, township_of
 from app.org.errors import InvalidScope, NoAssignment, ScopeNotFound, VillageNotFound
 from app.org.models import Village, VillageAccessPoint
+from app.org.outlines import served_outline
 from app.org.schemas import (
     AccessPointIn,
     AccessPointList,
@@ -69,12 +69,13 @@ def list_villages(
     responses=error_responses(VillageNotFound),
 )
 def get_village(
-    code: VillageCode, principal: CurrentPrincipal, session: SessionDep
+    code: VillageCode, principal: CurrentPrincipal, session: SessionDep, policy: PolicyDep
 ) -> VillageFeature:
-    """The village's current boundary as a GeoJSON Feature."""
+    """The village's current boundary as a GeoJSON Feature, simplified to the policy's
+    `villages.outline_tolerance_m` (check-ins are matched against the whole boundary)."""
     village, boundary = service.get_visible_village(session, principal, code)
     return VillageFeature(
-        geometry=dict(mapping(boundary.boundary)),
+        geometry=served_outline(session, boundary, policy.villages.outline_tolerance_m),
         properties=VillageProperties(
             code=village.code,
             name=village.name,
@@ -149,7 +150,7 @@ def get_my_assignment(
         county_code=county_of(village.code),
         start_date=assignment.start_date,
         end_date=assignment.end_date,
-        boundary=dict(mapping(boundary.boundary)),
+        boundary=served_outline(session, boundary, policy.villages.outline_tolerance_m),
     )
 
 

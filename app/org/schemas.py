@@ -32,7 +32,11 @@ class VillageFeature(BaseModel):
     """A GeoJSON Feature of the village's current boundary."""
 
     type: Literal["Feature"] = "Feature"
-    geometry: Geometry = Field(description="the boundary (村界), WGS84")
+    geometry: Geometry = Field(
+        description="the boundary (村界), WGS84, simplified to the policy's "
+        "villages.outline_tolerance_m (5 m by default); check-ins are matched against the "
+        "whole boundary"
+    )
     properties: VillageProperties
 
 
@@ -43,7 +47,10 @@ class MyAssignment(BaseModel):
     county_code: str
     start_date: date
     end_date: date | None
-    boundary: Geometry = Field(description="the village boundary (村界), WGS84 GeoJSON")
+    boundary: Geometry = Field(
+        description="the village boundary (村界), WGS84 GeoJSON, simplified to the policy's "
+        "villages.outline_tolerance_m (5 m by default)"
+    )
 
 
 _BSSID = re.compile(r"[0-9a-f]{2}([:-][0-9a-f]{2}){5}", re.ASCII)

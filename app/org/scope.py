@@ -13,20 +13,21 @@ Two rules (README, "Who sees what"):
    member themself and their dispatching unit see every day.
 
 Check-ins, presence and leave apply rule 2 through `day_visible` / `day_filter` /
-`assigned_under`; compliance and reports should call the same functions.
+`assigned_under`; compliance and reports should call the same functions, and what only names
+a member and a day (the actions log's entries) `member_day_filter`.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from app.auth.principal import Principal
 from app.org.divisions import is_prefix
 from app.org.errors import InvalidScope, ScopeNotFound
-from app.org.models import Assignment, Village
+from app.org.models import Assignment, Member, Unit, Village
 
 
 def resolve_scope(session: Session, principal: Principal, scope: str | None) -> str | None:
@@ -65,7 +66,8 @@ def day_visible(principal: Principal, assigned_village: str | None) -> bool:
 
 
 def day_filter(
-    principal: Principal, assigned_village: QueryableAttribute[str | None]
+    principal: Principal,
+    assigned_village: QueryableAttribute[str | None] | ColumnElement[str | None],
 ) -> ColumnElement[bool]:
     """Rule 2 as SQL, on rows that carry the member's village of their day."""
     prefix = principal.division_prefix
@@ -83,4 +85,42 @@ def assigned_under(
         Assignment.start_date <= day,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= day),
         Assignment.village_code.startswith(prefix),
+    )
+
+
+def member_day_filter(
+    principal: Principal,
+    member_id: QueryableAttribute[int | None],
+    day: QueryableAttribute[date | None],
+) -> ColumnElement[bool]:
+    """Rule 2 as SQL, on rows that name a member and a day but no village: the member was
+    assigned that day under the caller's prefix, or had no assignment that day and is seen at
+    all (assigned under it some other day). The member themself and their unit see every day.
+    Rows naming no member are for the caller to judge (this keeps none of them)."""
+    if principal.role == "member":
+        return member_id == principal.member_id if principal.member_id else false()
+    if principal.role == "unit":
+        return member_id.in_(
+            select(Member.id)
+            .join(Unit, Unit.id == Member.unit_id)
+            .where(Unit.name == principal.scope)
+        )
+    prefix = principal.division_prefix
+    if prefix is None:
+        return false()
+    if not prefix:
+        return member_id.is_not(None)
+    that_day = and_(
+        Assignment.member_id == member_id,
+        Assignment.start_date <= day,
+        or_(Assignment.end_date.is_(None), Assignment.end_date >= day),
+    )
+    return or_(
+        exists().where(that_day, Assignment.village_code.startswith(prefix)),
+        and_(
+            ~exists().where(that_day),
+            exists().where(
+                Assignment.member_id == member_id, Assignment.village_code.startswith(prefix)
+            ),
+        ),
     )

@@ -6,7 +6,7 @@ from datetime import date
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.auth.principal import Principal
 from app.core.time import utcnow
@@ -87,6 +87,9 @@ def get_visible_village(
         .join(VillageBoundary, VillageBoundary.village_code == Village.code)
         .where(Village.code == code, VillageBoundary.valid_to.is_(None))
         .where(village_visibility(principal))
+        # Loaded when read: most callers only check that the village is visible, and a
+        # surveyed boundary may be megabytes (app.org.outlines serves it simplified).
+        .options(defer(VillageBoundary.boundary))
     ).first()
     if row is None:
         raise VillageNotFound(code=code)

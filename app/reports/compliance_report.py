@@ -9,8 +9,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.compliance import periods as compliance_periods
 from app.compliance import rules as compliance_rules
-from app.compliance import service as compliance_service
+from app.compliance import scope_list
 from app.core.policy import Policy
 from app.reports.columns import Column
 from app.reports.export import Render, Row
@@ -23,16 +24,18 @@ STATUS_LABELS = {
     "unattainable": "无法达标",
     "missed": "未达标",
 }
+# Violations are counted in entries (次): a run of absence is one entry, whatever its length;
+# the days absent are `absent_workdays`, beside them (API.md "Absences, settled").
 VIOLATION_COLUMNS = (
-    ("absent_without_leave", "无假缺勤"),
-    ("absent_run", "连续缺勤"),
-    ("leave_overstay", "超假"),
-    ("short_visits", "短时到村"),
-    ("rotation", "轮流驻村"),
-    ("suspicious_checkins", "可疑打卡"),
-    ("missed_roll_call", "未应点名"),
-    ("inspection_discrepancy", "暗访不符"),
-    ("late_event_report", "迟报大事"),
+    ("absent_without_leave", "无假缺勤（次）"),
+    ("absent_run", "连续缺勤（次）"),
+    ("leave_overstay", "超假（次）"),
+    ("short_visits", "短时到村（次）"),
+    ("rotation", "轮流驻村（次）"),
+    ("suspicious_checkins", "可疑打卡（次）"),
+    ("missed_roll_call", "未应点名（次）"),
+    ("inspection_discrepancy", "暗访不符（次）"),
+    ("late_event_report", "迟报大事（次）"),
 )
 _KNOWN = {code for code, _ in VIOLATION_COLUMNS}
 COLUMNS = (
@@ -45,14 +48,15 @@ COLUMNS = (
     Column("required_days", "应驻天数", "int", 10),
     Column("present_days", "在村天数", "int", 10),
     Column("needed_days", "尚需天数", "int", 10),
-    *(Column(code, label, "int", 10) for code, label in VIOLATION_COLUMNS),
-    Column("other_violations", "其他违规", "int", 10),
+    Column("absent_workdays", "无假缺勤（工作日）", "int", 18),
+    *(Column(code, label, "int", 14) for code, label in VIOLATION_COLUMNS),
+    Column("other_violations", "其他违规（次）", "int", 14),
 )
 
 
 def period(policy: Policy, text: str) -> compliance_rules.Period:
     """The period `text` names (a configured rule's period; else 422 invalid_period)."""
-    return compliance_service.period_for(policy, text)
+    return compliance_periods.period_for(policy, text)
 
 
 def rows(
@@ -67,10 +71,8 @@ def rows(
 ) -> Iterator[Row]:
     """Members assigned in the period under the scope, worst first (the compliance list's
     order), after `after` (a page's cursor)."""
-    members = compliance_service.scope_filter(
-        session, principal, where.prefix or None, where.unit, span
-    )
-    for row in compliance_service.scope_rows(session, policy, members, span, today):
+    members = scope_list.scope_filter(session, principal, where.prefix or None, where.unit, span)
+    for row in scope_list.scope_rows(session, policy, members, span, today):
         if after is not None and row.order <= after:
             continue
         counts: Sequence[int] = [row.violations.get(code, 0) for code, _ in VIOLATION_COLUMNS]
@@ -87,6 +89,7 @@ def rows(
                 row.required_days,
                 row.present_days,
                 row.needed_days,
+                row.absent_workdays,
                 *counts,
                 other,
             ),

@@ -112,13 +112,13 @@ def compliance_by_village(
     """The members' compliance in the first quota rule's period holding `day` (app.compliance),
     by village."""
     from app.compliance import rules as compliance_rules
-    from app.compliance import service as compliance_service
+    from app.compliance import scope_list
 
     span = compliance_rules.period_of(policy.quota.rules[0].period, day)
-    members = compliance_service.scope_filter(session, principal, prefix or None, None, span)
+    members = scope_list.scope_filter(session, principal, prefix or None, None, span)
     villages: dict[str, tuple[int, int]] = {}
     behind: list[dict[str, Any]] = []
-    for row in compliance_service.scope_rows(session, policy, members, span, today):
+    for row in scope_list.scope_rows(session, policy, members, span, today):
         if row.village_code is None:
             continue
         fine = row.status in ("met", "on_track")

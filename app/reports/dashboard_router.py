@@ -5,7 +5,6 @@ from __future__ import annotations
 from importlib import resources
 from typing import Annotated, Literal
 
-import shapely.geometry
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
@@ -18,6 +17,7 @@ from app.core.inputs import Day, DivisionPrefix
 from app.core.time import today
 from app.org import service as org_service
 from app.org.errors import ScopeNotFound, VillageNotFound
+from app.org.outlines import served_outline
 from app.reports import dashboard
 from app.reports.errors import PeriodInFuture
 from app.reports.schemas import OverviewOut, VillageTeamOut
@@ -83,7 +83,8 @@ def village_team(
     day: DayQuery = None,
     days: Annotated[int, Query(ge=1, le=31, description="how many last days")] = 7,
 ) -> VillageTeamOut:
-    """A village's boundary in full and its team with their last days."""
+    """A village's boundary (simplified to the policy's `villages.outline_tolerance_m`) and
+    its team with their last days."""
     now = today(policy.zone)
     when = day or now
     if when > now:
@@ -93,7 +94,7 @@ def village_team(
         {
             "code": village.code,
             "name": village.name,
-            "boundary": shapely.geometry.mapping(boundary.boundary),
+            "boundary": served_outline(session, boundary, policy.villages.outline_tolerance_m),
             "team": dashboard.village_team(session, policy, code, when, now, days),
         }
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth.dependencies import require_roles
 from app.auth.principal import Principal
 from app.core.db import read_only_engine
+from app.core.scratch import ScratchFolder
 from app.reports.scope import REPORT_ROLES
 
 
@@ -25,5 +26,12 @@ def get_read_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def export_folder(request: Request) -> ScratchFolder:
+    """The app's folder for exports before they are sent (app.core.scratch)."""
+    folder: ScratchFolder = request.app.state.exports
+    return folder
+
+
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+ExportFolderDep = Annotated[ScratchFolder, Depends(export_folder)]
 ReportPrincipal = Annotated[Principal, Depends(require_roles(*REPORT_ROLES))]

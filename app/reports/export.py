@@ -9,8 +9,6 @@ import csv
 import hashlib
 import io
 import itertools
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import orjson
 import xlsxwriter
 
 from app.audit.rules import content_digest
+from app.core.scratch import ScratchFolder
 from app.reports.columns import Column
 
 Format = Literal["csv", "xlsx", "json"]
@@ -45,10 +44,10 @@ class Written:
     next_cursor: str | None = None
 
 
-def temp_path(suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix="zhucun-export-", suffix=suffix)
-    os.close(fd)
-    return Path(name)
+def temp_path(folder: ScratchFolder, suffix: str) -> Path:
+    """A new file in this process's part of the service's export folder (app.core.scratch:
+    what a killed process leaves there is removed at the next start)."""
+    return folder.new_file(suffix)
 
 
 def digest_of(path: Path) -> str:

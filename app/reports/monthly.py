@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.compliance import rules as compliance_rules
-from app.compliance import service as compliance_service
+from app.compliance import scope_list
 from app.core.policy import Policy
 from app.core.time import as_utc
 from app.leave.models import LeaveRequest
@@ -200,9 +200,7 @@ def _below_pace(
     is not in the future."""
     kind = policy.quota.rules[0].period
     span = compliance_rules.period_of(kind, min(month.end, today))
-    members = compliance_service.scope_filter(
-        session, principal, where.prefix or None, where.unit, span
-    )
+    members = scope_list.scope_filter(session, principal, where.prefix or None, where.unit, span)
     render = Render(BELOW_PACE_COLUMNS, fmt)
     return [
         render.part(
@@ -219,6 +217,6 @@ def _below_pace(
                 r.needed_days,
             ),
         )
-        for r in compliance_service.scope_rows(session, policy, members, span, today)
+        for r in scope_list.scope_rows(session, policy, members, span, today)
         if r.status in BELOW_PACE
     ]

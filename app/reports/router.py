@@ -24,7 +24,7 @@ from app.core.time import today
 from app.ledger.errors import InvalidPeriod
 from app.org.errors import ScopeNotFound
 from app.reports import compliance_report, monthly, presence, service
-from app.reports.dependencies import ReadSessionDep, ReportPrincipal
+from app.reports.dependencies import ExportFolderDep, ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture
 from app.reports.export import Render, Row, disposition
 from app.reports.scope import covers_receipt, resolve
@@ -66,6 +66,7 @@ def presence_report(
     read: ReadSessionDep,
     policy: PolicyDep,
     key: SigningKeyDep,
+    folder: ExportFolderDep,
     from_: Annotated[Day, Query(alias="from")],
     to: Annotated[Day, Query()],
     format: FormatQuery = "csv",
@@ -101,6 +102,7 @@ def presence_report(
             read, policy, where, from_, to, now, Render(presence.COLUMNS, format), after
         ),
         fmt=format,
+        folder=folder,
         title="驻村考勤明细",
         filename=f"驻村考勤明细_{where.label}_{from_.isoformat()}_{to.isoformat()}",
         limit=limit,
@@ -125,6 +127,7 @@ def compliance_export(
     read: ReadSessionDep,
     policy: PolicyDep,
     key: SigningKeyDep,
+    folder: ExportFolderDep,
     period: Annotated[str, Query(max_length=10, description="2026Q4 (a configured rule's)")],
     format: FormatQuery = "csv",
     scope: ScopeQuery = None,
@@ -164,6 +167,7 @@ def compliance_export(
             after,
         ),
         fmt=format,
+        folder=folder,
         title="驻村考核",
         filename=f"驻村考核_{where.label}_{span.label}",
         limit=limit,
@@ -186,6 +190,7 @@ def monthly_bulletin(
     read: ReadSessionDep,
     policy: PolicyDep,
     key: SigningKeyDep,
+    folder: ExportFolderDep,
     month: Annotated[str, Query(max_length=7, description="2026-11")],
     format: FormatQuery = "csv",
     scope: ScopeQuery = None,
@@ -214,6 +219,7 @@ def monthly_bulletin(
         query=query,
         tables=monthly.tables(read, policy, principal, where, span, now, format),
         fmt=format,
+        folder=folder,
         title="每月考勤通报",
         filename=f"每月考勤通报_{where.label}_{span.label}",
     )

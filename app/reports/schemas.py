@@ -76,5 +76,8 @@ class TeamMember(BaseModel):
 class VillageTeamOut(BaseModel):
     code: str
     name: str
-    boundary: dict[str, Any] = Field(description="GeoJSON, the current boundary in full")
+    boundary: dict[str, Any] = Field(
+        description="GeoJSON, the current boundary simplified to the policy's "
+        "villages.outline_tolerance_m (5 m by default)"
+    )
     team: list[TeamMember]

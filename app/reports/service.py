@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.audit.keys import SigningKey
 from app.audit.service import now_seconds, rfc3339
+from app.core.scratch import ScratchFolder
 from app.reports import export
 from app.reports.columns import Column
 from app.reports.export import Format, Row
@@ -39,10 +40,11 @@ def produce_tables(
     fmt: Format,
     title: str,
     filename: str,
+    folder: ScratchFolder,
 ) -> Export:
     """A report of several tables (CSV blocks, XLSX sheets, JSON members), signed."""
     receipt_id, generated_at = str(uuid.uuid4()), now_seconds()
-    path = export.temp_path(f".{fmt}")
+    path = export.temp_path(folder, f".{fmt}")
     try:
         if fmt == "csv":
             count = export.write_csv_tables(path, tables)
@@ -98,6 +100,7 @@ def produce(
     fmt: Format,
     title: str,
     filename: str,
+    folder: ScratchFolder,
     limit: int = 0,
     cursor_of: Callable[[Row], str] | None = None,
 ) -> Export:
@@ -105,7 +108,7 @@ def produce(
     and deletes it."""
     receipt_id = str(uuid.uuid4())
     generated_at = now_seconds()
-    path = export.temp_path(f".{fmt}")
+    path = export.temp_path(folder, f".{fmt}")
     try:
         if fmt == "csv":
             count = export.write_csv(path, columns, rows)

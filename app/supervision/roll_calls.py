@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
+from app.checkins import reading as checkin_reading
 from app.checkins.counting import is_voided
 from app.checkins.models import CheckIn
 from app.checkins.schemas import CheckInOut, RollCallStatus
@@ -182,10 +183,11 @@ def _answers_by_member(
         CheckIn.member_id,
         CheckIn.id,
         CheckIn.captured_at,
-        CheckIn.geofence,
-        CheckIn.flags,
+        checkin_reading.current("geofence"),
+        checkin_reading.current("flags"),
         is_voided().label("voided"),
-    ).where(CheckIn.roll_call_id.in_([str(i) for i in call_ids]))
+    ).select_from(checkin_reading.JUDGED_FROM)
+    query = query.where(CheckIn.roll_call_id.in_([str(i) for i in call_ids]))
     if member_ids is not None:
         query = query.where(CheckIn.member_id.in_(member_ids))
     out: dict[tuple[int, int], list[rules.Answer]] = {}

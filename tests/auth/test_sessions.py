@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -52,7 +53,11 @@ def test_refresh_rotates_and_the_old_token_stops_working(world, client):
 def test_reusing_a_rotated_token_revokes_the_whole_family(world, client, db):
     first = login(client, "alice")
     second = refresh(client, first["refresh_token"]).json()
-    # Someone replays the first token: refused, and the session it belongs to ends.
+    # Past the grace (tests/auth/test_refresh_grace.py), someone replays the first token:
+    # refused, and the session it belongs to ends.
+    for row in db.scalars(select(RefreshToken).where(RefreshToken.rotated_at.is_not(None))):
+        row.rotated_at -= timedelta(seconds=31)
+    db.commit()
     r = refresh(client, first["refresh_token"])
     assert r.status_code == 401
     assert r.json()["code"] == "invalid_refresh_token"
@@ -173,13 +178,17 @@ def test_a_token_without_a_session_is_refused(world, client):
 
 
 @pytest.mark.postgis
-def test_concurrent_refreshes_with_one_token_never_both_succeed(world, app):
-    """Two phones (or a thief and the owner) refresh with the same token at the same moment:
-    the row lock lets one through; the other sees reuse and ends the session."""
+def test_concurrent_refreshes_with_one_token_never_both_succeed(world, settings, policy):
+    """Without a grace, two phones (or a thief and the owner) refresh with the same token at
+    the same moment: the row lock lets one through; the other sees reuse and ends the session.
+    (Within the grace both answer one pair: tests/auth/test_refresh_grace.py.)"""
     import threading
 
     from starlette.testclient import TestClient
 
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"refresh_grace_seconds": 0}), policy)
     for _ in range(5):
         with TestClient(app) as c:
             pair = login(c, "alice")

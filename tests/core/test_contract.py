@@ -203,6 +203,11 @@ def _quick_start(app) -> None:  # type: ignore[no-untyped-def]
             client=public, body=models.LoginForm(username="alice", password=PASSWORD)
         )
         assert isinstance(token, models.Token), token
+        # The same sign-in as JSON (a mini-program's wx.request): the client sends either.
+        by_json = auth.login.sync(
+            client=public, body=models.LoginIn(username="alice", password=PASSWORD)
+        )
+        assert isinstance(by_json, models.Token), by_json
         token = auth.refresh_tokens.sync(
             client=public, body=models.RefreshIn(refresh_token=token.refresh_token)
         )

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import get_settings
+from app.core.policy import get_policy
 from tests.reference_data import YUNLIN_VILLAGES, require
 
 YUNLIN = YUNLIN_VILLAGES
@@ -23,13 +24,18 @@ YUNLIN_COUNTY = "710900"
 YUNLIN_TOWNSHIPS = {"710900011", "710900012", "710900014", "710900015"}
 
 
-def zhucun(db_url: str, *args: str) -> Result:
-    """`zhucun ARGS` with DATABASE_URL pointing at the test database."""
-    get_settings.cache_clear()  # the CLI reads DATABASE_URL through the cached settings
+def zhucun(db_url: str, *args: str, policy_file: Path | None = None) -> Result:
+    """`zhucun ARGS` with DATABASE_URL pointing at the test database (and ZHUCUN_POLICY at
+    `policy_file`, if given)."""
+    env = {"DATABASE_URL": db_url, "ZHUCUN_POLICY": str(policy_file) if policy_file else None}
+    # The CLI reads both through cached settings and policy.
+    get_settings.cache_clear()
+    get_policy.cache_clear()
     try:
-        return CliRunner().invoke(cli, list(args), env={"DATABASE_URL": db_url})
+        return CliRunner().invoke(cli, list(args), env=env)
     finally:
         get_settings.cache_clear()
+        get_policy.cache_clear()
 
 
 def yunlin_code(village_id: str) -> str:

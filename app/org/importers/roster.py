@@ -7,6 +7,7 @@ position, unit): they are that member's successive assignments, and may not over
 
 `parse_roster` is pure; `roster_problems_in_db` checks what only the database knows;
 `apply_roster` writes in the caller's transaction. Problems name the CSV line (header = 1).
+The file's bytes are decoded by `app.core.csv_text` (UTF-8 or GB18030, strictly).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.core.security import generate_password
+from app.core.text_fields import column_length, line_problem
 from app.org import service as org_service
 from app.org.divisions import is_village_code
-from app.org.models import Village
+from app.org.models import Member, Unit, Village
 
 COLUMNS = (
     "username",
@@ -55,10 +57,18 @@ POSITIONS = {
 }
 # ISO dates, and the 2024/3/1 form that Excel writes in a Chinese locale.
 _DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-
-
-class RosterFileError(Exception):
-    """The file as a whole cannot be read."""
+# The longest value of each column: what the columns it is stored in hold (a full name goes
+# to the member and to the account), or what any valid value can be.
+MAX_LENGTHS = {
+    "username": column_length(User.username),
+    "full_name": min(column_length(Member.full_name), column_length(User.full_name)),
+    "position": column_length(Member.position),
+    "unit": column_length(Unit.name),
+    "village_code": column_length(Village.code),
+    "start_date": 10,
+    "end_date": 10,
+    "password": auth_service.MAX_PASSWORD_LENGTH,
+}
 
 
 @dataclass(frozen=True)
@@ -104,18 +114,6 @@ class RosterSummary:
     generated_passwords: dict[str, str] = field(default_factory=dict)
 
 
-def decode_roster(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 as Excel on Chinese Windows saves CSV."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise RosterFileError("the file is neither UTF-8 nor GB18030/GBK text") from exc
-
-
 def parse_roster(text: str) -> ParsedRoster:
     """Every member and assignment of the file, or every problem found in it."""
     result = ParsedRoster()
@@ -157,7 +155,12 @@ def _row_values(
     for column in COLUMNS:
         index = position_of[column]
         values[column] = row[index].strip() if index < len(row) else ""
-        if index >= len(row) and column not in OPTIONAL_COLUMNS:
+        problem = line_problem(values[column], MAX_LENGTHS[column])
+        if problem is not None:
+            # Never echoed further: the value may be 100,000 characters of anything.
+            reasons.append(f"{column} {problem}")
+            values[column] = ""
+        elif index >= len(row) and column not in OPTIONAL_COLUMNS:
             missing.append(column)
         elif not values[column] and column not in OPTIONAL_COLUMNS:
             reasons.append(f"empty {column}")
@@ -170,7 +173,7 @@ def _row(
     line: int, values: dict[str, str], reasons: list[str]
 ) -> tuple[RosterMember | None, RosterAssignment | None]:
     username = values["username"]
-    if username and not auth_service.USERNAME_RE.match(username):
+    if username and not auth_service.USERNAME_RE.fullmatch(username):
         reasons.append(f"username {username!r} is not 2–64 letters, digits or . _ - @")
     position = POSITIONS.get(values["position"].lower() if values["position"] else "")
     if values["position"] and position is None:

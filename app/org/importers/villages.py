@@ -8,29 +8,24 @@ writes accepted villages in the caller's transaction, versioning boundaries that
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import MultiPolygon
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.text_fields import column_length, line_problem
 from app.core.time import utcnow
-from app.geo.coords import CoordSystem, convert_geometry
+from app.geo.coords import CoordSystem
 from app.org.boundaries import bump_boundary_revision
 from app.org.divisions import county_of, is_village_code, township_of
+from app.org.importers.geometry import checked_boundary, same_boundary
 from app.org.models import Village, VillageBoundary
 
-# Boundaries closer than this (degrees, ~0.1 mm) are the same boundary: a re-import of an
-# unchanged file must not open new versions because of float noise in a round trip.
-SAME_BOUNDARY_TOLERANCE = 1e-9
 _CHUNK = 500
 
 
@@ -76,6 +71,9 @@ def load_feature_collection(path: Path) -> list[Any]:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise VillageFileError(f"cannot read {path} as GeoJSON: {exc}") from exc
+    except RecursionError:
+        # Arrays within arrays beyond the parser's depth: no geometry nests more than 4.
+        raise VillageFileError(f"cannot read {path} as GeoJSON: it nests too deeply") from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise VillageFileError("the file is not a GeoJSON FeatureCollection")
     features = document.get("features")
@@ -90,13 +88,16 @@ def parse_villages(
     code_field: str = "code",
     name_field: str = "name",
     crs: CoordSystem = "wgs84",
+    max_vertices: int | None = None,
     on_feature: Callable[[], None] | None = None,
 ) -> ParsedVillages:
-    """Check every feature; boundaries come back as WGS84 MultiPolygons."""
+    """Check every feature; boundaries come back as WGS84 MultiPolygons. A boundary of more
+    than `max_vertices` (the policy's `villages.max_vertices`) is refused."""
     result = ParsedVillages()
     first_seen: dict[str, int] = {}
+    fields = _Fields(code_field, name_field, crs, max_vertices)
     for number, feature in enumerate(features, start=1):
-        code, village, reasons = _parse_feature(feature, code_field, name_field, crs, number)
+        code, village, reasons = _parse_feature(feature, fields, number)
         if code is not None:
             if code in first_seen:
                 reasons.append(f"code {code} is a duplicate of feature {first_seen[code]}")
@@ -110,8 +111,16 @@ def parse_villages(
     return result
 
 
+@dataclass(frozen=True)
+class _Fields:
+    code: str
+    name: str
+    crs: CoordSystem
+    max_vertices: int | None
+
+
 def _parse_feature(
-    feature: Any, code_field: str, name_field: str, crs: CoordSystem, number: int
+    feature: Any, fields: _Fields, number: int
 ) -> tuple[str | None, VillageFeature | None, list[str]]:
     """(the code if it is one, the village if nothing is wrong, what is wrong)."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -120,17 +129,28 @@ def _parse_feature(
     if not isinstance(properties, dict):
         properties = {}
     reasons: list[str] = []
-    code = _code(properties.get(code_field), code_field, reasons)
-    name = properties.get(name_field)
-    if not isinstance(name, str) or not name.strip():
-        reasons.append(f"no name (property {name_field!r})")
-        name = ""
-    boundary, repaired, geometry_reason = _boundary(feature.get("geometry"), crs)
+    code = _code(properties.get(fields.code), fields.code, reasons)
+    name = _name(properties.get(fields.name), fields.name, reasons)
+    boundary, repaired, geometry_reason = checked_boundary(
+        feature.get("geometry"), fields.crs, fields.max_vertices
+    )
     if geometry_reason:
         reasons.append(geometry_reason)
     if reasons or code is None or boundary is None:
         return code, None, reasons
-    return code, VillageFeature(number, code, name.strip(), boundary, repaired), reasons
+    return code, VillageFeature(number, code, name, boundary, repaired), reasons
+
+
+def _name(value: Any, name_field: str, reasons: list[str]) -> str:
+    if not isinstance(value, str) or not value.strip():
+        reasons.append(f"no name (property {name_field!r})")
+        return ""
+    name = value.strip()
+    problem = line_problem(name, column_length(Village.name))
+    if problem is not None:
+        reasons.append(f"the name {problem}")
+        return ""
+    return name
 
 
 def _code(value: Any, code_field: str, reasons: list[str]) -> str | None:
@@ -144,81 +164,6 @@ def _code(value: Any, code_field: str, reasons: list[str]) -> str | None:
         reasons.append(f"code {code!r} is not 12 digits")
         return None
     return code
-
-
-def _boundary(raw: Any, crs: CoordSystem) -> tuple[MultiPolygon | None, bool, str | None]:
-    """(WGS84 boundary, whether it was repaired, why it is refused)."""
-    if not isinstance(raw, dict):
-        return None, False, "no geometry"
-    kind = raw.get("type")
-    if kind not in ("Polygon", "MultiPolygon"):
-        return None, False, f"geometry {kind!r} is not a Polygon or MultiPolygon"
-    try:
-        with warnings.catch_warnings():  # NaN coordinates warn here; they are refused below
-            warnings.simplefilter("ignore", RuntimeWarning)
-            geom = shape(raw)
-    except Exception as exc:  # shapely raises several types for malformed coordinate arrays
-        return None, False, f"malformed coordinates ({exc})"
-    if geom.is_empty:
-        return None, False, "empty geometry"
-    range_reason = _coordinate_range_problem(shapely.get_coordinates(geom))
-    if range_reason:
-        return None, False, range_reason
-    geom = convert_geometry(shapely.force_2d(geom), crs)
-    repaired = False
-    if not geom.is_valid:
-        why = shapely.is_valid_reason(geom)
-        fixed = _polygonal(shapely.make_valid(geom))
-        if fixed is None or fixed.area == 0:
-            return None, False, f"invalid boundary ({why}) that cannot be repaired to a polygon"
-        geom, repaired = fixed, True
-    boundary = _polygonal(geom)
-    if boundary is None or boundary.area == 0:
-        return None, False, "the boundary has no area"
-    return boundary, repaired, None
-
-
-def _coordinate_range_problem(coords: np.ndarray[Any, Any]) -> str | None:
-    if not np.isfinite(coords).all():
-        return "coordinates are not all finite numbers"
-    lon, lat = coords[:, 0], coords[:, 1]
-    bad_lon = np.flatnonzero(np.abs(lon) > 180)
-    if bad_lon.size:
-        return f"longitude {lon[bad_lon[0]]} is outside -180..180"
-    bad_lat = np.flatnonzero(np.abs(lat) > 90)
-    if bad_lat.size:
-        return f"latitude {lat[bad_lat[0]]} is outside -90..90"
-    return None
-
-
-def _polygonal(geom: BaseGeometry) -> MultiPolygon | None:
-    """The polygonal parts of `geom` as one MultiPolygon, None if it has none."""
-    polygons: list[Polygon] = []
-    for part in shapely.get_parts(geom):
-        if isinstance(part, Polygon) and not part.is_empty:
-            polygons.append(part)
-        elif isinstance(part, MultiPolygon):
-            polygons.extend(p for p in part.geoms if not p.is_empty)
-        elif part.geom_type == "GeometryCollection":
-            nested = _polygonal(part)
-            if nested is not None:
-                polygons.extend(nested.geoms)
-    if not polygons:
-        return None
-    multi = MultiPolygon(polygons)
-    if not multi.is_valid:  # parts of a collection may touch along an edge
-        merged = _polygonal(shapely.make_valid(shapely.union_all(polygons)))
-        return merged
-    return multi
-
-
-def same_boundary(a: BaseGeometry, b: BaseGeometry) -> bool:
-    """Equal up to vertex order, ring start and float noise."""
-    return bool(
-        shapely.equals_exact(
-            shapely.normalize(a), shapely.normalize(b), tolerance=SAME_BOUNDARY_TOLERANCE
-        )
-    )
 
 
 def apply_villages(
