@@ -47,6 +47,13 @@ def test_flags_bench(backend):
     assert "faked days: share of days raising each flag" in out
 
 
+def test_village_outline_bench(backend):
+    if backend != "sqlite":
+        pytest.skip("village_outline_bench makes its own SQLite database: run in the SQLite half")
+    out = bench("village_outline_bench.py", "--vertices", "2000")
+    assert "outline 5 m, cached" in out
+
+
 def test_ledger_bench(backend):
     out = bench("ledger_bench.py", "--backend", backend, "--smoke")
     assert f"{backend}: seeded 20 members" in out
