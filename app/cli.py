@@ -10,12 +10,15 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 import app.models  # noqa: F401  every mapper must be known before any session is used
+from app.audit.keys import SigningKeyError
 from app.core.config import get_settings
 from app.core.db import is_sqlite, make_engine, make_session_factory, session_scope
 from app.core.errors import AppError
 from app.core.policy import get_policy
+from app.failures import MIGRATE_FIRST, operator_failure
 
 cli = typer.Typer(
     help="Zhucun (驻村): check-ins and presence ledger.",
@@ -134,6 +137,10 @@ def serve(
     from app.core.migrate import behind, upgrade
 
     url = _database_url()
+    if get_settings().env == "production":
+        from app.audit.keys import signing_key
+
+        signing_key(get_settings())  # before anything starts: SigningKeyError is one line
     # Before anything is printed: a busy port would otherwise show logins for a server that
     # never starts.
     if not _port_free(host, port):
@@ -141,7 +148,7 @@ def serve(
     if is_sqlite(url):
         upgrade(url)
     elif behind(url):  # a server database is migrated by its operator, on purpose
-        raise _fail("the database lacks this version's migrations: run `zhucun db upgrade` first")
+        raise _fail(MIGRATE_FIRST)
     workers = workers or default_workers(url)
     if demo:
         from app.demo import load_demo_if_empty
@@ -157,6 +164,10 @@ def serve(
         # default would believe it from 127.0.0.1, i.e. from any client on the same host.
         proxy_headers=False,
         access_log=False,
+        # uvicorn kills a worker that does not answer its supervisor's ping within this many
+        # seconds; its default (5) killed workers still importing the app on a busy machine,
+        # over and over, so that the service never came up.
+        timeout_worker_healthcheck=30,
     )
 
 
@@ -177,6 +188,7 @@ def default_workers(url: str) -> int:
 
 
 def _register_domain_commands() -> None:
+    from app import daily
     from app.audit import commands as audit_commands
     from app.checkins import commands as checkin_commands
     from app.leave import commands as leave_commands
@@ -186,6 +198,7 @@ def _register_domain_commands() -> None:
     for module in (audit_commands, org_commands, checkin_commands, ledger_commands, leave_commands):
         module.register(cli)
     ledger_commands.register_assignment(cli)
+    daily.register(cli)
 
 
 _register_domain_commands()
@@ -203,6 +216,13 @@ def main() -> None:
             message = str(error["msg"]).removeprefix("Value error, ")
             typer.secho(f"zhucun: {where + ': ' if where else ''}{message}", fg="red", err=True)
         sys.exit(2)
+    except (SigningKeyError, DBAPIError) as exc:
+        # A missing key, a database out of reach or not migrated: one line, whichever command.
+        reason = operator_failure(exc)
+        if reason is None:
+            raise
+        typer.secho(f"zhucun: {reason}", fg="red", err=True)
+        sys.exit(2 if isinstance(exc, SigningKeyError) else 1)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from app.checkins.router import router as checkins_router
 from app.compliance.router import router as compliance_router
 from app.contract import build_openapi, operation_id
 from app.core.config import Settings, get_settings
-from app.core.db import make_engine, make_session_factory
+from app.core.db import make_engine, make_session_factory, shown_url
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -40,6 +40,7 @@ from app.supervision import roll_calls
 from app.supervision.router import router as supervision_router
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("zhucun")
 
 
 @asynccontextmanager
@@ -47,6 +48,14 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The engine lives as long as the served app: made on start-up (not when the module is
     imported), disposed on shutdown so that pooled connections are closed."""
     settings: Settings = app.state.settings
+    # What this process serves, so that a misdirected start shows in the first lines of its log.
+    log.info(
+        "starting",
+        extra={
+            "database": shown_url(settings.effective_database_url),
+            "policy": str(settings.policy_file or "built-in defaults"),
+        },
+    )
     engine = make_engine(settings.effective_database_url)
     watch_engine(engine)  # a lost connection answers 503, and its pool is renewed
     app.state.engine = engine

@@ -1,6 +1,7 @@
 """Benchmark POST /checkins and /checkins/batch of `zhucun serve` against a bare endpoint.
 
     .venv/bin/python bench/checkins_bench.py [--workers 1,2] [--runs 3] [--seconds 15]
+    .venv/bin/python bench/checkins_bench.py --smoke   # 20 members, 1 s of wrk: does it run
 
 On PostGIS (a fresh database on --pg-url's server, dropped afterwards): migrates and seeds 200
 villages and 200 members (an assignment, an open session and a token each) with a history of 60
@@ -77,13 +78,25 @@ from bench.seed import (  # noqa: E402  (create/drop/free_port: bench/soak.py im
 
 __all__ = ["create_database", "drop_database", "free_port"]
 
-N_VILLAGES = 200
-N_MEMBERS = 200
 WRK_DIR = ROOT / "bench" / "wrk"
 SINGLE = "/api/v1/checkins"
 BATCH = "/api/v1/checkins/batch"
-BATCH_REQUESTS, BATCH_SIZE, BATCH_CONCURRENCY = 40, 500, 4
+BATCH_CONCURRENCY = 4
 TARGET_RATIO, TARGET_P99_MS, TARGET_BATCH = 0.6, 100.0, 10_000.0
+
+
+@dataclass(frozen=True)
+class Sizes:
+    villages: int = 200
+    members: int = 200
+    history: int = 60  # fixes per member, over the last 20 days
+    batch_requests: int = 40
+    batch_size: int = 500
+
+
+# --smoke: the same steps at a size that takes seconds (CI runs it: a bench that breaks fails).
+SMOKE = Sizes(villages=20, members=20, history=6, batch_requests=4, batch_size=50)
+SIZES = Sizes()
 
 
 @dataclass
@@ -377,25 +390,23 @@ def _body(
 
 
 def batch_bodies(members_file: Path, nonce: str) -> list[tuple[str, bytes]]:
-    """40 (token, body) pairs of 500 fresh fixes each, one member per request, spread over the
-    last ~2 days (an offline phone catching up)."""
+    """40 (token, body) pairs of 500 fresh fixes each (SIZES), one member per request, spread
+    over the last ~2 days (an offline phone catching up)."""
     members = [ln.split() for ln in members_file.read_text().splitlines() if ln]
     rng = random.Random(nonce)
     now = datetime.now(UTC)
     bodies = []
-    for r in range(BATCH_REQUESTS):
+    for r in range(SIZES.batch_requests):
         token, lon, lat = members[(r * 5 + rng.randrange(len(members))) % len(members)]
         times = [
-            now - timedelta(seconds=(BATCH_SIZE - i) * 300 + rng.randint(0, 200))
-            for i in range(BATCH_SIZE)
+            now - timedelta(seconds=(SIZES.batch_size - i) * 300 + rng.randint(0, 200))
+            for i in range(SIZES.batch_size)
         ]
         bodies.append(_body(token, lon, lat, rng, f"{nonce}-{r:04x}-4000-8000", times))
     return bodies
 
 
-async def _post_batches(
-    base: str, bodies: list[tuple[str, bytes]], size: int = BATCH_SIZE
-) -> list[float]:
+async def _post_batches(base: str, bodies: list[tuple[str, bytes]], size: int) -> list[float]:
     queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
     for b in bodies:
         queue.put_nowait(b)
@@ -434,11 +445,11 @@ def run_batch(server: Server, members_file: Path, engine: Engine, workers: int, 
     bodies = batch_bodies(members_file, nonce)
     before = snapshot(server.proc.pid, engine)
     t0 = time.perf_counter()
-    latencies = asyncio.run(_post_batches(server.base, bodies))
+    latencies = asyncio.run(_post_batches(server.base, bodies, SIZES.batch_size))
     seconds = time.perf_counter() - t0
     cpu = spent(before, snapshot(server.proc.pid, engine))
     latencies.sort()
-    fixes = BATCH_REQUESTS * BATCH_SIZE
+    fixes = SIZES.batch_requests * SIZES.batch_size
     figure = Figure(
         endpoint="batch",
         workers=workers,
@@ -459,11 +470,8 @@ def run_batch(server: Server, members_file: Path, engine: Engine, workers: int, 
 # --- one round ------------------------------------------------------------------------------
 
 
-HISTORY_FIXES = 60  # per member, over the last 20 days
-
-
 def history_bodies(members_file: Path) -> list[tuple[str, bytes]]:
-    """One batch per member: `HISTORY_FIXES` fixes over the last 20 days (3 a day)."""
+    """One batch per member: `SIZES.history` fixes over the last 20 days (3 a day)."""
     members = [ln.split() for ln in members_file.read_text().splitlines() if ln]
     rng = random.Random(0)
     start = datetime.now(UTC) - timedelta(days=20)
@@ -471,7 +479,7 @@ def history_bodies(members_file: Path) -> list[tuple[str, bytes]]:
     for r, (token, lon, lat) in enumerate(members):
         times = [
             start + timedelta(hours=8 * i, seconds=rng.randint(0, 600))
-            for i in range(HISTORY_FIXES)
+            for i in range(SIZES.history)
         ]
         bodies.append(_body(token, lon, lat, rng, f"00000000-{r:04x}-4000-8000", times))
     return bodies
@@ -484,7 +492,7 @@ def load_history(url: str, workdir: Path, members_file: Path) -> None:
     connection) and scanned all of a member's fixes once there were hundreds."""
     server = start_server("full", url, 1, workdir)
     try:
-        asyncio.run(_post_batches(server.base, history_bodies(members_file), HISTORY_FIXES))
+        asyncio.run(_post_batches(server.base, history_bodies(members_file), SIZES.history))
     finally:
         server.stop()
     analyze(url)
@@ -565,7 +573,7 @@ def print_table(figures: list[Figure], workers_list: list[int], runs: int) -> No
             bare, full, batch = by["bare"], by["full"], by["batch"]
             ratio = full.rate / bare.rate
             for f in (bare, full, batch):
-                name = f"batch×{BATCH_SIZE}" if f.endpoint == "batch" else f.endpoint
+                name = f"batch×{SIZES.batch_size}" if f.endpoint == "batch" else f.endpoint
                 cells = (
                     f"{f.rate:11,.0f} {f.p50_ms:7.1f} {f.p99_ms:7.1f} "
                     f"{f.ms_per_checkin(f.cpu.server):9.2f} {f.ms_per_checkin(f.cpu.db):9.2f} "
@@ -580,7 +588,7 @@ def print_table(figures: list[Figure], workers_list: list[int], runs: int) -> No
                 elif f.endpoint == "batch":
                     note = (
                         f"{'':9}  ≥ {TARGET_BATCH:,.0f} fixes/s {_mark(f.rate >= TARGET_BATCH)}"
-                        f" (p99: the slowest of {BATCH_REQUESTS})"
+                        f" (p99: the slowest of {SIZES.batch_requests})"
                     )
                 else:
                     note = ""
@@ -626,7 +634,12 @@ def main() -> None:
             "ZHUCUN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
         ),
     )
+    parser.add_argument("--smoke", action="store_true", help="20 members, 1 s per server, 1 worker")
     args = parser.parse_args()
+    if args.smoke:
+        global SIZES
+        SIZES = SMOKE
+        args.workers, args.seconds, args.warmup, args.runs = "1", 1, 1, 1
     workers_list = [int(w) for w in args.workers.split(",")]
     with tempfile.TemporaryDirectory(prefix="zhucun-bench-") as tmp:
         workdir = Path(tmp)
@@ -634,11 +647,11 @@ def main() -> None:
         try:
             members_file = workdir / "members.txt"
             t0 = time.perf_counter()
-            seed_checkin_members(url, members_file, villages=N_VILLAGES, members=N_MEMBERS)
+            seed_checkin_members(url, members_file, villages=SIZES.villages, members=SIZES.members)
             bare_endpoint.create_table(url)
             load_history(url, workdir, members_file)
-            print(f"seeded {N_VILLAGES} villages, {N_MEMBERS} members with "
-                  f"{HISTORY_FIXES} fixes each in {time.perf_counter() - t0:.1f} s",
+            print(f"seeded {SIZES.villages} villages, {SIZES.members} members with "
+                  f"{SIZES.history} fixes each in {time.perf_counter() - t0:.1f} s",
                   flush=True)  # fmt: skip
             engine = make_engine(url, connect_args={"application_name": BENCH_APP_NAME})
             figures: list[Figure] = []

@@ -1,6 +1,7 @@
 """Benchmark compliance on PostGIS (run from the project root).
 
     .venv/bin/python bench/compliance_bench.py [--members 10000]
+    .venv/bin/python bench/compliance_bench.py --smoke   # seconds: does it still run (CI)
 
 Builds a fresh database on ZHUCUN_BENCH_PG_URL's server (dropped at the end) with `--members`
 members in teams of three (one village each) over a quarter (2026-07-01..09-30): check-ins
@@ -21,7 +22,7 @@ import random
 import statistics
 import sys
 import time
-import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -31,17 +32,32 @@ from sqlalchemy import create_engine, text
 
 from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.migrate import upgrade
 from app.core.policy import Policy
-from app.core.security import TokenClaims, issue_token
+from bench.seed import (
+    SECRET,
+    insert_users,
+    insert_villages,
+    percentile,
+    scratch_database,
+    sign_in,
+)
 
 Q_START = date(2026, 7, 1)
 Q_DAYS = 92
 PERIOD = "2026Q3"
-SECRET = "bench-secret-" + "x" * 40
-PG_URL = os.environ.get(
-    "ZHUCUN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """How often each figure is measured (the first `warm` of each not counted)."""
+
+    city_lists: int = 6
+    member_pages: int = 220
+    warm: int = 20
+    rotations: int = 3
+
+
+SMOKE = Runs(city_lists=2, member_pages=6, warm=2, rotations=1)
 
 
 def village_code(i: int) -> str:
@@ -83,22 +99,7 @@ def seed(url: str, members: int) -> None:
     teams = (members + 2) // 3
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO villages (code, name, township_code, county_code, created_at) "
-                "VALUES (:c, :n, :t, :k, :now)"
-            ),
-            [
-                {
-                    "c": village_code(v),
-                    "n": f"村{v}",
-                    "t": village_code(v)[:9],
-                    "k": village_code(v)[:6],
-                    "now": now,
-                }
-                for v in range(teams)
-            ],
-        )
+        insert_villages(conn, [village_code(v) for v in range(teams)])
         conn.execute(
             text("INSERT INTO units (name) VALUES (:n)"),
             [{"n": f"派驻单位{u}"} for u in range(20)],
@@ -141,14 +142,7 @@ def seed(url: str, members: int) -> None:
             ),
             [r | {"now": now} for r in rows],
         )
-        users = [("city", "city", "4301", None)]
-        conn.execute(
-            text(
-                "INSERT INTO users (username, password_hash, full_name, role, scope, member_id, "
-                "is_active, created_at) VALUES (:u, 'x', :u, :r, :s, :m, true, :now)"
-            ),
-            [{"u": u, "r": r, "s": s, "m": m, "now": now} for u, r, s, m in users],
-        )
+        insert_users(conn, [("city", "city", "4301", None)])
     engine.dispose()
     factory = make_session_factory(make_engine(url))
     with session_scope(factory) as session:
@@ -163,12 +157,7 @@ def seed(url: str, members: int) -> None:
     admin.dispose()
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def measure(url: str, members: int) -> None:
+def measure(url: str, members: int, runs: Runs) -> None:
     from starlette.testclient import TestClient
 
     from app.compliance import reading, rules, violations
@@ -179,16 +168,13 @@ def measure(url: str, members: int) -> None:
     settings = Settings(DATABASE_URL=url, ZHUCUN_SECRET_KEY=SECRET, ZHUCUN_LOG_LEVEL="WARNING")
     app = create_app(settings, policy)
     engine = create_engine(url)
-    with engine.connect() as conn:
-        uid = conn.execute(text("SELECT id FROM users WHERE username = 'city'")).scalar_one()
+    with engine.begin() as conn:
+        city = {"Authorization": f"Bearer {sign_in(conn)['city']}"}
     engine.dispose()
-    city = {
-        "Authorization": f"Bearer {issue_token(TokenClaims(uid, 'city', '4301'), SECRET, 3600)}"
-    }
     with TestClient(app) as client:
         print(f"load average before measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         times, cpu = [], []
-        for i in range(6):
+        for i in range(runs.city_lists):
             t0, c0 = time.perf_counter(), time.process_time()
             r = client.get("/api/v1/compliance", params={"period": PERIOD}, headers=city)
             dt = (time.perf_counter() - t0) * 1000
@@ -213,7 +199,7 @@ def measure(url: str, members: int) -> None:
 
         rnd = random.Random(1)
         times, cpu = [], []
-        for i in range(220):
+        for i in range(runs.member_pages + runs.warm):
             m = rnd.randrange(1, members + 1)
             t0, c0 = time.perf_counter(), time.process_time()
             r = client.get(
@@ -221,11 +207,11 @@ def measure(url: str, members: int) -> None:
             )
             dt = (time.perf_counter() - t0) * 1000
             assert r.status_code == 200, r.text
-            if i >= 20:
+            if i >= runs.warm:
                 times.append(dt)
                 cpu.append((time.process_time() - c0) * 1000)
         print(
-            f"GET /compliance/members/{{id}} (a quarter, 200 members): "
+            f"GET /compliance/members/{{id}} (a quarter, {runs.member_pages} members): "
             f"p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 95):.1f} ms "
             f"(target p95 30); API process CPU p50 {statistics.median(cpu):.1f} ms"
         )
@@ -235,7 +221,7 @@ def measure(url: str, members: int) -> None:
     assert span is not None
     today = span.end + timedelta(days=1)
     times = []
-    for _ in range(3):
+    for _ in range(runs.rotations):
         with session_scope(factory) as session:
             t0 = time.perf_counter()
             loaded = reading.load(session, policy, Member.id.is_not(None), span)
@@ -254,28 +240,18 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument("--url", help="measure an existing database kept by --keep")
+    parser.add_argument("--smoke", action="store_true", help="30 members, few runs: seconds")
     args = parser.parse_args()
+    runs = SMOKE if args.smoke else Runs()
+    members = 30 if args.smoke else args.members
     if args.url:
-        measure(args.url, args.members)
+        measure(args.url, members, runs)
         return
-    name = f"zhucun_bench_compliance_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
+    with scratch_database("compliance", keep=args.keep) as url:
         t0 = time.perf_counter()
-        seed(url, args.members)
+        seed(url, members)
         print(f"seed + ledger rebuild: {time.perf_counter() - t0:.0f} s")
-        measure(url, args.members)
-    finally:
-        if args.keep:
-            print(f"kept: {url}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        measure(url, members, runs)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
 """Benchmark app.geofence.index on 30,000 synthetic villages (run from the project root).
 
 Targets: single-point ``locate`` <= 20 µs, ``locate_many`` >= 150,000 points/s.
+
+    .venv/bin/python bench/geofence_bench.py [--smoke]   # --smoke: 2,000 villages, seconds;
+                                                        # checks answers, judges no target
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +32,18 @@ BATCH_TARGET_PPS = 150_000
 SEED = 20240601
 
 FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    villages: int = N_VILLAGES
+    single: int = 20_000  # points located one by one
+    batch: int = 200_000
+    baseline: int = 5000
+    reps: int = 7
+
+
+SMOKE = Sizes(villages=2000, single=2000, batch=20_000, baseline=500, reps=1)
 
 
 def synthetic_villages(n: int = N_VILLAGES, seed: int = SEED) -> list[VillageShape]:
@@ -121,8 +138,12 @@ def per_point_us(
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="2,000 villages: seconds")
+    smoke = parser.parse_args().smoke
+    size = SMOKE if smoke else Sizes()
     t0 = time.perf_counter_ns()
-    villages = synthetic_villages()
+    villages = synthetic_villages(size.villages)
     gen_s = (time.perf_counter_ns() - t0) / 1e9
     geoms = [v.geometry for v in villages]
     n_multi = sum(g.geom_type == "MultiPolygon" for g in geoms)
@@ -136,15 +157,15 @@ def main() -> int:
     plain = shapely.from_wkb(shapely.to_wkb(np.array(geoms, dtype=object)))
 
     builds = []
-    for _ in range(3):
+    for _ in range(min(3, size.reps)):
         t0 = time.perf_counter_ns()
         index = VillageIndex(villages)
         builds.append((time.perf_counter_ns() - t0) / 1e6)
-    print(f"index build: {statistics.median(builds):.0f} ms (median of 3)")
+    print(f"index build: {statistics.median(builds):.0f} ms (median of {len(builds)})")
 
     rng = np.random.default_rng(SEED + 1)
     lon0, lat0, lon1, lat1 = BOX
-    n_single = 20_000
+    n_single = size.single
     lon = rng.uniform(lon0 - 0.05, lon1 + 0.05, n_single)
     lat = rng.uniform(lat0 - 0.05, lat1 + 0.05, n_single)
     xs, ys = lon.tolist(), lat.tolist()
@@ -157,8 +178,8 @@ def main() -> int:
         print("ERROR: locate_many disagrees with locate")
         return 1
 
-    single_us = per_point_us(index.locate, xs, ys, reps=7)
-    print(f"locate: {single_us:.2f} µs/point (median of 7 x {n_single:,})")
+    single_us = per_point_us(index.locate, xs, ys, reps=size.reps)
+    print(f"locate: {single_us:.2f} µs/point (median of {size.reps} x {n_single:,})")
 
     ix, iy = [xs[k] for k in inside[:5000]], [ys[k] for k in inside[:5000]]
     own = {(x, y): located[k] for x, y, k in zip(ix, iy, inside[:5000], strict=True)}
@@ -166,8 +187,11 @@ def main() -> int:
     pos = {c: k for k, c in enumerate(codes)}
     # The next village in generation order is usually a neighbour, 0.5-3 km away.
     other = {xy: codes[(pos[c] + 1) % len(codes)] for xy, c in own.items() if c is not None}
-    classify_in_us = per_point_us(lambda x, y: index.classify(own[x, y], x, y, 200.0), ix, iy, 5)
-    classify_out_us = per_point_us(lambda x, y: index.classify(other[x, y], x, y, 200.0), ix, iy, 5)
+    reps = min(5, size.reps)
+    classify_in_us = per_point_us(lambda x, y: index.classify(own[x, y], x, y, 200.0), ix, iy, reps)
+    classify_out_us = per_point_us(
+        lambda x, y: index.classify(other[x, y], x, y, 200.0), ix, iy, reps
+    )
     grades = [
         index.classify(other[x, y], x, y, 200.0).geofence for x, y in zip(ix, iy, strict=True)
     ]
@@ -178,16 +202,16 @@ def main() -> int:
         f"inside {grades.count('inside')})"
     )
 
-    n_batch = 200_000
+    n_batch = size.batch
     blon = rng.uniform(lon0, lon1, n_batch)
     blat = rng.uniform(lat0, lat1, n_batch)
     runs = []
-    for _ in range(3):
+    for _ in range(min(3, size.reps)):
         t0 = time.perf_counter_ns()
         index.locate_many(blon, blat)
         runs.append(time.perf_counter_ns() - t0)
     batch_pps = n_batch / (statistics.median(runs) / 1e9)
-    print(f"locate_many: {batch_pps:,.0f} points/s (batch of {n_batch:,}, median of 3)")
+    print(f"locate_many: {batch_pps:,.0f} points/s (batch of {n_batch:,}, median of {len(runs)})")
 
     # Baselines on the same points: the naive loop, and the STRtree predicate query.
     tree = shapely.STRtree(plain)
@@ -201,9 +225,9 @@ def main() -> int:
     def strtree_predicate(x: float, y: float) -> object:
         return prepared_tree.query(Point(x, y), predicate="intersects")
 
-    n_base = 5000
-    naive_us = per_point_us(naive, xs[:n_base], ys[:n_base], reps=3)
-    pred_us = per_point_us(strtree_predicate, xs[:n_base], ys[:n_base], reps=3)
+    n_base = size.baseline
+    naive_us = per_point_us(naive, xs[:n_base], ys[:n_base], reps=min(3, size.reps))
+    pred_us = per_point_us(strtree_predicate, xs[:n_base], ys[:n_base], reps=min(3, size.reps))
     print(
         f"baseline, bbox query + unprepared covers loop: {naive_us:.2f} µs/point "
         f"({naive_us / single_us:.1f}x locate)"
@@ -222,6 +246,9 @@ def main() -> int:
         f"batch {batch_pps:,.0f} pts/s "
         f"({'ok' if ok_batch else 'MISSED'}, target >= {BATCH_TARGET_PPS:,} pts/s)"
     )
+    if smoke:  # a smoke run proves the bench still runs; its figures mean nothing
+        print("smoke run: the targets are not judged")
+        return 0
     return 0 if verdict == "PASS" else 1
 
 

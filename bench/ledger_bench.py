@@ -18,13 +18,14 @@ PostgreSQL), some voids and some approved leave, then measures:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -37,16 +38,19 @@ from app.core.config import Settings
 from app.core.db import make_engine, make_session_factory, session_scope
 from app.core.migrate import upgrade
 from app.core.policy import Policy
-from app.core.security import TokenClaims, issue_token
 from app.org.boundaries import bump_boundary_revision
 from app.org.models import VillageBoundary
+from bench.seed import (
+    SECRET,
+    insert_users,
+    insert_villages,
+    percentile,
+    scratch_database,
+    sign_in,
+)
 
 Q_START = date(2026, 7, 1)
 Q_DAYS = 92
-SECRET = "bench-secret-" + "x" * 40
-PG_URL = os.environ.get(
-    "ZHUCUN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 VILLAGES = 2500  # 10 counties x 10 townships x 25 villages under city 4301
 
 
@@ -64,22 +68,7 @@ def fixes_per_day(m: int, d: int) -> int:
 
 def seed_common(conn, members: int) -> None:
     now = datetime.now(UTC)
-    conn.execute(
-        text(
-            "INSERT INTO villages (code, name, township_code, county_code, created_at) "
-            "VALUES (:c, :n, :t, :k, :now)"
-        ),
-        [
-            {
-                "c": village_code(i),
-                "n": f"村{i}",
-                "t": village_code(i)[:9],
-                "k": village_code(i)[:6],
-                "now": now,
-            }
-            for i in range(VILLAGES)
-        ],
-    )
+    insert_villages(conn, [village_code(i) for i in range(VILLAGES)])
     conn.execute(text("INSERT INTO units (name) VALUES ('市农业农村局')"))
     conn.execute(
         text(
@@ -118,14 +107,7 @@ def seed_common(conn, members: int) -> None:
         ],
     )
     users = [("city", "city", "4301", None), ("county", "county", "430101", None)]
-    users += [(f"m{m}", "member", "", members + 1 + m) for m in range(50)]
-    conn.execute(
-        text(
-            "INSERT INTO users (username, password_hash, full_name, role, scope, member_id, "
-            "is_active, created_at) VALUES (:u, 'x', :u, :r, :s, :m, true, :now)"
-        ),
-        [{"u": u, "r": r, "s": s, "m": m, "now": now} for u, r, s, m in users],
-    )
+    insert_users(conn, users + [(f"m{m}", "member", "", members + 1 + m) for m in range(50)])
 
 
 PG_CHECKINS = """
@@ -231,11 +213,6 @@ def seed_leave(conn, members: int) -> None:
 # --- measurements --------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def measure(url: str, members: int, checkin_posts: int) -> None:
     from starlette.testclient import TestClient
 
@@ -279,12 +256,14 @@ def measure(url: str, members: int, checkin_posts: int) -> None:
 
     settings = Settings(DATABASE_URL=url, ZHUCUN_SECRET_KEY=SECRET, ZHUCUN_LOG_LEVEL="WARNING")
     app = create_app(settings, policy)
-    with TestClient(app) as client, engine_users(url) as users:
+    tokens_engine = create_engine(url)
+    with tokens_engine.begin() as conn:
+        tokens = sign_in(conn)
+    tokens_engine.dispose()
+    with TestClient(app) as client:
 
         def headers(name: str) -> dict[str, str]:
-            uid, role, scope = users[name]
-            token = issue_token(TokenClaims(uid, role, scope, f"bench{uid:027d}"), SECRET, 3600)
-            return {"Authorization": f"Bearer {token}"}
+            return {"Authorization": f"Bearer {tokens[name]}"}
 
         city = headers("city")
         params = {"from": str(Q_START), "to": str(Q_START + timedelta(days=Q_DAYS - 1))}
@@ -322,30 +301,6 @@ def measure(url: str, members: int, checkin_posts: int) -> None:
         )
         if checkin_posts:
             bench_checkins(client, headers, checkin_posts)
-
-
-class engine_users:
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(url)
-
-    def __enter__(self) -> dict[str, tuple[int, str, str]]:
-        with self.engine.begin() as conn:
-            rows = conn.execute(text("SELECT username, id, role, scope FROM users")).all()
-            # Access tokens name an open session: one per user.
-            conn.execute(
-                text(
-                    "INSERT INTO auth_sessions (id, user_id, method, user_agent, created_at) "
-                    "VALUES (:sid, :uid, 'password', 'bench', :now)"
-                ),
-                [
-                    {"sid": f"bench{i:027d}", "uid": i, "now": datetime.now(UTC)}
-                    for _, i, _, _ in rows
-                ],
-            )
-            return {u: (i, r, s) for u, i, r, s in rows}
-
-    def __exit__(self, *exc: object) -> None:
-        self.engine.dispose()
 
 
 def bench_checkins(client, headers, n: int) -> None:
@@ -399,29 +354,27 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--checkins", type=int, default=600, help="POSTs per throughput round")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--smoke", action="store_true", help="20 members, 10 POSTs: seconds")
     args = parser.parse_args()
-
-    if args.backend == "postgis":
-        name = f"zhucun_bench_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    else:
-        tmp = tempfile.mkdtemp()
-        url = f"sqlite:///{tmp}/bench.db"
-    try:
-        upgrade(url)
+    members, posts = (20, 10) if args.smoke else (args.members, args.checkins)
+    with database(args.backend, args.keep) as url:
         t0 = time.perf_counter()
-        n = (seed_pg if args.backend == "postgis" else seed_sqlite)(url, args.members)
+        n = (seed_pg if args.backend == "postgis" else seed_sqlite)(url, members)
         took = time.perf_counter() - t0
-        print(f"{args.backend}: seeded {args.members:,} members, {n:,} check-ins in {took:.0f} s")
-        measure(url, args.members, args.checkins)
-    finally:
-        if args.backend == "postgis" and not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        print(f"{args.backend}: seeded {members:,} members, {n:,} check-ins in {took:.0f} s")
+        measure(url, members, posts)
+
+
+@contextmanager
+def database(backend: str, keep: bool) -> Iterator[str]:
+    if backend == "postgis":
+        with scratch_database("ledger", keep=keep) as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        yield url
 
 
 if __name__ == "__main__":

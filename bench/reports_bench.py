@@ -1,6 +1,7 @@
 """Benchmark the reports on PostGIS (run from the project root):
 
     .venv/bin/python bench/reports_bench.py [--members 10000] [--skip-xlsx]
+    .venv/bin/python bench/reports_bench.py --smoke   # one county, 30 members: seconds (CI)
 
 Builds a fresh database on ZHUCUN_BENCH_PG_URL's server (dropped at the end): a city of 11
 counties x 300 villages (boundaries of ~120 vertices), `--members` members and their ledger
@@ -28,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -38,16 +38,11 @@ import httpx
 import xlsxwriter
 from sqlalchemy import create_engine, text
 
-from app.core.migrate import upgrade
-from app.core.security import TokenClaims, issue_token
 from app.reports import presence
+from bench.seed import SECRET, insert_users, insert_villages, scratch_database, sign_in
 
 Q_START = date(2026, 7, 1)
 Q_DAYS = 92
-SECRET = "bench-secret-" + "x" * 40
-PG_URL = os.environ.get(
-    "ZHUCUN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 COUNTIES, TOWNSHIPS, PER_TOWNSHIP = 11, 15, 20  # 300 villages a county
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,21 +68,12 @@ def outline(i: int) -> str:
     return f"SRID=4326;MULTIPOLYGON((({', '.join(points)})))"
 
 
-def seed(url: str, members: int) -> None:
+def seed(url: str, members: int, counties: int) -> None:
     engine = create_engine(url)
     now = datetime.now(UTC)
-    villages = COUNTIES * TOWNSHIPS * PER_TOWNSHIP
+    villages = counties * TOWNSHIPS * PER_TOWNSHIP
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO villages (code, name, township_code, county_code, created_at) "
-                "VALUES (:c, :n, :t, :k, :now)"
-            ),
-            [
-                {"c": (c := village_code(i)), "n": f"第{i}村", "t": c[:9], "k": c[:6], "now": now}
-                for i in range(villages)
-            ],
-        )
+        insert_villages(conn, [village_code(i) for i in range(villages)], names="第{}村")
         conn.execute(
             text(
                 "INSERT INTO village_boundaries (village_code, boundary, valid_from) "
@@ -156,14 +142,7 @@ def seed(url: str, members: int) -> None:
                 "ON CONFLICT (member_id, day) DO UPDATE SET leave_id = excluded.leave_id"
             )
         )
-        for name, role, scope in (("city", "city", "4301"), ("county", "county", "430101")):
-            conn.execute(
-                text(
-                    "INSERT INTO users (username, password_hash, full_name, role, scope, "
-                    "is_active, created_at) VALUES (:u, 'x', :u, :r, :s, true, now())"
-                ),
-                {"u": name, "r": role, "s": scope},
-            )
+        insert_users(conn, [("city", "city", "4301", None), ("county", "county", "430101", None)])
         conn.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -306,28 +285,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--skip-xlsx", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="one county, 30 members: seconds")
     args = parser.parse_args()
     # A terminated run still stops its server and drops its database (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    name = f"zhucun_bench_reports_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    members, counties, dashboards = (30, 1, 2) if args.smoke else (args.members, COUNTIES, 20)
+    with scratch_database("reports") as url:
+        began = time.perf_counter()
+        seed(url, members, counties)
+        rows = members * Q_DAYS
+        took_seed = time.perf_counter() - began
+        print(f"seeded {members:,} members x {Q_DAYS} days in {took_seed:.0f} s")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            tokens = sign_in(conn)
+        engine.dispose()
+        measure(url, rows, tokens["city"], tokens["county"], dashboards, args.skip_xlsx)
+
+
+def measure(url: str, rows: int, city: str, county: str, dashboards: int, skip_xlsx: bool) -> None:
+    """The server started on `url`, its exports and map data timed; stopped at the end."""
     server = None
     try:
-        upgrade(url)
-        began = time.perf_counter()
-        seed(url, args.members)
-        rows = args.members * Q_DAYS
-        took_seed = time.perf_counter() - began
-        print(f"seeded {args.members:,} members x {Q_DAYS} days in {took_seed:.0f} s")
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            ids = dict(conn.execute(text("SELECT username, id FROM users")).all())
-        engine.dispose()
-        city = issue_token(TokenClaims(ids["city"], "city", "4301"), SECRET, 7200)
-        county = issue_token(TokenClaims(ids["county"], "county", "430101"), SECRET, 7200)
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             server = Server(url, work)
@@ -344,7 +323,7 @@ def main() -> None:
                 f"the csv module alone from memory: {rows / alone_csv:,.0f} rows/s "
                 f"(ratio {took / alone_csv:.1f})"
             )
-            if not args.skip_xlsx:
+            if not skip_xlsx:
                 took_x, peak_x, before_x = download(server, city, "xlsx", work / "p.xlsx")
                 n, alone = xlsx_alone(work / "p.csv", work / "alone.xlsx")
                 print(
@@ -357,7 +336,7 @@ def main() -> None:
             client = httpx.Client(
                 base_url=server.base, headers={"Authorization": f"Bearer {county}"}
             )
-            for i in range(23):
+            for i in range(dashboards + 3):
                 t0 = time.perf_counter()
                 answer = client.get("/api/v1/dashboard/overview", params={"date": "2026-09-15"})
                 dt = (time.perf_counter() - t0) * 1000
@@ -375,9 +354,6 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def hwm(server: Server) -> float:

@@ -1,6 +1,7 @@
 """Benchmark roll calls over a city (run from the project root).
 
     .venv/bin/python bench/roll_call_bench.py [--members 10000] [--keep]
+    .venv/bin/python bench/roll_call_bench.py --smoke   # seconds: does it still run (CI)
 
 Builds a fresh PostGIS database on ZHUCUN_BENCH_PG_URL's server (dropped at the end) with a
 city of `--members` members in 2,500 villages, 30 days of check-ins (two a day, made with
@@ -19,8 +20,7 @@ import os
 import statistics
 import sys
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,15 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text
 
 from app.core.config import Settings
-from app.core.migrate import upgrade
 from app.core.policy import Policy
-from app.core.security import TokenClaims, issue_token
+from bench.seed import SECRET, insert_users, insert_villages, scratch_database, sign_in
 
-SECRET = "bench-secret-" + "x" * 40
-PG_URL = os.environ.get(
-    "ZHUCUN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 VILLAGES = 2500  # 10 counties x 10 townships x 25 villages under city 4301
+SMOKE_VILLAGES = 25
 DAYS = 30
 
 
@@ -44,27 +40,11 @@ def village_code(i: int) -> str:
     return f"4301{i // 250 + 1:02d}{(i // 25) % 10 + 1:03d}{i % 25 + 1:03d}"
 
 
-def seed(url: str, members: int, today: datetime) -> int:
+def seed(url: str, members: int, today: datetime, villages: int) -> int:
     engine = create_engine(url)
-    now = datetime.now(UTC)
     start = today.date() - timedelta(days=DAYS)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO villages (code, name, township_code, county_code, created_at) "
-                "VALUES (:c, :n, :t, :k, :now)"
-            ),
-            [
-                {
-                    "c": village_code(i),
-                    "n": f"村{i}",
-                    "t": village_code(i)[:9],
-                    "k": village_code(i)[:6],
-                    "now": now,
-                }
-                for i in range(VILLAGES)
-            ],
-        )
+        insert_villages(conn, [village_code(i) for i in range(villages)])
         conn.execute(text("INSERT INTO units (name) VALUES ('市农业农村局')"))
         conn.execute(
             text(
@@ -78,14 +58,9 @@ def seed(url: str, members: int, today: datetime) -> int:
                 "INSERT INTO assignments (member_id, village_code, start_date, end_date) "
                 "VALUES (:m, :v, :s, NULL)"
             ),
-            [{"m": m, "v": village_code(m % VILLAGES), "s": start} for m in range(1, members + 1)],
+            [{"m": m, "v": village_code(m % villages), "s": start} for m in range(1, members + 1)],
         )
-        conn.execute(
-            text(
-                "INSERT INTO users (username, password_hash, full_name, role, scope, "
-                "is_active, created_at) VALUES ('city', 'x', 'city', 'city', '4301', true, now())"
-            )
-        )
+        insert_users(conn, [("city", "city", "4301", None)])
         conn.execute(
             text(
                 """
@@ -181,7 +156,7 @@ def line(label: str, runs: tuple[list[float], list[float]], target: float) -> st
     )
 
 
-def measure(url: str, members: int) -> None:
+def measure(url: str, members: int, runs: int) -> None:
     from starlette.testclient import TestClient
 
     from app.main import create_app
@@ -189,12 +164,9 @@ def measure(url: str, members: int) -> None:
     settings = Settings(DATABASE_URL=url, ZHUCUN_SECRET_KEY=SECRET, ZHUCUN_LOG_LEVEL="WARNING")
     app = create_app(settings, Policy())
     engine = create_engine(url)
-    with engine.connect() as conn:
-        uid = conn.execute(text("SELECT id FROM users WHERE username = 'city'")).scalar_one()
+    with engine.begin() as conn:
+        headers = {"Authorization": f"Bearer {sign_in(conn)['city']}"}
     engine.dispose()
-    headers = {
-        "Authorization": "Bearer " + issue_token(TokenClaims(uid, "city", "4301"), SECRET, 3600)
-    }
     body = {"scope": "4301", "window_minutes": 30, "message": "全市点名"}
     with TestClient(app) as client:
         calls: list[dict] = []
@@ -205,7 +177,7 @@ def measure(url: str, members: int) -> None:
             calls.append(r.json())
 
         issue()  # warm-up (not counted)
-        issuing = timed(issue, 5)
+        issuing = timed(issue, runs)
         assert calls[-1]["called"] == members, calls[-1]
         call = calls[-1]
         answer_call(url, call["id"], members, datetime.fromisoformat(call["issued_at"]))
@@ -217,7 +189,7 @@ def measure(url: str, members: int) -> None:
 
         counts: dict[str, int] = {}
         status_page()  # warm-up
-        page = timed(status_page, 15)
+        page = timed(status_page, 3 * runs)
     print(f"load average before measuring: {os.getloadavg()[0]:.1f} (cores: {os.cpu_count()})")
     print(line(f"POST /roll-calls over {members:,} members", issuing, 1000))
     print(line("GET /roll-calls/{id}", page, 500))
@@ -228,24 +200,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--smoke", action="store_true", help="50 members, few runs: seconds")
     args = parser.parse_args()
-    name = f"zhucun_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
+    members, villages, runs = (50, SMOKE_VILLAGES, 1) if args.smoke else (args.members, VILLAGES, 5)
+    with scratch_database("roll_call", keep=args.keep) as url:
         t0 = time.perf_counter()
-        n = seed(url, args.members, datetime.now(Policy().zone))
+        n = seed(url, members, datetime.now(Policy().zone), villages)
         took = time.perf_counter() - t0
-        print(f"postgis: seeded {args.members:,} members, {n:,} check-ins in {took:.0f} s")
-        measure(url, args.members)
-    finally:
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        print(f"postgis: seeded {members:,} members, {n:,} check-ins in {took:.0f} s")
+        measure(url, members, runs)
 
 
 if __name__ == "__main__":

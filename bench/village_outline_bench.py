@@ -35,13 +35,12 @@ from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory, session_scope
 from app.core.migrate import upgrade
 from app.core.policy import Policy, VillagePolicy, get_policy
-from app.core.security import TokenClaims, issue_token
 from app.geo.simplify import metres_per_degree
 from app.main import create_app
+from bench.seed import SECRET, sign_in
 
 CODE = "430121001001"
 LON, LAT = 113.0, 28.3
-SECRET = "bench-secret-" + "x" * 40
 
 
 def village(vertices: int) -> Polygon:
@@ -81,17 +80,11 @@ def import_village(db_url: str, work: Path, polygon: Polygon) -> float:
 def admin_token(db_url: str) -> str:
     engine = make_engine(db_url)
     with session_scope(make_session_factory(engine)) as session:
-        user = create_user(session, username="admin", password="admin-pass", role="admin", scope="")
-        user_id = user.id
-        from app.auth.models import AuthSession
-        from app.core.time import utcnow
-
-        session.add(
-            AuthSession(id="bench" + "0" * 27, user_id=user_id, method="password",
-                        user_agent="bench", created_at=utcnow())
-        )  # fmt: skip
+        create_user(session, username="admin", password="admin-pass", role="admin", scope="")
+    with engine.begin() as conn:
+        token = sign_in(conn)["admin"]
     engine.dispose()
-    return issue_token(TokenClaims(user_id, "admin", "", "bench" + "0" * 27), SECRET, 3600)
+    return token
 
 
 def serve(

@@ -42,7 +42,13 @@ def keygen(file: Path) -> None:
 def checkpoint(
     out: Annotated[Path | None, typer.Option(help="also write the checkpoint JSON here")] = None,
 ) -> None:
-    """Sign a checkpoint of every member's chain head (run daily, e.g. from cron)."""
+    """Sign a checkpoint of every member's chain head (run daily: `zhucun daily` does)."""
+    typer.echo(sign_checkpoint(out))
+
+
+def sign_checkpoint(out: Path | None = None) -> str:
+    """A signed checkpoint of every chain head (and the actions log), also written to `out`
+    when given; its one-line summary."""
     from app.audit import service
     from app.audit.keys import signing_key
 
@@ -56,10 +62,12 @@ def checkpoint(
         engine.dispose()
     doc = signed.document
     if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(checkpoint_file(signed), ensure_ascii=False, indent=1))
-    typer.echo(
+    written = "" if out is None else f", written to {out}"
+    return (
         f"checkpoint {doc['id']}: {doc['members']} chain(s), root {doc['root']}, "
-        f"key {doc['key_id']}"
+        f"key {doc['key_id']}{written}"
     )
 
 

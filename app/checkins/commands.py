@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -30,19 +31,26 @@ def scan_replays(
     ] = None,
 ) -> None:
     """Record replayed_track findings on the day's member-days whose fixes repeat an earlier
-    day's track (the daily job; batch uploads are scanned as they arrive). Idempotent."""
-    from datetime import date, timedelta
+    day's track (the daily job, which `zhucun daily` runs; batch uploads are scanned as they
+    arrive). Idempotent."""
+    try:
+        when = date.fromisoformat(day) if day else None
+    except ValueError:
+        typer.secho(f"not a date: {day}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(scan_replayed_tracks(when))
+
+
+def scan_replayed_tracks(day: date | None = None) -> str:
+    """The replay scan of `day` (default: yesterday, local); its one-line summary."""
+    from datetime import timedelta
 
     from app.checkins import findings, storing
     from app.core.policy import get_policy
     from app.core.time import today, utcnow
 
     policy = get_policy()
-    try:
-        when = date.fromisoformat(day) if day else today(policy.zone) - timedelta(days=1)
-    except ValueError:
-        typer.secho(f"not a date: {day}", fg="red", err=True)
-        raise typer.Exit(2) from None
+    when = day or today(policy.zone) - timedelta(days=1)
     engine = make_engine(get_settings().effective_database_url)
     recorded = members = 0
     try:
@@ -55,7 +63,7 @@ def scan_replays(
             members += 1
     finally:
         engine.dispose()
-    typer.echo(f"{when}: {members} member(s) scanned, {recorded} replayed_track finding(s)")
+    return f"{when}: {members} member(s) scanned, {recorded} replayed_track finding(s)"
 
 
 def verify(

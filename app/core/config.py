@@ -66,6 +66,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _require_database_in_production(self) -> Settings:
+        # Without it the service would make zhucun.db wherever it was started (in the image,
+        # a folder it cannot write).
+        if self.env == "production" and not self.database_url:
+            raise ValueError(
+                "DATABASE_URL must be set when ZHUCUN_ENV=production "
+                "(postgresql+psycopg://USER:PASSWORD@HOST/zhucun, or sqlite:////path/zhucun.db)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_trusted_proxies(self) -> Settings:
         from app.core.proxies import parse_networks
 
@@ -74,7 +85,7 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        """`DATABASE_URL`, or an SQLite file in the working directory when unset."""
+        """`DATABASE_URL`, or (in development only) an SQLite file in the working directory."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path.cwd() / 'zhucun.db'}"

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from app.core.roundtrip import GENERIC_PLANS
@@ -28,6 +29,14 @@ class Base(DeclarativeBase):
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = str(url_or_engine.url) if isinstance(url_or_engine, Engine) else url_or_engine
     return url.startswith("sqlite")
+
+
+def shown_url(url: str) -> str:
+    """`url` as logs and messages show it: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: show nothing of it, it may hold a secret
+        return "(an unreadable DATABASE_URL)"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

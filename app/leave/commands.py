@@ -18,14 +18,19 @@ def register(cli: typer.Typer) -> None:
     @leave_cli.command("scan-overdue")
     def scan_overdue() -> None:
         """Queue a `leave.overdue` outbox event for each leave overstayed (超假) since the last
-        scan; run daily."""
-        from app.leave.service import record_overdue
+        scan; run daily (`zhucun daily` runs it)."""
+        typer.echo(queue_overdue())
 
-        policy = get_policy()
-        engine = make_engine(get_settings().effective_database_url)
-        try:
-            with session_scope(make_session_factory(engine)) as session:
-                queued = record_overdue(session, policy, today(policy.zone))
-        finally:
-            engine.dispose()
-        typer.echo(f"{queued} overdue leave event(s) queued")
+
+def queue_overdue() -> str:
+    """The daily scan for overstayed leave; its one-line summary."""
+    from app.leave.service import record_overdue
+
+    policy = get_policy()
+    engine = make_engine(get_settings().effective_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            queued = record_overdue(session, policy, today(policy.zone))
+    finally:
+        engine.dispose()
+    return f"{queued} overdue leave event(s) queued"

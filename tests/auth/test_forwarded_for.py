@@ -60,7 +60,7 @@ def _serve(db_url: str, port: int, **env: str) -> subprocess.Popen[bytes]:
 
 
 def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # two worker processes importing on a busy machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -15,6 +15,7 @@ from app.core.config import DEVELOPMENT_SECRET, Settings
 from app.core.policy import Policy, load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
+PG = "postgresql+psycopg://zhucun:secret@db/zhucun"
 
 
 def test_production_refuses_the_default_and_short_secrets():
@@ -22,9 +23,16 @@ def test_production_refuses_the_default_and_short_secrets():
         Settings(ZHUCUN_ENV="production")
     with pytest.raises(ValidationError):
         Settings(ZHUCUN_ENV="production", ZHUCUN_SECRET_KEY="short")
-    ok = Settings(ZHUCUN_ENV="production", ZHUCUN_SECRET_KEY="k" * 40)
+    ok = Settings(ZHUCUN_ENV="production", ZHUCUN_SECRET_KEY="k" * 40, DATABASE_URL=PG)
     assert ok.secret_key == "k" * 40
     assert Settings().secret_key == DEVELOPMENT_SECRET  # development keeps working
+
+
+def test_production_refuses_a_missing_database_url(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ValidationError, match="DATABASE_URL must be set"):
+        Settings(ZHUCUN_ENV="production", ZHUCUN_SECRET_KEY="k" * 40)
+    assert Settings().effective_database_url.endswith("/zhucun.db")  # development keeps it
 
 
 def test_default_policy_is_the_city_rules():

@@ -1,0 +1,82 @@
+"""`zhucun daily`: every job a deployment runs once a day, in order, one summary line each.
+
+Adding a job is one line in JOBS: a name (the command that also runs it alone) and a function
+returning its summary line. A failing job does not stop the ones after it; the command then
+exits 1.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.audit.commands import sign_checkpoint
+from app.checkins.commands import scan_replayed_tracks
+from app.failures import operator_failure
+from app.leave.commands import queue_overdue
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one daily run was asked for."""
+
+    checkpoints: Path | None  # a folder: the checkpoint is also written there as DAY.json
+    day: date
+
+    def checkpoint_file(self) -> Path | None:
+        return None if self.checkpoints is None else self.checkpoints / f"{self.day}.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Run], str]
+
+
+JOBS: tuple[Job, ...] = (
+    Job("leave scan-overdue", lambda run: queue_overdue()),
+    Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
+    # Last: the checkpoint signs what the jobs before it wrote.
+    Job("audit checkpoint", lambda run: sign_checkpoint(run.checkpoint_file())),
+)
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("daily")(daily)
+
+
+def daily(
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(help="a folder to write each day's checkpoint to, as YYYY-MM-DD.json"),
+    ] = None,
+) -> None:
+    """Run every daily job in order (overdue leave, the replay scan, then a signed
+    checkpoint), one summary line each; exit 1 if any failed (the others still run)."""
+    from app.core.policy import get_policy
+    from app.core.time import today
+
+    run = Run(checkpoints=checkpoints, day=today(get_policy().zone))
+    failed = [job.name for job in JOBS if not _run_one(job, run)]
+    if failed:
+        typer.secho(f"daily: {len(failed)} of {len(JOBS)} job(s) failed", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+def _run_one(job: Job, run: Run) -> bool:
+    try:
+        summary = job.run(run)
+    except Exception as exc:  # one job's failure must not keep the others from running
+        reason = operator_failure(exc)
+        typer.secho(f"{job.name}: FAILED: {reason or repr(exc)}", fg="red", err=True)
+        if reason is None:  # a fault of ours: the traceback is for the bug report
+            traceback.print_exc()
+        return False
+    typer.echo(f"{job.name}: {summary}")
+    return True
