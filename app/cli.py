@@ -193,9 +193,19 @@ def _register_domain_commands() -> None:
     from app.checkins import commands as checkin_commands
     from app.leave import commands as leave_commands
     from app.ledger import commands as ledger_commands
+    from app.notify import commands as notify_commands
     from app.org import commands as org_commands
+    from app.supervision import commands as supervision_commands
 
-    for module in (audit_commands, org_commands, checkin_commands, ledger_commands, leave_commands):
+    for module in (
+        audit_commands,
+        org_commands,
+        checkin_commands,
+        ledger_commands,
+        leave_commands,
+        supervision_commands,
+        notify_commands,
+    ):
         module.register(cli)
     ledger_commands.register_assignment(cli)
     daily.register(cli)

@@ -20,6 +20,8 @@ from app.audit.commands import sign_checkpoint
 from app.checkins.commands import scan_replayed_tracks
 from app.failures import operator_failure
 from app.leave.commands import queue_overdue
+from app.notify.commands import retry_deliveries
+from app.supervision.commands import queue_overdue_rectifications
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,10 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("leave scan-overdue", lambda run: queue_overdue()),
+    Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
+    # After the scans, so that what they queued goes out now.
+    Job("outbox retry", lambda run: retry_deliveries()),
     # Last: the checkpoint signs what the jobs before it wrote.
     Job("audit checkpoint", lambda run: sign_checkpoint(run.checkpoint_file())),
 )
@@ -57,8 +62,9 @@ def daily(
         typer.Option(help="a folder to write each day's checkpoint to, as YYYY-MM-DD.json"),
     ] = None,
 ) -> None:
-    """Run every daily job in order (overdue leave, the replay scan, then a signed
-    checkpoint), one summary line each; exit 1 if any failed (the others still run)."""
+    """Run every daily job in order (overdue leave and rectifications, the replay scan, a
+    retry of failed notifications, then a signed checkpoint), one summary line each; exit 1
+    if any failed (the others still run)."""
     from app.core.policy import get_policy
     from app.core.time import today
 

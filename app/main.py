@@ -32,6 +32,7 @@ from app.core.scratch import ScratchFolder
 from app.geofence.router import router as geofence_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
+from app.notify.worker import start_notifier
 from app.org.router import router as org_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
@@ -63,10 +64,15 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Its own reference: a test may run this app's lifespan twice at once, each on its loop.
     uploads = app.state.uploads = await open_uploads(engine, settings, app.state.policy)
     _remove_dead_exports(app.state.exports)
+    notifier = app.state.notifier = start_notifier(
+        engine, app.state.session_factory, settings, app.state.policy
+    )
     _leave_startup_objects_to_themselves()
     try:
         yield
     finally:
+        if notifier is not None:
+            notifier.stop()
         if uploads is not None:
             await uploads.close()
         engine.dispose()

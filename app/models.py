@@ -7,6 +7,7 @@ from app.core import outbox
 from app.core.db import Base
 from app.leave import models as leave_models
 from app.ledger import models as ledger_models
+from app.notify import models as notify_models
 from app.org import models as org_models
 from app.supervision import models as supervision_models
 
@@ -17,6 +18,7 @@ __all__ = [
     "checkin_models",
     "leave_models",
     "ledger_models",
+    "notify_models",
     "org_models",
     "outbox",
     "supervision_models",

@@ -53,6 +53,26 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = Field(default=None, alias="ZHUCUN_SIGNING_KEY_FILE")
     # Exports are written here before they are sent (app.core.scratch).
     export_dir: Path | None = Field(default=None, alias="ZHUCUN_EXPORT_DIR")
+    # Notifications (app.notify): webhook targets and the WeChat subscription messages.
+    webhooks: str = Field(default="", alias="ZHUCUN_WEBHOOKS")
+    webhook_secret: str = Field(default="", alias="ZHUCUN_WEBHOOK_SECRET")
+    dingtalk_secret: str = Field(default="", alias="ZHUCUN_DINGTALK_SECRET")
+    notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60, alias="ZHUCUN_NOTIFY_TIMEOUT")
+    notify_attempts: int = Field(default=10, ge=1, le=100, alias="ZHUCUN_NOTIFY_ATTEMPTS")
+    notify_backoff_seconds: float = Field(default=10.0, gt=0, alias="ZHUCUN_NOTIFY_BACKOFF")
+    wechat_template_roll_call: str = Field(default="", alias="ZHUCUN_WECHAT_TEMPLATE_ROLL_CALL")
+    wechat_fields_roll_call: str = Field(
+        default="thing1=message,time2=deadline", alias="ZHUCUN_WECHAT_FIELDS_ROLL_CALL"
+    )
+    wechat_page_roll_call: str = Field(default="", alias="ZHUCUN_WECHAT_PAGE_ROLL_CALL")
+    wechat_template_leave_decision: str = Field(
+        default="", alias="ZHUCUN_WECHAT_TEMPLATE_LEAVE_DECISION"
+    )
+    wechat_fields_leave_decision: str = Field(
+        default="phrase1=result,thing2=type,date3=period",
+        alias="ZHUCUN_WECHAT_FIELDS_LEAVE_DECISION",
+    )
+    wechat_page_leave_decision: str = Field(default="", alias="ZHUCUN_WECHAT_PAGE_LEAVE_DECISION")
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -81,6 +101,23 @@ class Settings(BaseSettings):
         from app.core.proxies import parse_networks
 
         parse_networks(self.trusted_proxies)  # ValueError names the bad entry
+        return self
+
+    @model_validator(mode="after")
+    def _check_notification_targets(self) -> Settings:
+        from app.core import targets
+
+        targets.parse_webhooks(self.webhooks)  # ValueError names the bad entry
+        targets.parse_fields(
+            self.wechat_fields_roll_call,
+            targets.ROLL_CALL_SOURCES,
+            "ZHUCUN_WECHAT_FIELDS_ROLL_CALL",
+        )
+        targets.parse_fields(
+            self.wechat_fields_leave_decision,
+            targets.LEAVE_DECISION_SOURCES,
+            "ZHUCUN_WECHAT_FIELDS_LEAVE_DECISION",
+        )
         return self
 
     @property

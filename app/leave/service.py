@@ -227,7 +227,7 @@ def decide(
     leave.decided_at = utcnow()
     leave.decision_comment = comment
     _transition(session, leave, principal, before, leave.status, comment)
-    emit(session, "leave.decided", _payload(leave))
+    emit(session, "leave.decided", {**_payload(leave), "comment": comment})
     if approve:
         _refresh(session, policy, leave, leave.start_date, leave.end_date)
     return leave
@@ -347,12 +347,16 @@ def histories(
 def record_overdue(session: Session, policy: Policy, today: date) -> int:
     """Queue one `leave.overdue` event for each approved leave whose member has not come back
     by the day after it ended (超假). Returns how many were queued."""
+    # Locked as read (rows another scan holds are left to it): two scans at once queue each
+    # overstay once.
     candidates = session.scalars(
-        select(LeaveRequest).where(
+        select(LeaveRequest)
+        .where(
             LeaveRequest.status == "approved",
             LeaveRequest.overdue_notified_at.is_(None),
             LeaveRequest.end_date < today - timedelta(days=1),
         )
+        .with_for_update(skip_locked=True)
     ).all()
     queued = 0
     for leave in candidates:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.inputs import MIN_INSTANT
+from app.core.outbox import emit
 from app.core.policy import Policy
 from app.core.time import as_utc, local_date
 from app.org.models import Assignment, Member, Unit
@@ -72,6 +73,19 @@ def report(
     )
     session.add(event)
     session.flush()
+    emit(
+        session,
+        "event.reported",
+        {
+            "event_id": event.id,
+            "member_id": event.member_id,
+            "village_code": event.village_code,
+            "kind": event.kind,
+            "occurred_at": as_utc(event.occurred_at).isoformat(),
+            "reported_at": as_utc(event.reported_at).isoformat(),
+            "summary": event.summary,
+        },
+    )
     return event
 
 

@@ -129,6 +129,8 @@ class Rectification(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_on: Mapped[date | None] = mapped_column(Date)
     evidence: Mapped[str | None] = mapped_column(Text)
+    # When the overdue scan queued its `rectification.overdue` event (once per item).
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("source_kind IN ('violation', 'inspection', 'manual')", name="source"),

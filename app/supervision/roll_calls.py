@@ -22,6 +22,7 @@ from app.checkins import reading as checkin_reading
 from app.checkins.counting import is_voided
 from app.checkins.models import CheckIn
 from app.checkins.schemas import CheckInOut, RollCallStatus
+from app.core.outbox import emit
 from app.core.policy import Policy
 from app.core.time import as_utc, local_date
 from app.ledger.models import PresenceDay
@@ -89,6 +90,20 @@ def issue(
     called = session.scalar(select(func.count()).where(RollCallMember.roll_call_id == call.id))
     if not called:
         raise NobodyCalled(scope=body.scope)
+    emit(
+        session,
+        "roll_call.issued",
+        {
+            "roll_call_id": call.id,
+            "scope": call.scope,
+            "message": call.message,
+            "window_minutes": call.window_minutes,
+            "issued_at": as_utc(call.issued_at).isoformat(),
+            "deadline": as_utc(call.deadline).isoformat(),
+            "issued_by": call.issued_by,
+            "called": called,
+        },
+    )
     return RollCallIssued(
         id=call.id,
         scope=call.scope,
