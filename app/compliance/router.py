@@ -13,12 +13,14 @@ from app.auth.principal import Principal
 from app.compliance import annual, periods, rules, scope_list
 from app.compliance.errors import InvalidPeriod
 from app.compliance.schemas import (
+    AnnualHouseholdsOut,
     AnnualOut,
     ComplianceListOut,
     ComplianceRow,
     EventsOut,
     MemberComplianceOut,
     MemberRulesOut,
+    RatesOut,
     RectificationsOut,
     RollCallsOut,
     RuleOut,
@@ -213,6 +215,9 @@ def member_annual(
             closed=counts.rectifications_closed,
             overdue=counts.rectifications_overdue,
         ),
+        households=AnnualHouseholdsOut.model_validate(vars(report.households)),
+        rates=RatesOut.model_validate(vars(report.rates)),
+        grade_hint=report.grade_hint,
     )
 
 

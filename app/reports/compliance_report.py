@@ -36,6 +36,9 @@ VIOLATION_COLUMNS = (
     ("missed_roll_call", "未应点名（次）"),
     ("inspection_discrepancy", "暗访不符（次）"),
     ("late_event_report", "迟报大事（次）"),
+    ("households_overdue", "入户逾期（次）"),
+    ("visit_denied", "农户否认走访（次）"),
+    ("unknown_to_household", "农户不认识（次）"),
 )
 _KNOWN = {code for code, _ in VIOLATION_COLUMNS}
 COLUMNS = (

@@ -26,6 +26,9 @@ VIOLATION_CODES = frozenset(
         "inspection_discrepancy",
         "late_event_report",
         "absent_run",
+        "households_overdue",
+        "visit_denied",
+        "unknown_to_household",
     }
 )
 _PERIOD = re.compile(r"\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?")

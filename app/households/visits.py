@@ -1,0 +1,131 @@
+"""Visits (入户走访): judged against the household's point with the fix's accuracy, stored as an
+ordinary check-in of the member too (same chain, same ledger), idempotent on client_id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.checkins import storing
+from app.checkins.chain import lock_head
+from app.checkins.errors import IdempotencyConflict
+from app.checkins.schemas import CheckInCreate
+from app.core.policy import Policy
+from app.core.time import as_utc, local_date
+from app.geo.coords import to_wgs84
+from app.households import countersign, rules
+from app.households.errors import HouseholdNotFound
+from app.households.models import Household, HouseholdPairing, Visit
+from app.households.schemas import VisitIn, VisitOut
+from app.households.service import refresh_last_visit, visit_out
+
+# Check-ins made by visits take a client_id derived from the visit's (one namespace).
+_VISIT_NAMESPACE = uuid.UUID("6f1c2b6e-9a55-4c1e-8a0c-0d5b1e7a9c21")
+
+
+def checkin_client_id(member_id: int, client_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(_VISIT_NAMESPACE, f"{member_id}:{client_id}")
+
+
+def body_hash(body: VisitIn) -> str:
+    data = body.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    policy: Policy,
+    secret: str,
+    member_id: int,
+    body: VisitIn,
+    received_at: datetime,
+    source_key: str,
+) -> tuple[VisitOut, bool]:
+    """Store the visit (or find it stored). Returns (visit, created)."""
+    digest = body_hash(body)
+    client_id = str(body.client_id)
+    lock_head(session, member_id)  # the member's uploads, visits included, one at a time
+    stored = session.scalar(
+        select(Visit).where(Visit.member_id == member_id, Visit.client_id == client_id)
+    )
+    if stored is not None:
+        if stored.body_hash != digest:
+            raise IdempotencyConflict(client_id=client_id)
+        return visit_out(stored, countersign.offer_for(session, secret, stored)), False
+    household = session.get(Household, body.household_id)
+    day = local_date(body.captured_at, policy.zone)
+    if household is None or not _paired_on(session, household.id, member_id, day):
+        raise HouseholdNotFound(household_id=body.household_id)
+    checkin, _ = storing.record(
+        session,
+        policy,
+        member_id,
+        CheckInCreate.model_validate(
+            {
+                "client_id": str(checkin_client_id(member_id, body.client_id)),
+                "captured_at": body.captured_at.isoformat(),
+                "latitude": body.latitude,
+                "longitude": body.longitude,
+                "coord_system": body.coord_system,
+                "accuracy_m": body.accuracy_m,
+            }
+        ),
+        received_at,
+    )
+    lon, lat = to_wgs84(body.longitude, body.latitude, body.coord_system)
+    distance = rules.distance_m(lon, lat, household.longitude, household.latitude)
+    at_home = rules.at_household(distance, body.accuracy_m, policy)
+    fresh = received_at - as_utc(body.captured_at) <= timedelta(
+        minutes=policy.visits.countersign_minutes
+    )
+    visit = Visit(
+        client_id=client_id,
+        member_id=member_id,
+        household_id=household.id,
+        checkin_id=checkin.id,
+        captured_at=body.captured_at,
+        local_date=day,
+        latitude=lat,
+        longitude=lon,
+        accuracy_m=body.accuracy_m,
+        distance_m=distance,
+        at_household=at_home,
+        credited=at_home and checkin.credited,
+        confirmation="pending" if at_home and fresh else "unconfirmed",
+        flags="",
+        topics=",".join(dict.fromkeys(body.topics)),
+        note=body.note,
+        problems_found=body.problems_found,
+        body_hash=digest,
+        source_key=source_key,
+        received_at=received_at,
+    )
+    session.add(visit)
+    session.flush()
+    offer = None
+    if visit.confirmation == "pending":
+        offer = countersign.open_for(session, policy, secret, visit, received_at)
+    if visit.credited:
+        refresh_last_visit(session, policy, household.id)
+    return visit_out(visit, offer), True
+
+
+def _paired_on(session: Session, household_id: int, member_id: int, day: object) -> bool:
+    return (
+        session.scalar(
+            select(HouseholdPairing.id)
+            .where(
+                HouseholdPairing.household_id == household_id,
+                HouseholdPairing.member_id == member_id,
+                HouseholdPairing.from_date <= day,
+                (HouseholdPairing.to_date.is_(None)) | (HouseholdPairing.to_date >= day),
+            )
+            .limit(1)
+        )
+        is not None
+    )
