@@ -30,6 +30,7 @@ from app.core.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from app.core.schema_ref import schema_ref
 from app.core.time import today, utcnow
 from app.households import callbacks, countersign, importing, pairings, plans, service, visits
 from app.households.errors import (
@@ -43,7 +44,8 @@ from app.households.errors import (
     NotPairedMember,
     TooManyCodes,
 )
-from app.households.models import Household, Visit
+from app.households.models import Callback, Household, Visit
+from app.households.report import HouseholdReport, report_rows
 from app.households.schemas import (
     CallbackBrief,
     CallbackOut,
@@ -95,12 +97,13 @@ class HouseholdCsv(RootModel[str]):
 
     model_config = ConfigDict(
         json_schema_extra={
+            "format": "binary",
             "examples": [
                 "household_code,village_code,head_name,address,latitude,longitude,coord_system,"
                 "category,risk,phone,member_username,paired_from\n"
                 "4301210010010001,430121001001,张三,东山村1组,28.3101,113.0102,wgs84,脱贫户,"
                 "重点,13812345678,alice,2026-01-01\n"
-            ]
+            ],
         }
     )
 
@@ -109,8 +112,12 @@ BODY_MODELS["HouseholdCsv"] = HouseholdCsv
 _CSV_BODY = {
     "requestBody": {
         "required": True,
-        "description": "the households file",
-        "content": {"text/csv": {"schema": {"$ref": "#/components/schemas/HouseholdCsv"}}},
+        "description": "the households file's bytes, sent as text/csv (or any type: the bytes "
+        "are read as they are, their encoding detected)",
+        # Declared as octet-stream: generated clients send files so (text/csv they cannot).
+        "content": {
+            "application/octet-stream": {"schema": {"$ref": "#/components/schemas/HouseholdCsv"}}
+        },
     }
 }
 
@@ -236,8 +243,6 @@ def get_household(
         .order_by(Visit.captured_at.desc(), Visit.id.desc())
         .limit(20)
     )
-    from app.households.models import Callback
-
     calls = session.scalars(
         select(Callback).where(Callback.household_id == household.id).order_by(Callback.id.desc())
     )
@@ -476,7 +481,7 @@ REPORT_COLUMNS = (
         200: {
             "description": "every household in scope, in JSON or CSV",
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/HouseholdReport"}},
+                "application/json": {"schema": schema_ref(HouseholdReport)},
                 "text/csv": {"schema": {"type": "string"}},
             },
         },
@@ -493,13 +498,9 @@ def households_report(
 ) -> Response:
     """Each household with its member, last visit, its confirmation and overdue state (phones
     masked)."""
-    from app.households.report import report_rows
-
     prefix = _prefix(session, principal, scope)
     rows = report_rows(session, principal, policy, prefix, today(policy.zone))
     if format == "json":
-        from app.households.report import HouseholdReport
-
         return Response(
             HouseholdReport(items=rows).model_dump_json(), media_type="application/json"
         )
