@@ -10,6 +10,7 @@ outside its village's boundary by more than the geofence tolerance is refused wi
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import actions as audit_actions
 from app.auth.models import User
 from app.core.csv_text import EncodingProblem, decode_csv
 from app.core.policy import Policy
@@ -283,6 +285,7 @@ def import_households(
     actor: str,
     now: datetime,
     encoding: str | None = None,
+    file_name: str = "upload.csv",
 ) -> ImportSummary:
     """Import the file in the caller's transaction, or raise ImportRefused naming each line."""
     parsed = parse(decode(data, encoding))
@@ -344,4 +347,15 @@ def import_households(
             summary.pairings_ended += ended
     if problems:  # the caller's transaction is rolled back: nothing is kept
         raise ImportRefused(problems)
+    audit_actions.record(
+        session,
+        actor=actor,
+        action="import.households",
+        subject="import:households",
+        payload={
+            "file": file_name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            **summary.model_dump(),
+        },
+    )
     return summary

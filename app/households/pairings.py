@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import actions as audit_actions
 from app.households.errors import InvalidPairing
 from app.households.models import Household, HouseholdPairing
 
@@ -57,6 +58,13 @@ def pair(
     household.paired_from = start
     household.updated_at = now
     session.flush()
+    audit_actions.record(
+        session,
+        actor=actor,
+        action="household.pair",
+        subject=f"household:{household.id}",
+        payload={"household_code": household.household_code, "member_id": member_id, "from": start},
+    )
     return True, ended
 
 
