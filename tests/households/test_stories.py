@@ -144,6 +144,13 @@ def test_a_member_who_never_visits_is_overdue_and_referred(world):
     assert annual["households"]["visited_on_time_rate"] == 0.0
     assert annual["rates"]["visits"] == 0.0
     assert annual["grade_hint"] == "referral"
+    export = world.get(
+        "county", f"/reports/compliance?scope=430121&period={period}&format=json"
+    ).json()["items"]
+    (row,) = [r for r in export if r["member_id"] == bob]
+    assert row["households_overdue"] == 1
+    assert row["visits_rate"] == 0.0
+    assert row["satisfaction_rate"] is None  # nobody answered
     listed = world.get("county", f"/households?member_id={bob}&overdue=true").json()["items"]
     assert {h["household_code"] for h in listed} == {"B0", "B1"}
     assert world.get("county", "/households?overdue=false").json()["items"]
