@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.checkins import storing
-from app.checkins.chain import lock_head
 from app.checkins.errors import IdempotencyConflict
 from app.checkins.schemas import CheckInCreate
 from app.core.policy import Policy
@@ -22,7 +21,7 @@ from app.households import countersign, rules
 from app.households.errors import HouseholdNotFound
 from app.households.models import Household, HouseholdPairing, Visit
 from app.households.schemas import VisitIn, VisitOut
-from app.households.service import refresh_last_visit, visit_out
+from app.households.service import visit_out
 
 # Check-ins made by visits take a client_id derived from the visit's (one namespace).
 _VISIT_NAMESPACE = uuid.UUID("6f1c2b6e-9a55-4c1e-8a0c-0d5b1e7a9c21")
@@ -49,18 +48,25 @@ def record(
     """Store the visit (or find it stored). Returns (visit, created)."""
     digest = body_hash(body)
     client_id = str(body.client_id)
-    lock_head(session, member_id)  # the member's uploads, visits included, one at a time
-    stored = session.scalar(
-        select(Visit).where(Visit.member_id == member_id, Visit.client_id == client_id)
-    )
-    if stored is not None:
-        if stored.body_hash != digest:
-            raise IdempotencyConflict(client_id=client_id)
-        return visit_out(stored, countersign.offer_for(session, secret, stored)), False
-    household = session.get(Household, body.household_id)
     day = local_date(body.captured_at, policy.zone)
-    if household is None or not _paired_on(session, household.id, member_id, day):
+    # The household, if paired with the member on the fix's day: one statement.
+    household = session.scalar(
+        select(Household).where(
+            Household.id == body.household_id,
+            select(HouseholdPairing.id)
+            .where(
+                HouseholdPairing.household_id == Household.id,
+                HouseholdPairing.member_id == member_id,
+                HouseholdPairing.from_date <= day,
+                (HouseholdPairing.to_date.is_(None)) | (HouseholdPairing.to_date >= day),
+            )
+            .exists(),
+        )
+    )
+    if household is None:
         raise HouseholdNotFound(household_id=body.household_id)
+    # Stored as a check-in first: that locks the member's chain head, so the member's uploads,
+    # visits included, are one at a time from here (a resent visit finds its check-in stored).
     checkin, _ = storing.record(
         session,
         policy,
@@ -77,6 +83,13 @@ def record(
         ),
         received_at,
     )
+    stored = session.scalar(
+        select(Visit).where(Visit.member_id == member_id, Visit.client_id == client_id)
+    )
+    if stored is not None:
+        if stored.body_hash != digest:
+            raise IdempotencyConflict(client_id=client_id)
+        return visit_out(stored, countersign.offer_for(session, secret, stored)), False
     lon, lat = to_wgs84(body.longitude, body.latitude, body.coord_system)
     distance = rules.distance_m(lon, lat, household.longitude, household.latitude)
     at_home = rules.at_household(distance, body.accuracy_m, policy)
@@ -110,22 +123,9 @@ def record(
     offer = None
     if visit.confirmation == "pending":
         offer = countersign.open_for(session, policy, secret, visit, received_at)
-    if visit.credited:
-        refresh_last_visit(session, policy, household.id)
+    if visit.credited:  # the latest credited visit, unless a later one came first
+        last = household.last_visit_at
+        if last is None or as_utc(last) < as_utc(visit.captured_at):
+            household.last_visit_at = visit.captured_at
+            household.last_visit_on = day
     return visit_out(visit, offer), True
-
-
-def _paired_on(session: Session, household_id: int, member_id: int, day: object) -> bool:
-    return (
-        session.scalar(
-            select(HouseholdPairing.id)
-            .where(
-                HouseholdPairing.household_id == household_id,
-                HouseholdPairing.member_id == member_id,
-                HouseholdPairing.from_date <= day,
-                (HouseholdPairing.to_date.is_(None)) | (HouseholdPairing.to_date >= day),
-            )
-            .limit(1)
-        )
-        is not None
-    )

@@ -95,3 +95,12 @@ def test_checkins_bench():
         pytest.skip("checkins_bench drives the server with wrk: apt-get install wrk")
     out = bench("checkins_bench.py", "--smoke")
     assert "chains intact" in out
+
+
+def test_households_bench(backend):
+    if backend != "postgis":
+        pytest.skip("households_bench makes its own PostGIS database: run in the PostGIS half")
+    out = bench("households_bench.py", "--smoke")
+    assert "GET /households?scope=430101" in out
+    assert "a visit costs" in out
+    assert "annual evaluation of county 430101" in out
