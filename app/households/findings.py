@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.core.policy import Policy
@@ -69,6 +69,15 @@ def _credited_visits(
     return out
 
 
+_MEMO = "households.overdue"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, _transaction: object) -> None:
+    """The memo holds for one transaction: what it read may change after it."""
+    session.info.pop(_MEMO, None)
+
+
 @dataclass(frozen=True)
 class OverdueHousehold:
     member_id: int
@@ -83,8 +92,16 @@ def overdue_households(
     """Each member's households overdue on some day of [start, min(end, today)] while paired
     with them, judged over their own pairing days; and every member's paired households."""
     horizon = min(end, local_today(policy.zone))
+    # One request may ask twice (the compliance export: its violations, then its rates).
+    memo: dict[object, tuple[list[OverdueHousehold], dict[int, set[int]]]] = (
+        session.info.setdefault(_MEMO, {})
+    )
+    key = (tuple(sorted(set(member_ids))), start, end, horizon, id(policy))
+    if key in memo:
+        return memo[key]
     paired: dict[int, set[int]] = {}
     found: list[OverdueHousehold] = []
+    memo[key] = (found, paired)
     if horizon < start:
         return found, paired
     pairs = _pairings(session, member_ids, start, horizon)

@@ -15,6 +15,7 @@ from app.checkins import storing
 from app.checkins.errors import IdempotencyConflict
 from app.checkins.schemas import CheckInCreate
 from app.core.policy import Policy
+from app.core.security import TokenClaims
 from app.core.time import as_utc, local_date
 from app.geo.coords import to_wgs84
 from app.households import countersign, rules
@@ -44,8 +45,11 @@ def record(
     body: VisitIn,
     received_at: datetime,
     source_key: str,
+    *,
+    token: TokenClaims | None = None,
 ) -> tuple[VisitOut, bool]:
-    """Store the visit (or find it stored). Returns (visit, created)."""
+    """Store the visit (or find it stored). Returns (visit, created). With `token`, its user
+    must still be this member, active, in an open session (checked as a check-in's is)."""
     digest = body_hash(body)
     client_id = str(body.client_id)
     day = local_date(body.captured_at, policy.zone)
@@ -82,6 +86,7 @@ def record(
             }
         ),
         received_at,
+        token=token,
     )
     stored = session.scalar(
         select(Visit).where(Visit.member_id == member_id, Visit.client_id == client_id)

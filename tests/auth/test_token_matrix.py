@@ -32,6 +32,7 @@ PARAM_VALUES = {"code": "430121001001", "member_id": "me"}
 BODIES = {
     "/api/v1/checkins": fix(),
     "/api/v1/checkins/batch": {"items": [fix()]},
+    "/api/v1/visits": {**fix(), "household_id": 1},
     "/api/v1/leave-requests": {
         "type": "personal",
         "start_date": "2099-01-01",
