@@ -31,14 +31,30 @@ class Finding:
     detail: str
 
 
+@dataclass(frozen=True)
+class _Pairing:
+    member_id: int
+    household_id: int
+    from_date: date
+    to_date: date | None
+
+
 def _pairings(
     session: Session, member_ids: Sequence[int], start: date, end: date
-) -> list[tuple[HouseholdPairing, str, str]]:
-    """(pairing, household code, risk) of the members overlapping [start, end]."""
+) -> list[tuple[_Pairing, str, str]]:
+    """(pairing, household code, risk) of the members overlapping [start, end]: plain rows
+    (a county is ten thousand of them)."""
     if not member_ids:
         return []
     rows = session.execute(
-        select(HouseholdPairing, Household.household_code, Household.risk)
+        select(
+            HouseholdPairing.member_id,
+            HouseholdPairing.household_id,
+            HouseholdPairing.from_date,
+            HouseholdPairing.to_date,
+            Household.household_code,
+            Household.risk,
+        )
         .join(Household, Household.id == HouseholdPairing.household_id)
         .where(
             HouseholdPairing.member_id.in_(list(member_ids)),
@@ -47,7 +63,7 @@ def _pairings(
         )
         .order_by(HouseholdPairing.member_id, Household.household_code)
     )
-    return [(p, code, risk) for p, code, risk in rows]
+    return [(_Pairing(m, h, lo, hi), code, risk) for m, h, lo, hi, code, risk in rows]
 
 
 def _credited_visits(
