@@ -213,7 +213,7 @@ def list_households(
     items = service.outs(session, principal, policy, rows[:limit], day)
     page = Page[HouseholdOut](items=items, next_cursor=_next([h.id for h in rows], limit))
     # Serialised by Pydantic directly: FastAPI's response_model pass would validate it again.
-    return Response(page.model_dump_json(), media_type="application/json")
+    return Response(page.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get(
@@ -239,7 +239,8 @@ def my_households(
 
 
 @router.get(
-    "/households/{household_id}",
+    # `:int`: so that /households/import is never taken for a household (its Allow header)
+    "/households/{household_id:int}",
     response_model=HouseholdDetail,
     responses=error_responses(HouseholdNotFound),
 )

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from app.checkins.schemas import Accuracy, Latitude, Longitude
 from app.core.inputs import MAX_ID, Day, DivisionPrefix, Instant, Text
@@ -25,8 +25,18 @@ MeasureKind = Literal[
 ]
 MeasureStatus = Literal["planned", "in_progress", "done"]
 GradeHint = Literal["excellent_eligible", "ordinary", "referral"]
-Score = Annotated[int, Field(ge=1, le=5)]
-MemberIdIn = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _number(value: object) -> object:
+    # JSON true/false and numeric strings are not numbers.
+    if isinstance(value, bool | str):
+        raise ValueError("must be a number")
+    return value
+
+
+# A JSON true is not a 1 (nor a score, nor an id); 9.0 is a 9, as JSON Schema says.
+Score = Annotated[int, Field(ge=1, le=5), BeforeValidator(_number)]
+MemberIdIn = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_number)]
 
 
 class PointOut(BaseModel):
@@ -144,7 +154,7 @@ class VisitIn(BaseModel):
     )
 
     client_id: UUID = Field(description="made on the phone; the idempotency key")
-    household_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    household_id: Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_number)]
     captured_at: Instant
     latitude: Latitude
     longitude: Longitude
@@ -277,8 +287,8 @@ class DrawIn(BaseModel):
     scope: DivisionPrefix
     from_: Day = Field(alias="from")
     to: Day
-    share: Annotated[float, Field(gt=0, le=1)] = 0.1
-    min_per_member: Annotated[int, Field(ge=0, le=50)] = 2
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), BeforeValidator(_number)] = 0.1
+    min_per_member: Annotated[int, Field(ge=0, le=50), BeforeValidator(_number)] = 2
 
 
 class DrawItem(BaseModel):
