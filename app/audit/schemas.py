@@ -172,6 +172,18 @@ CheckinRejudgePayload.__doc__ = (
 )
 
 
+class UnitOfficePayload(TypedDict):
+    """`unit.office`: a dispatching unit's office set or moved (WGS84; `coord_system`: as
+    sent); `replaced`: it had one before"""
+
+    name: str
+    latitude: float
+    longitude: float
+    radius_m: float
+    coord_system: str
+    replaced: bool
+
+
 class AuditBeginPayload(TypedDict):
     """`audit.begin`: where the chain starts on a database with history, per witnessed table
     the last row id it held before"""
@@ -190,6 +202,7 @@ ACTION_PAYLOADS = (
     AssignmentEndPayload,
     AssignmentMovePayload,
     CheckinRejudgePayload,
+    UnitOfficePayload,
     AuditBeginPayload,
 )
 

@@ -30,7 +30,7 @@ Geofence = Literal["inside", "near", "outside"]
 Provider = Literal["gps", "network", "wifi", "fused", "unknown"]
 ReviewAction = Literal["void", "restore"]
 # How a roll call judged a fix answering it (judged by supervision; see app/checkins/answers.py).
-RollCallStatus = Literal["answered", "late", "outside", "mock", "not_called"]
+RollCallStatus = Literal["answered", "late", "outside", "mock", "at_home_unit", "not_called"]
 
 
 def _number(value: Any) -> Any:
