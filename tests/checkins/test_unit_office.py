@@ -64,7 +64,8 @@ def upload(world, user, bodies):
 
 
 def violations(world, user="county", member="zhao", period="2025Q4"):
-    r = world.get(user, f"/compliance/members/{world.members[member].id}", params={"period": period})
+    path = f"/compliance/members/{world.members[member].id}"
+    r = world.get(user, path, params={"period": period})
     assert r.status_code == 200, r.text
     return [v for v in r.json()["violations"] if v["code"] == "recalled_to_unit"]
 
@@ -119,7 +120,8 @@ def test_three_working_days_at_the_office_make_recalled_to_unit(world, app, zhao
     stored = upload(world, zhao, [at_office(WORKDAYS[0]), at_office(WORKDAYS[1])])
     assert [unit_flags(c) for c in stored] == [["at_home_unit"], ["at_home_unit"]]
     reason = next(r["reason"] for r in stored[0]["flag_reasons"] if r["flag"] == "at_home_unit")
-    assert "派驻单位" in reason and "200" in reason
+    assert "派驻单位" in reason
+    assert "200" in reason
     assert stored[0]["credited"] is False  # outside the village besides
     # A Saturday at the office is no working day: no flag, and it does not count.
     weekend = upload(world, zhao, [at_office(SATURDAY)])
