@@ -174,3 +174,31 @@ def test_members_uploading_from_one_phone_at_once_all_carry_it(world, db):
         # ... and every fix but the last carries the finding a later one recorded.
         assert sum(c["id"] in found for c in mine) == len(names) - 1
         assert all("shared_device" in c["flags"] or c["id"] in found for c in mine)
+
+
+@pytest.mark.postgis
+def test_one_phone_in_one_upload_group_is_judged_in_turn(world, db, monkeypatch):
+    """The fast path stores fixes arriving together in one transaction: fixes of one device
+    would not see each other there, so a device's second fix waits for a later group."""
+    from app.checkins import fast_path
+    from tests.checkins.test_upload_groups import _upload_together
+
+    sizes: list[list[str | None]] = []
+    real = fast_path.store_group
+
+    async def spy(connection: Any, engine: Any, policy: Any, group: list[Any]) -> None:
+        sizes.append([u.prepared.body.device_id for u in group])
+        await real(connection, engine, policy, group)
+
+    monkeypatch.setattr(fast_path, "store_group", spy)
+    names = ["alice", "bob", "carol", "dave"]
+    villages = dict(zip(names, [EAST, "430121001002", SOUTH, "430122001001"], strict=True))
+    for name in names:
+        post(world, name, fix(villages[name], ago=timedelta(hours=5)))
+    db.rollback()
+    sizes.clear()
+    uploads = [(n, fix(villages[n], ago=timedelta(hours=1), device_id=PHONE)) for n in names]
+    answers = _upload_together(world, uploads)
+    assert all(a is not None and not isinstance(a, Exception) for a in answers), answers
+    assert all(group.count(PHONE) <= 1 for group in sizes), sizes
+    assert sum("shared_device" in a.flags for a in answers) == len(names) - 1
