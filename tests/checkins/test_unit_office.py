@@ -42,9 +42,7 @@ def unit_flags(checkin: dict[str, Any]) -> list[str]:
 
 def set_office(world, user="county", name=UNIT, **fields: Any):
     body = {"latitude": OFFICE_LAT, "longitude": OFFICE_LON, "radius_m": 200} | fields
-    return world.client.put(
-        f"/api/v1/units/{name}/office", json=body, headers=world.headers(user)
-    )
+    return world.client.put(f"/api/v1/units/{name}/office", json=body, headers=world.headers(user))
 
 
 def at_office(day: date, hour: float = 10.0, dlat: float = 0.0) -> dict[str, Any]:
