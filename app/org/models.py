@@ -90,7 +90,9 @@ class Unit(Base):
     office_longitude: Mapped[float | None] = mapped_column(Float)
     office_radius_m: Mapped[float | None] = mapped_column(Float)
     office_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    office_set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The user who set it (the actions log holds each change). No foreign key: adding one
+    # would rebuild this much-referenced table on SQLite.
+    office_set_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class Member(Base):

@@ -17,16 +17,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_OFFICE = (
+    "office_latitude",
+    "office_longitude",
+    "office_radius_m",
+    "office_set_at",
+    "office_set_by",
+)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("units") as batch:
-        batch.add_column(sa.Column("office_latitude", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("office_longitude", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("office_radius_m", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("office_set_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("office_set_by", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            "fk_units_office_set_by_users", "users", ["office_set_by"], ["id"]
-        )
+    # Plain ALTER TABLE … ADD COLUMN on both backends: `units` is referenced by every member,
+    # and a batch rebuild of it on SQLite fails its foreign keys once members exist.
+    op.add_column("units", sa.Column("office_latitude", sa.Float(), nullable=True))
+    op.add_column("units", sa.Column("office_longitude", sa.Float(), nullable=True))
+    op.add_column("units", sa.Column("office_radius_m", sa.Float(), nullable=True))
+    op.add_column("units", sa.Column("office_set_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("units", sa.Column("office_set_by", sa.Integer(), nullable=True))
     with op.batch_alter_table("checkins") as batch:
         batch.create_index(
             "ix_checkins_device",
@@ -40,10 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("checkins") as batch:
         batch.drop_index("ix_checkins_device")
-    with op.batch_alter_table("units") as batch:
-        batch.drop_constraint("fk_units_office_set_by_users", type_="foreignkey")
-        batch.drop_column("office_set_by")
-        batch.drop_column("office_set_at")
-        batch.drop_column("office_radius_m")
-        batch.drop_column("office_longitude")
-        batch.drop_column("office_latitude")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35 and later): no rebuild of `units` either.
+    for name in reversed(_OFFICE):
+        op.execute(f"ALTER TABLE units DROP COLUMN {name}")
