@@ -55,13 +55,13 @@ def results(session: Session, policy: Policy, survey: Survey, prefix: str) -> Re
             select(SurveyCode.village_code, func.count())
             .where(SurveyCode.survey_id == survey.id, SurveyCode.village_code.startswith(prefix))
             .group_by(SurveyCode.village_code)
-        ).tuples()
+        ).all()
     )
     names = (
         dict(
             session.execute(
                 select(Village.code, Village.name).where(Village.code.in_(list(codes)))
-            ).tuples()
+            ).all()
         )
         if codes
         else {}

@@ -196,14 +196,14 @@ def counts(session: Session, survey_ids: list[int]) -> dict[int, Counts]:
             select(SurveyCode.survey_id, func.count(func.distinct(SurveyCode.village_code)))
             .where(SurveyCode.survey_id.in_(survey_ids))
             .group_by(SurveyCode.survey_id)
-        ).tuples()
+        ).all()
     )
     answers = dict(
         session.execute(
             select(SurveyAnswer.survey_id, func.count())
             .where(SurveyAnswer.survey_id.in_(survey_ids))
             .group_by(SurveyAnswer.survey_id)
-        ).tuples()
+        ).all()
     )
     return {i: Counts(villages.get(i, 0), answers.get(i, 0)) for i in survey_ids}
 
