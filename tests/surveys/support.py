@@ -67,9 +67,7 @@ def codes_of(world: Any, survey_id: int, village: str = VILLAGE, who: str = "cou
     return [row["code"] for row in rows]
 
 
-def answer(
-    client: Any, code: str, values: tuple, user_agent: str = "tests", **headers: str
-) -> Any:
+def answer(client: Any, code: str, values: tuple, user_agent: str = "tests", **headers: str) -> Any:
     body = {"answers": dict(zip(QUESTIONS, values, strict=True)), "comment": ""}
     return client.post(
         f"/api/v1/public/surveys/{code}",

@@ -130,12 +130,16 @@ def test_a_wave_honest_answers_a_reused_code_a_bought_burst_excluded(world, cloc
         assert refused.status_code == 403
     reason = "同一设备两分钟内作答 8 份，经入户核实为代答"
     r = world.post(
-        "auditor", f"/surveys/{wave['id']}/exclusions", json={"answer_ids": bought, "reason": reason}
+        "auditor",
+        f"/surveys/{wave['id']}/exclusions",
+        json={"answer_ids": bought, "reason": reason},
     )
     assert r.status_code == 200, r.text
     assert r.json()["excluded"] == sorted(bought) and r.json()["already_excluded"] == []
     again = world.post(
-        "auditor", f"/surveys/{wave['id']}/exclusions", json={"answer_ids": bought[:2], "reason": "y"}
+        "auditor",
+        f"/surveys/{wave['id']}/exclusions",
+        json={"answer_ids": bought[:2], "reason": "y"},
     )
     assert again.json()["excluded"] == [] and again.json()["already_excluded"] == sorted(bought[:2])
 
