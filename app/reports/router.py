@@ -286,7 +286,7 @@ def survey_report(
     rates with and without excluded answers and the answers each kind of anomaly names; per
     member the rates of the villages served during the wave. Signed."""
     survey = survey_waves.get_visible(read, principal, survey_id)
-    prefix = survey_waves.narrowed(principal, survey, None)
+    prefix = survey_waves.within(principal, survey)
     query: dict[str, Any] = {
         "report": "surveys",
         "survey_id": survey.id,

@@ -28,7 +28,7 @@ from app.surveys.errors import (
     TooManyAnswers,
 )
 from app.surveys.models import Survey, SurveyAnswer, SurveyCode, SurveyHit
-from app.surveys.schemas import AnswerIn, PublicSurveyOut, QuestionOut, ReceiptOut
+from app.surveys.schemas import AnswerIn, PublicSurveyOut, QuestionOut, SurveyReceiptOut
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def answer(
     body: AnswerIn,
     sender: Sender,
     now: datetime,
-) -> ReceiptOut:
+) -> SurveyReceiptOut:
     found = _find(session, secret, text, lock=True)  # locked before it is read
     if found is None:
         raise _unknown_code(session, policy, secret, sender, now)
@@ -148,7 +148,7 @@ def answer(
     session.add(answer_row)
     row.answered_at = now
     session.flush()
-    return ReceiptOut(receipt=receipt, answer_id=answer_row.id)
+    return SurveyReceiptOut(receipt=receipt, answer_id=answer_row.id)
 
 
 def _throttle(session: Session, policy: Policy, secret: str, sender: Sender, now: datetime) -> None:

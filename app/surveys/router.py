@@ -51,10 +51,10 @@ from app.surveys.schemas import (
     ExclusionOut,
     MemberResult,
     PublicSurveyOut,
-    ReceiptOut,
     ResultsOut,
     SurveyCreate,
     SurveyOut,
+    SurveyReceiptOut,
     VillageResult,
 )
 
@@ -173,7 +173,7 @@ def card_sheet(
     the same codes every time it is fetched. Inspectors hand the cards to households they
     draw themselves (三随机); members never hold codes. Each printing is logged."""
     survey = waves.get_visible(session, principal, survey_id)
-    prefix = waves.narrowed(principal, survey, None)
+    prefix = waves.within(principal, survey)
     village, items = cards.cards(
         session, survey, village_code, prefix, settings.secret_key, str(request.base_url)
     )
@@ -297,7 +297,7 @@ def public_survey(
 
 @public_router.post(
     "/public/surveys/{code}",
-    response_model=ReceiptOut,
+    response_model=SurveyReceiptOut,
     responses=error_responses(
         CodeNotFound, AlreadyAnswered, SurveyClosed, InvalidAnswers, TooManyAnswers
     ),
@@ -309,7 +309,7 @@ def answer_survey(
     session: SessionDep,
     policy: PolicyDep,
     settings: SettingsDep,
-) -> ReceiptOut:
+) -> SurveyReceiptOut:
     """Answer a card once (no sign-in): every question 1–5 or `unknown` (不清楚). A receipt
     comes back; nothing identifies the sender beyond a keyed hash of address and browser."""
     try:

@@ -110,7 +110,7 @@ class AnswerIn(_In):
     comment: Annotated[Text, Field(max_length=1000)] = ""
 
 
-class ReceiptOut(BaseModel):
+class SurveyReceiptOut(BaseModel):
     receipt: str = Field(description="8 characters the household may keep")
     answer_id: int
 

@@ -168,11 +168,18 @@ def get_visible(
     return survey
 
 
+def within(principal: Principal, survey: Survey) -> str:
+    """The prefix of the wave's villages the caller reads: the wave's scope, or the caller's
+    own division where it is narrower."""
+    own = principal.division_prefix or ""
+    return survey.scope if survey.scope.startswith(own) else own
+
+
 def narrowed(principal: Principal, survey: Survey, scope: str | None) -> str:
     """The villages of `survey` a caller reads: those under `scope` (within the caller's own:
     else 404 `scope_not_found`) and under the caller's own division."""
     own = principal.division_prefix or ""
-    base = survey.scope if survey.scope.startswith(own) else own
+    base = within(principal, survey)
     if not scope:
         return base
     if not is_prefix(scope):

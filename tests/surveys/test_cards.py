@@ -54,7 +54,8 @@ def test_each_qr_code_reads_as_its_cards_url(world):
         path = f"/surveys/{wave['id']}/cards?village_code={VILLAGE}"
         assert world.get(who, path).status_code == status, who
     r = world.get("county", f"/surveys/{wave['id']}/cards?village_code=430122001001")
-    assert r.status_code == 404 and r.json()["code"] == "village_not_found"
+    assert r.status_code == 404
+    assert r.json()["code"] == "village_not_found"
 
 
 @pytest.mark.browser

@@ -21,20 +21,25 @@ def test_refusals_of_the_public_routes(world, clock):
     codes = codes_of(world, wave["id"])
     for bad in ("AAAAAAAA", "0O1I0O1I", "x"):
         r = world.client.get(f"/api/v1/public/surveys/{bad}")
-        assert r.status_code == 404 and r.json()["code"] == "code_not_found"
+        assert r.status_code == 404
+        assert r.json()["code"] == "code_not_found"
     body = {"answers": dict.fromkeys(QUESTIONS, 6)}
     r = world.client.post(f"/api/v1/public/surveys/{codes[0]}", json=body)
-    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert r.status_code == 422
+    assert r.json()["code"] == "validation_error"
     body = {"answers": dict.fromkeys(QUESTIONS[:4], 4)}
     r = world.client.post(f"/api/v1/public/surveys/{codes[0]}", json=body)
-    assert r.status_code == 422 and r.json()["code"] == "invalid_answers"
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_answers"
     body = {"answers": {**dict.fromkeys(QUESTIONS, 4), "q9": 1}}
     r = world.client.post(f"/api/v1/public/surveys/{codes[0]}", json=body)
-    assert r.status_code == 422 and r.json()["code"] == "invalid_answers"
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_answers"
     # Three unknown codes above and one answer make four: the fifth request is refused.
     assert answer(world.client, codes[1], (4, 4, 4, 4, "unknown")).status_code == 200
     r = answer(world.client, codes[2], (4, 4, 4, 4, 4))
-    assert r.status_code == 429 and r.json()["code"] == "too_many_answers"
+    assert r.status_code == 429
+    assert r.json()["code"] == "too_many_answers"
     assert int(r.headers["Retry-After"]) > 0
     # Another address is not held back.
     other = world.client.post(
@@ -56,7 +61,8 @@ def test_only_county_and_city_open_waves_within_their_scope(world):
         assert world.post(who, "/surveys", json=body).status_code == status, who
     assert world.post("othercounty", "/surveys", json=body).status_code == 404
     r = world.post("county", "/surveys", json={**body, "closes_at": "2026-01-02T00:00:00+08:00"})
-    assert r.status_code == 422 and r.json()["code"] == "invalid_survey_window"
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_survey_window"
     questions = [
         {"id": "q1", "text": "a", "kind": "known"},
         {"id": "q1", "text": "b", "kind": "known"},
@@ -71,6 +77,8 @@ def test_only_county_and_city_open_waves_within_their_scope(world):
             "questions": questions,
         },
     )
-    assert r.status_code == 422 and r.json()["code"] == "invalid_questions"
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_questions"
     r = world.post("county", "/surveys", json={**body, "scope": "430121009"})
-    assert r.status_code == 422 and r.json()["code"] == "no_villages"
+    assert r.status_code == 422
+    assert r.json()["code"] == "no_villages"

@@ -60,9 +60,11 @@ def test_a_wave_honest_answers_a_reused_code_a_bought_burst_excluded(world, cloc
         "satisfaction",
         "satisfaction",
     ]
-    assert wave["villages"] == 2 and wave["status"] == "open"
+    assert wave["villages"] == 2
+    assert wave["status"] == "open"
     codes = codes_of(world, wave["id"])
-    assert len(codes) == 30 and len(set(codes)) == 30
+    assert len(codes) == 30
+    assert len(set(codes)) == 30
     assert all(len(c) == 8 and not set(c) & set("0O1I") for c in codes)
     assert codes_of(world, wave["id"]) == codes, "printed again: the same codes"
     assert set(codes).isdisjoint(codes_of(world, wave["id"], "430121001002"))
@@ -71,7 +73,8 @@ def test_a_wave_honest_answers_a_reused_code_a_bought_burst_excluded(world, cloc
     r = world.client.get(f"/api/v1/public/surveys/{codes[0]}")
     assert r.status_code == 200, r.text
     card = r.json()
-    assert card["village_name"] == "东山村" and card["team"] == ["Alice"]
+    assert card["village_name"] == "东山村"
+    assert card["team"] == ["Alice"]
     assert len(card["questions"]) == 5
     # Typed as people type it: lower case, a space.
     assert world.client.get(f"/api/v1/public/surveys/{codes[0][:4].lower()} {codes[0][4:]}")
@@ -90,13 +93,15 @@ def test_a_wave_honest_answers_a_reused_code_a_bought_burst_excluded(world, cloc
     # A code answers once.
     clock.now = start + timedelta(hours=9)
     again = answer(world.client, codes[0], (5, 5, 5, 5, 5), user_agent="phone-0")
-    assert again.status_code == 409 and again.json()["code"] == "already_answered"
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_answered"
     assert world.client.get(f"/api/v1/public/surveys/{codes[0]}").status_code == 409
 
     clock.now = None
     results = world.get("county", f"/surveys/{wave['id']}/results").json()
     village = _village(results)
-    assert village["answers"] == 20 and village["codes"] == 30
+    assert village["answers"] == 20
+    assert village["codes"] == 30
     assert village["satisfaction_rate"] == HONEST_SATISFACTION
     assert village["satisfaction_rate_all"] == HONEST_SATISFACTION
     assert village["known_rate"] == HONEST_KNOWN
@@ -135,17 +140,20 @@ def test_a_wave_honest_answers_a_reused_code_a_bought_burst_excluded(world, cloc
         json={"answer_ids": bought, "reason": reason},
     )
     assert r.status_code == 200, r.text
-    assert r.json()["excluded"] == sorted(bought) and r.json()["already_excluded"] == []
+    assert r.json()["excluded"] == sorted(bought)
+    assert r.json()["already_excluded"] == []
     again = world.post(
         "auditor",
         f"/surveys/{wave['id']}/exclusions",
         json={"answer_ids": bought[:2], "reason": "y"},
     )
-    assert again.json()["excluded"] == [] and again.json()["already_excluded"] == sorted(bought[:2])
+    assert again.json()["excluded"] == []
+    assert again.json()["already_excluded"] == sorted(bought[:2])
 
     results = world.get("county", f"/surveys/{wave['id']}/results").json()
     village = _village(results)
-    assert village["answers"] == 28 and village["excluded"] == 8
+    assert village["answers"] == 28
+    assert village["excluded"] == 8
     assert sorted(village["excluded_answer_ids"]) == sorted(bought)
     assert village["satisfaction_rate"] == HONEST_SATISFACTION
     assert village["satisfaction_rate_all"] == WITH_BOUGHT_SATISFACTION
@@ -155,10 +163,12 @@ def test_a_wave_honest_answers_a_reused_code_a_bought_burst_excluded(world, cloc
     # Members: Alice serves the village, Bob the other (no answers there).
     members = {m["member_id"]: m for m in results["members"]}
     alice = members[world.members["alice"].id]
-    assert alice["village_codes"] == [VILLAGE] and alice["answers"] == 28
+    assert alice["village_codes"] == [VILLAGE]
+    assert alice["answers"] == 28
     assert alice["satisfaction_rate"] == HONEST_SATISFACTION
     bob = members[world.members["bob"].id]
-    assert bob["answers"] == 0 and bob["satisfaction_rate"] is None
+    assert bob["answers"] == 0
+    assert bob["satisfaction_rate"] is None
 
     # The trail: who excluded what, and why.
     log = world.get("auditor", "/audit/actions").json()["items"]
@@ -190,7 +200,8 @@ def test_a_closed_wave_and_one_not_yet_open_answer_410(world, clock):
     code = codes_of(world, wave["id"])[0]
     clock.now = local(6, 10)  # after closes_at
     r = answer(world.client, code, (5, 4, 4, 4, 4))
-    assert r.status_code == 410 and r.json()["code"] == "survey_closed"
+    assert r.status_code == 410
+    assert r.json()["code"] == "survey_closed"
     assert world.client.get(f"/api/v1/public/surveys/{code}").status_code == 410
     clock.now = local(-5, 10)  # before opens_at
     assert answer(world.client, code, (5, 4, 4, 4, 4)).status_code == 410
