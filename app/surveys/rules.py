@@ -216,9 +216,9 @@ def identical_answers(facts: Sequence[AnswerFact], policy: SurveyPolicy) -> list
 
 def binomial_tail(n: int, k: int, p: float) -> float:
     """P(X ≥ k) for X ~ Bin(n, p), summed in logarithms (no overflow at any n)."""
-    if k <= 0 or p >= 1:
+    if k <= 0 or (p >= 1 and k <= n):
         return 1.0
-    if p <= 0:
+    if p <= 0 or k > n:
         return 0.0
     log_p, log_q = math.log(p), math.log1p(-p)
     terms = [
