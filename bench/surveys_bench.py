@@ -84,18 +84,21 @@ def seed_answers(url: str, survey_id: int, answers: int, opens: datetime) -> Non
             {"s": survey_id},
         ).all()
         chosen = codes[:answers] if answers <= len(codes) else codes
+        # Days of the wave at local midnight: honest answers come between 09:00 and 18:00.
+        zone = Policy().zone
+        midnight = opens.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
         rows = []
         for n, (code_id, village) in enumerate(chosen):
             bought = int(village[-3:]) % 25 == 0 and n % 30 < 8
             if bought:
                 vector, device = "5,5,5,5,5", "bought-" + village
-                at = opens + timedelta(days=2, hours=4, seconds=15 * (n % 30))
+                at = midnight + timedelta(days=2, hours=20, seconds=15 * (n % 30))
             else:
                 vector = ",".join(
                     rng.choice(["1", "2", "3", "4", "4", "5", "5", "u"]) for _ in range(5)
                 )
                 device = f"phone-{n}"
-                at = opens + timedelta(days=rng.randrange(8), hours=1 + rng.random() * 10)
+                at = midnight + timedelta(days=1 + rng.randrange(8), hours=9 + rng.random() * 9)
             rows.append(
                 {
                     "s": survey_id,

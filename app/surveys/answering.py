@@ -4,7 +4,7 @@ No sign-in: a card's code is the only key. A code is looked up by its keyed hash
 before it is read (two phones sending one code at once: one answer, the other 409). The sender
 is kept only as a keyed hash of address and user agent (`rules.device_of`), for the anomaly
 checks. Answers and unknown codes count towards the address's limit (`SurveyHit`, by keyed
-hash, rows deleted once past the window).
+hash; `zhucun surveys purge` deletes those past the window).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.policy import Policy
@@ -38,18 +38,19 @@ class Sender:
 
 
 def _find(session: Session, secret: str, text: str, lock: bool) -> tuple[SurveyCode, Survey] | None:
+    """The card and its wave in one round trip; the card's row locked when asked."""
     code = rules.normal_code(text)
     if code is None:
         return None
-    query = select(SurveyCode).where(SurveyCode.code_hash == rules.code_hash(secret, code))
+    query = (
+        select(SurveyCode, Survey)
+        .join(Survey, Survey.id == SurveyCode.survey_id)
+        .where(SurveyCode.code_hash == rules.code_hash(secret, code))
+    )
     if lock:
-        query = query.with_for_update()
-    row = session.scalars(query).first()
-    if row is None:
-        return None
-    survey = session.get(Survey, row.survey_id)
-    assert survey is not None
-    return row, survey
+        query = query.with_for_update(of=SurveyCode)
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1])
 
 
 def _check_open(survey: Survey, now: datetime) -> None:
@@ -174,4 +175,3 @@ def _throttle(session: Session, policy: Policy, secret: str, sender: Sender, now
         wait = max(1, int((oldest + window - now).total_seconds()) + 1)
         raise TooManyAnswers(limit=limit, minutes=policy.surveys.throttle_minutes, retry_after=wait)
     session.add(SurveyHit(address=address, at=now))
-    session.execute(delete(SurveyHit).where(SurveyHit.at < now - 2 * window))

@@ -18,18 +18,21 @@ def register(cli: typer.Typer) -> None:
     @surveys_cli.command("purge")
     def purge() -> None:
         """Replace the device hashes of waves closed more than policy.surveys.device_days
-        ago by wave-local numbers; run daily."""
+        ago by wave-local numbers, and delete the per-address counters past their window;
+        run daily."""
         typer.echo(purge_survey_devices())
 
 
 def purge_survey_devices() -> str:
     """The daily purge of survey device hashes; its one-line summary."""
-    from app.surveys.purge import purge_devices
+    from app.surveys.purge import purge_devices, purge_hits
 
     engine = make_engine(get_settings().effective_database_url)
     try:
         with session_scope(make_session_factory(engine)) as session:
-            waves = purge_devices(session, get_policy(), utcnow())
+            now = utcnow()
+            waves = purge_devices(session, get_policy(), now)
+            purge_hits(session, get_policy(), now)
     finally:
         engine.dispose()
     return f"{waves} wave(s) had their device hashes replaced by wave-local numbers"

@@ -2,17 +2,24 @@
 wave closes, each answer's keyed hash of address and browser is replaced by a number that only
 groups the wave's own answers (`#1`, `#2`, … in order of first answer), so `same_device` still
 shows in its results while nothing links an answer to an address or to another wave. The
-per-address hits of the public routes are deleted as they pass the window (answering)."""
+per-address counters of the public routes are deleted once past their window."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core.policy import Policy
-from app.surveys.models import Survey, SurveyAnswer
+from app.surveys.models import Survey, SurveyAnswer, SurveyHit
+
+
+def purge_hits(session: Session, policy: Policy, now: datetime) -> int:
+    """The public routes' per-address counters past their window: no longer needed."""
+    cutoff = now - timedelta(minutes=policy.surveys.throttle_minutes)
+    result = session.execute(delete(SurveyHit).where(SurveyHit.at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def purge_devices(session: Session, policy: Policy, now: datetime) -> int:

@@ -67,7 +67,7 @@ def results(session: Session, policy: Policy, survey: Survey, prefix: str) -> Re
         else {}
     )
     facts: dict[str, list[rules.AnswerFact]] = defaultdict(list)
-    vectors: dict[str, list[tuple[tuple[int | None, ...], bool]]] = defaultdict(list)
+    vectors: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     excluded: dict[str, list[int]] = defaultdict(list)
     zone = policy.zone
     rows = session.execute(
@@ -88,7 +88,7 @@ def results(session: Session, policy: Policy, survey: Survey, prefix: str) -> Re
         facts[village].append(
             rules.AnswerFact(answer_id, at, at.astimezone(zone).hour, vector, device)
         )
-        vectors[village].append((rules.parse_vector(vector), excluded_id is not None))
+        vectors[village].append((vector, excluded_id is not None))
         if excluded_id is not None:
             excluded[village].append(answer_id)
     villages = [
@@ -174,7 +174,7 @@ def member_tally(
         out.add(
             rules.tally(
                 questions,
-                ((rules.parse_vector(vector), ex is not None) for vector, ex in rows),
+                ((vector, ex is not None) for vector, ex in rows),
             )
         )
     return out

@@ -119,31 +119,32 @@ def rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
-def tally(
-    questions: Sequence[SurveyQuestion], vectors: Iterable[tuple[tuple[int | None, ...], bool]]
-) -> Tally:
-    """The counts of `(parsed vector, excluded)` pairs."""
-    satisfaction = [i for i, q in enumerate(questions) if q.kind == "satisfaction"]
-    known = [i for i, q in enumerate(questions) if q.kind == "known"]
+def tally(questions: Sequence[SurveyQuestion], vectors: Iterable[tuple[str, bool]]) -> Tally:
+    """The counts of `(stored vector, excluded)` pairs. A stored vector holds one character
+    per answer (`1`–`5` or `u`) at every other place, so it is read without being split."""
+    satisfaction = [2 * i for i, q in enumerate(questions) if q.kind == "satisfaction"]
+    known = [2 * i for i, q in enumerate(questions) if q.kind == "known"]
     out = Tally()
-    for values, excluded in vectors:
+    for vector, excluded in vectors:
         out.answers += 1
-        out.excluded += excluded
+        n = yes = 0
         for i in satisfaction:
-            v = values[i]
-            if v is None:
-                continue
-            out.satisfaction_n_all += 1
-            out.satisfied_all += v >= 4
-            if not excluded:
-                out.satisfaction_n += 1
-                out.satisfied += v >= 4
-        if not excluded:
-            for i in known:
-                v = values[i]
-                if v is not None:
-                    out.known_n += 1
-                    out.known += v >= 4
+            v = vector[i]
+            if v != _UNKNOWN_MARK:
+                n += 1
+                yes += v in "45"
+        out.satisfaction_n_all += n
+        out.satisfied_all += yes
+        if excluded:
+            out.excluded += 1
+            continue
+        out.satisfaction_n += n
+        out.satisfied += yes
+        for i in known:
+            v = vector[i]
+            if v != _UNKNOWN_MARK:
+                out.known_n += 1
+                out.known += v in "45"
     return out
 
 
@@ -188,18 +189,14 @@ def identical_answers(facts: Sequence[AnswerFact], policy: SurveyPolicy) -> list
     groups: dict[str, list[int]] = defaultdict(list)
     for f in facts:
         groups[f.vector].append(f.id)
-    shares: list[Counter[str]] = []
-    for f in facts:
-        for i, v in enumerate(f.vector.split(",")):
-            if i == len(shares):
-                shares.append(Counter())
-            shares[i][v] += 1
+    width = len(facts[0].vector)
+    shares = [Counter(f.vector[i] for f in facts) for i in range(0, width, 2)]
     out = []
     for vector, ids in groups.items():
         k = len(ids)
         if k < policy.identical_min_answers:
             continue
-        p = math.prod(shares[i][v] / n for i, v in enumerate(vector.split(",")))
+        p = math.prod(shares[i][v] / n for i, v in enumerate(vector[::2]))
         chance = binomial_tail(n, k, p)
         if chance < policy.identical_max_probability:
             shown = vector.replace(_UNKNOWN_MARK, "不清楚")

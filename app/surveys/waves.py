@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from sqlalchemy import func, insert, or_, select
@@ -39,7 +40,12 @@ _CHUNK = 500
 
 
 def questions_of(survey: Survey) -> list[SurveyQuestion]:
-    return [SurveyQuestion.model_validate(q) for q in json.loads(survey.questions)]
+    return list(_questions_from(survey.questions))
+
+
+@lru_cache(maxsize=256)
+def _questions_from(stored: str) -> tuple[SurveyQuestion, ...]:
+    return tuple(SurveyQuestion.model_validate(q) for q in json.loads(stored))
 
 
 def status_of(survey: Survey, now: datetime) -> Literal["scheduled", "open", "closed"]:

@@ -45,10 +45,8 @@ def test_binomial_tail_is_a_probability_and_matches_the_sum(n, k, p):
 
 
 def test_rates_leave_out_unknown_and_excluded_answers():
-    v = rules.parse_vector
     counts = rules.tally(
-        DEFAULT_QUESTIONS,
-        [(v("5,4,4,5,u"), False), (v("u,3,3,2,4"), False), (v("5,5,5,5,5"), True)],
+        DEFAULT_QUESTIONS, [("5,4,4,5,u", False), ("u,3,3,2,4", False), ("5,5,5,5,5", True)]
     )
     assert (counts.satisfaction_n, counts.satisfied) == (3, 2)
     assert (counts.satisfaction_n_all, counts.satisfied_all) == (5, 4)
