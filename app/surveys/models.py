@@ -54,7 +54,11 @@ class SurveyCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("survey_id", "village_code", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "village_code", "seq"),
+        # The waves a member's villages took part in (the annual evaluation).
+        Index("ix_survey_codes_village", "village_code", "survey_id"),
+    )
 
 
 class SurveyAnswer(Base):

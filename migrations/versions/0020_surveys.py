@@ -62,6 +62,9 @@ def upgrade() -> None:
             name=op.f("uq_survey_codes_survey_id_village_code_seq"),
         ),
     )
+    op.create_index(
+        "ix_survey_codes_village", "survey_codes", ["village_code", "survey_id"], unique=False
+    )
     op.create_table(
         "survey_answers",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -130,6 +133,7 @@ def downgrade() -> None:
     op.drop_table("survey_exclusions")
     op.drop_index("ix_survey_answers_survey_village", table_name="survey_answers")
     op.drop_table("survey_answers")
+    op.drop_index("ix_survey_codes_village", table_name="survey_codes")
     op.drop_table("survey_codes")
     op.drop_index(op.f("ix_surveys_scope"), table_name="surveys")
     op.drop_table("surveys")
