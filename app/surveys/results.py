@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ class VillageTally:
     tally: rules.Tally
     excluded_ids: list[int]
     anomalies: list[rules.Anomaly]
+    exclusions: list[tuple[int, str, datetime]]  # (answer id, reason, when)
 
 
 @dataclass
@@ -69,6 +70,7 @@ def results(session: Session, policy: Policy, survey: Survey, prefix: str) -> Re
     facts: dict[str, list[rules.AnswerFact]] = defaultdict(list)
     vectors: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     excluded: dict[str, list[int]] = defaultdict(list)
+    why: dict[str, list[tuple[int, str, datetime]]] = defaultdict(list)
     zone = policy.zone
     rows = session.execute(
         select(
@@ -78,12 +80,14 @@ def results(session: Session, policy: Policy, survey: Survey, prefix: str) -> Re
             SurveyAnswer.vector,
             SurveyAnswer.device,
             SurveyExclusion.answer_id,
+            SurveyExclusion.reason,
+            SurveyExclusion.excluded_at,
         )
         .outerjoin(SurveyExclusion, SurveyExclusion.answer_id == SurveyAnswer.id)
         .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.village_code.startswith(prefix))
         .order_by(SurveyAnswer.id)
     )
-    for answer_id, village, at, vector, device, excluded_id in rows:
+    for answer_id, village, at, vector, device, excluded_id, reason, excluded_at in rows:
         at = as_utc(at)
         facts[village].append(
             rules.AnswerFact(answer_id, at, at.astimezone(zone).hour, vector, device)
@@ -91,6 +95,7 @@ def results(session: Session, policy: Policy, survey: Survey, prefix: str) -> Re
         vectors[village].append((vector, excluded_id is not None))
         if excluded_id is not None:
             excluded[village].append(answer_id)
+            why[village].append((answer_id, reason, as_utc(excluded_at)))
     villages = [
         VillageTally(
             code,
@@ -99,6 +104,7 @@ def results(session: Session, policy: Policy, survey: Survey, prefix: str) -> Re
             rules.tally(questions, vectors[code]),
             excluded[code],
             rules.anomalies(facts[code], policy.surveys),
+            why[code],
         )
         for code in sorted(codes)
     ]

@@ -49,6 +49,7 @@ from app.surveys.schemas import (
     AnswerIn,
     ExclusionIn,
     ExclusionOut,
+    ExclusionShown,
     MemberResult,
     PublicSurveyOut,
     ResultsOut,
@@ -240,6 +241,10 @@ def results_out(found: Results) -> ResultsOut:
                 anomalies=[
                     AnomalyOut(kind=a.kind, answer_ids=a.answer_ids, detail=a.detail)
                     for a in v.anomalies
+                ],
+                exclusions=[
+                    ExclusionShown(answer_id=i, reason=reason, excluded_at=at)
+                    for i, reason, at in v.exclusions
                 ],
             )
             for v in found.villages

@@ -121,6 +121,12 @@ class AnomalyOut(BaseModel):
     detail: str
 
 
+class ExclusionShown(BaseModel):
+    answer_id: int
+    reason: str
+    excluded_at: UtcDateTime
+
+
 class VillageResult(BaseModel):
     village_code: str
     village_name: str
@@ -132,6 +138,9 @@ class VillageResult(BaseModel):
     satisfaction_rate_all: float | None = Field(description="with the excluded answers")
     known_rate: float | None
     anomalies: list[AnomalyOut]
+    exclusions: list[ExclusionShown] = Field(
+        description="the excluded answers with the auditor's reason (who: the actions log)"
+    )
 
 
 class MemberResult(BaseModel):

@@ -155,6 +155,7 @@ def test_a_wave_honest_answers_a_reused_code_a_bought_burst_excluded(world, cloc
     assert village["answers"] == 28
     assert village["excluded"] == 8
     assert sorted(village["excluded_answer_ids"]) == sorted(bought)
+    assert {e["reason"] for e in village["exclusions"]} == {reason}
     assert village["satisfaction_rate"] == HONEST_SATISFACTION
     assert village["satisfaction_rate_all"] == WITH_BOUGHT_SATISFACTION
     assert village["known_rate"] == HONEST_KNOWN
