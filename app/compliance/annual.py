@@ -1,7 +1,8 @@
 """The annual evaluation (年考) of one member: each quarter, every rule's periods, the year's
 leave and violations, and the supervision records of the year. The whole answer is put
 together here (`annual`); the router only shapes it. What the year adds from other domains
-(supervision today; the rates of households and surveys) joins `Annual` beside them.
+(supervision; the households' record and the four rates with their grade hint; what
+villagers said, `voice`, source by source) joins `Annual` beside them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from app.compliance import periods, rules
+from app.compliance import periods, rules, voice
 from app.compliance.periods import Judged
 from app.compliance.violations import Violation
 from app.core.policy import Policy, QuotaRule
@@ -35,6 +36,7 @@ class Annual:
     households: AnnualHouseholds  # paired households, visits on time, the households' answers
     rates: Rates  # 住村率, 入户率, 满意度, 认识度
     grade_hint: str  # excellent_eligible | ordinary | referral
+    voice: list[voice.VoiceCount]  # satisfaction and known, each source counted apart
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,14 @@ def annual(
     whole = rules.evaluate(QuotaRule(period="year", days=0), span, facts.line, today)
     judged = periods.member_rules(session, policy, member, span, today, within)
     households = household_findings.annual_households(session, policy, member.id, year)
+    # 满意度 and 认识度 pool every source villagers answered (surveys, countersigns, call-backs).
+    heard = voice.voice(session, policy, member.id, span.start, span.end)
+    satisfaction, known = voice.pooled(heard)
     rates = Rates(
         residence=_residence(policy, judged),
         visits=households.visited_on_time_rate,
-        satisfaction=households.satisfaction_rate,
-        known=households.known_rate,
+        satisfaction=satisfaction,
+        known=known,
     )
     return Annual(
         member.id,
@@ -74,6 +79,7 @@ def annual(
         household_rules.grade_hint(
             [rates.residence, rates.visits, rates.satisfaction, rates.known], policy.evaluation
         ),
+        heard,
     )
 
 

@@ -10,21 +10,22 @@ from fastapi import APIRouter, Depends, Query
 from app.auth.dependencies import CurrentPrincipal, require_roles
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
-from app.compliance import annual, periods, rules, scope_list
+from app.compliance import annual, periods, rules, scope_list, voice
 from app.compliance.errors import InvalidPeriod
 from app.compliance.schemas import (
     AnnualHouseholdsOut,
     AnnualOut,
+    AnnualRatesOut,
     ComplianceListOut,
     ComplianceRow,
     EventsOut,
     MemberComplianceOut,
     MemberRulesOut,
-    RatesOut,
     RectificationsOut,
     RollCallsOut,
     RuleOut,
     ViolationOut,
+    VoiceSourceOut,
 )
 from app.compliance.violations import Violation
 from app.core.deps import PolicyDep, SessionDep
@@ -216,8 +217,22 @@ def member_annual(
             overdue=counts.rectifications_overdue,
         ),
         households=AnnualHouseholdsOut.model_validate(vars(report.households)),
-        rates=RatesOut.model_validate(vars(report.rates)),
+        rates=AnnualRatesOut.model_validate(vars(report.rates)),
         grade_hint=report.grade_hint,
+        voice=[_voice_out(c) for c in report.voice],
+    )
+
+
+def _voice_out(c: voice.VoiceCount) -> VoiceSourceOut:
+    return VoiceSourceOut(
+        source=c.source,
+        answers=c.answers,
+        satisfaction_answers=c.satisfaction_answers,
+        satisfied=c.satisfied,
+        satisfaction_rate=voice.pooled([c])[0],
+        known_answers=c.known_answers,
+        known=c.known,
+        known_rate=voice.pooled([c])[1],
     )
 
 

@@ -118,11 +118,26 @@ class AnnualHouseholdsOut(BaseModel):
     satisfaction_rate: float | None = Field(description="the share of 4–5 among 1–5 answers")
 
 
-class RatesOut(BaseModel):
+class VoiceSourceOut(BaseModel):
+    source: str = Field(description="surveys (满意度测评); later countersigns, callbacks")
+    answers: int = Field(description="answers received, excluded ones included")
+    satisfaction_answers: int = Field(
+        description="answers to satisfaction questions that were not 不清楚, exclusions left out"
+    )
+    satisfied: int = Field(description="of them, 4–5")
+    satisfaction_rate: float | None
+    known_answers: int
+    known: int
+    known_rate: float | None
+
+
+class AnnualRatesOut(BaseModel):
     residence: float | None = Field(description="住村率: credited ÷ required days, capped at 1")
-    visits: float | None = Field(description="入户率")
-    satisfaction: float | None = Field(description="满意度")
-    known: float | None = Field(description="认识度")
+    visits: float | None = Field(description="入户率: households.visited_on_time_rate")
+    satisfaction: float | None = Field(
+        description="满意度: satisfied ÷ satisfaction answers, pooled over every source in `voice`"
+    )
+    known: float | None = Field(description="认识度: the same for the `known` question")
 
 
 class AnnualOut(BaseModel):
@@ -143,8 +158,11 @@ class AnnualOut(BaseModel):
         "count among them, overdue as of today"
     )
     households: AnnualHouseholdsOut
-    rates: RatesOut = Field(description="the four rates; null where there is nothing to rate")
+    rates: AnnualRatesOut = Field(description="the four rates; null where there is nothing to rate")
     grade_hint: Literal["excellent_eligible", "ordinary", "referral"] = Field(
         description="from policy.evaluation: excellent_eligible when every rate is at or above "
         "excellent_min_rate, referral when any is below referral_below_rate. A hint; people grade"
+    )
+    voice: list[VoiceSourceOut] = Field(
+        description="what villagers said, each source counted apart (the rates pool them)"
     )

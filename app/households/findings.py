@@ -332,3 +332,53 @@ def period_rates(
             known=rules.rate(sum(1 for k in known if k), len(known)),
         )
     return out
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What households answered about a member, by one channel (countersigns or call-backs):
+    answers, satisfaction answers (1–5) and the satisfied among them (4–5), knows-the-member
+    answers and the yes among them."""
+
+    answers: int
+    satisfaction_answers: int
+    satisfied: int
+    known_answers: int
+    known: int
+
+
+def _heard(rows: Sequence[tuple[bool | None, int | None]]) -> Heard:
+    scores = [s for _, s in rows if s is not None]
+    known = [k for k, _ in rows if k is not None]
+    return Heard(len(rows), len(scores), sum(1 for s in scores if s >= 4), len(known), sum(known))
+
+
+def countersigns_heard(
+    session: Session, policy: Policy, member_id: int, first: date, last: date
+) -> Heard:
+    """The households' countersigns of the member's visits of [first, last]."""
+    rows = session.execute(
+        select(Countersign.knows_member, Countersign.satisfaction)
+        .join(Visit, Visit.id == Countersign.visit_id)
+        .where(
+            Visit.member_id == member_id,
+            Visit.local_date.between(first, last),
+            Countersign.answered_at.is_not(None),
+        )
+    ).all()
+    return _heard([(k, s) for k, s in rows])
+
+
+def callbacks_heard(
+    session: Session, policy: Policy, member_id: int, first: date, last: date
+) -> Heard:
+    """The call-backs about the member that reached the household in [first, last]."""
+    rows = session.execute(
+        select(Callback.knows_member, Callback.satisfaction).where(
+            Callback.member_id == member_id,
+            Callback.status == "done",
+            Callback.reached.is_(True),
+            Callback.recorded_on.between(first, last),
+        )
+    ).all()
+    return _heard([(k, s) for k, s in rows])

@@ -25,6 +25,7 @@ PUBLIC = {
     # The household's countersign (API.md "Households and visits"): no sign-in.
     "/api/v1/public/countersign",
     "/api/v1/public/countersign/{token}",
+    "/api/v1/public/surveys/{code}",
 }
 PARAM_VALUES = {"code": "430121001001", "member_id": "me"}
 # Valid bodies, so that a route that validates its body before the token (the check-in hot

@@ -104,3 +104,11 @@ def test_households_bench(backend):
     assert "GET /households?scope=430101" in out
     assert "a visit costs" in out
     assert "annual evaluation of county 430101" in out
+
+
+@pytest.mark.postgis
+def test_surveys_bench():
+    out = bench("surveys_bench.py", "--smoke")
+    assert "GET /surveys/{id}/results, 120 answers in 6 villages" in out
+    assert "POST /public/surveys/{code}: p95" in out
+    assert "smoke run: the targets are not judged" in out
