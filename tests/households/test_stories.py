@@ -126,6 +126,9 @@ def test_a_member_visits_four_households_and_the_households_answer(world):
     assert annual["rates"]["visits"] == 1.0
     assert annual["households"]["answers"] == 4
     assert annual["rates"]["known"] == 1.0
+    heard = {v["source"]: v for v in annual["voice"]}
+    assert heard["countersigns"]["answers"] == 3
+    assert heard["callbacks"]["answers"] == 1
     assert annual["grade_hint"] in ("ordinary", "referral")  # no check-in quota met here
 
 
