@@ -759,6 +759,7 @@
     b.addEventListener("click", function () { tab(b.getAttribute("data-tab")); });
   });
   $("leave-start").value = $("leave-end").value = today();
+  $("event-at").value = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
   window.addEventListener("online", function () { net(); sync(); });
   window.addEventListener("offline", net);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") sync(); });

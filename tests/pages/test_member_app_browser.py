@@ -1,0 +1,269 @@
+"""The member's page /app on a phone, in Debian's Chromium driven by Playwright, against the
+service on a loopback port: sign in, check in (credited), two taps offline ("待同步 2"), a reload
+offline (the service worker opens the shell, still 2), back online (both stored exactly once,
+checked through the API), a denied permission (a clear message, nothing queued); no horizontal
+overflow at 390 px and no serious or critical axe-core finding on any screen; the shell's weight
+and its load times on the throttled profile of issue 22."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.loopback import chromium_path, serving
+from tests.pages.support import (
+    PHONE,
+    axe_source,
+    axe_violations,
+    overflow,
+    shot,
+    throttle,
+    timed_visit,
+)
+from tests.world import PASSWORD, centre
+
+pytestmark = pytest.mark.browser
+
+LON, LAT = centre("430121001001")  # alice's village
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("ZHUCUN_PAGE_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _phone(browser, **extra):  # type: ignore[no-untyped-def]
+    return browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        **extra,
+    )
+
+
+def _sign_in(page, base: str, username: str = "alice") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/app")
+    page.wait_for_selector("#login-form")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#home:not([hidden])")
+
+
+def _tap_check_in(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("#checkin:not([disabled])")
+    page.click("#checkin")
+    page.wait_for_selector("#checkin:not([disabled])")
+
+
+def test_member_checks_in_online_and_offline_and_the_queue_replays_once(world, app, shots):
+    axe = axe_source()
+    from playwright.sync_api import expect, sync_playwright
+
+    alice = world.members["alice"].id
+    with serving(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            context = _phone(
+                browser,
+                geolocation={"latitude": LAT, "longitude": LON, "accuracy": 12},
+                permissions=["geolocation"],
+            )
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{base}/app")
+            page.wait_for_selector("#login-form")
+            assert page.evaluate("document.documentElement.lang") == "zh-CN"
+            assert overflow(page) == 0
+            assert axe_violations(page, axe) == []
+            shot(page, "app-login", shots)
+
+            _sign_in(page, base)
+            assert context.cookies() == []
+            expect(page.locator("#where")).to_contain_text("在村内", timeout=20_000)
+            expect(page.locator("#village")).to_contain_text("东山村")
+            assert page.locator("#map path.village").count() == 1
+            assert page.locator("#map circle.me").count() == 1
+            expect(page.locator("#pending")).to_have_text("待同步 0")
+
+            # Online: one tap, one high-accuracy fix, credited.
+            _tap_check_in(page)
+            expect(page.locator("#checkin-msg")).to_contain_text("计入在岗", timeout=20_000)
+            expect(page.locator("#checkin-msg")).to_contain_text("精度 ±12 米")
+            listed = world.get("alice", "/checkins", params={"member_id": alice}).json()["items"]
+            assert len(listed) == 1
+            assert listed[0]["credited"] is True
+            assert listed[0]["coord_system"] == "wgs84"
+            assert overflow(page) == 0
+            assert axe_violations(page, axe) == []
+            shot(page, "app-today", shots)
+
+            # The service worker holds the shell before the network goes.
+            page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            page.wait_for_function(
+                "caches.keys().then(k => k.some(n => n.startsWith('zhucun-app-')))"
+            )
+
+            # Offline: two taps, both kept on the phone.
+            context.set_offline(True)
+            expect(page.locator("#net")).to_have_text("离线")
+            _tap_check_in(page)
+            _tap_check_in(page)
+            expect(page.locator("#pending")).to_have_text("待同步 2")
+            queued = page.evaluate(
+                """() => new Promise(resolve => {
+                    const open = indexedDB.open('zhucun-app');
+                    open.onsuccess = () => {
+                        const all = open.result.transaction('queue').objectStore('queue').getAll();
+                        all.onsuccess = () => resolve(all.result
+                            .filter(i => i.status === 'pending').map(i => i.client_id));
+                    };
+                })"""
+            )
+            assert len(queued) == 2
+            shot(page, "app-offline", shots)
+
+            # A reload with no network: the shell opens from the service worker, still 2.
+            page.reload()
+            page.wait_for_selector("#home:not([hidden])")
+            expect(page.locator("#pending")).to_have_text("待同步 2")
+            expect(page.locator("#village")).to_contain_text("东山村")
+            assert errors == []
+
+            # Back online: replayed in order, each stored exactly once.
+            context.set_offline(False)
+            expect(page.locator("#pending")).to_have_text("待同步 0", timeout=20_000)
+            page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # replay again
+            page.wait_for_timeout(500)
+            listed = world.get("alice", "/checkins", params={"member_id": alice}).json()["items"]
+            assert len(listed) == 3
+            stored = [c["client_id"] for c in listed]
+            assert sorted(set(stored)) == sorted(stored)
+            assert set(queued) <= set(stored)
+            expect(page.locator("#queue li.q-done")).to_have_count(3)
+
+            # A denied permission: a clear message, nothing queued.
+            context.clear_permissions()
+            _tap_check_in(page)
+            expect(page.locator("#checkin-msg")).to_contain_text("没有定位权限")
+            expect(page.locator("#pending")).to_have_text("待同步 0")
+            expect(page.locator("#queue li")).to_have_count(3)
+            shot(page, "app-denied", shots)
+
+            # Every other screen: fits 390 px, axe-clean.
+            for tab in ("households", "leave", "more"):
+                page.click(f'#tabs button[data-tab="{tab}"]')
+                page.wait_for_selector(f"#tab-{tab}:not([hidden])")
+                page.wait_for_timeout(300)
+                assert overflow(page) == 0, tab
+                assert axe_violations(page, axe) == [], tab
+                shot(page, f"app-{tab}", shots)
+            assert errors == []
+        finally:
+            browser.close()
+
+
+def test_leave_ask_cancel_and_an_event_report(world, app):
+    from playwright.sync_api import expect, sync_playwright
+
+    with serving(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            page = _phone(browser).new_page()
+            _sign_in(page, base, "bob")
+            page.click('#tabs button[data-tab="leave"]')
+            page.fill("#leave-reason", "家中有事")
+            page.click("#leave-form button[type=submit]")
+            expect(page.locator("#leave-msg")).to_contain_text("已提交")
+            expect(page.locator("#leaves li")).to_have_count(1)
+            expect(page.locator("#leaves li")).to_contain_text("待审批")
+            page.click("#leaves li button:has-text('撤销')")
+            expect(page.locator("#leaves li")).to_contain_text("已撤销")
+            asked = world.get("bob", "/leave-requests").json()["items"]
+            assert [x["status"] for x in asked] == ["cancelled"]
+
+            page.click('#tabs button[data-tab="more"]')
+            page.fill("#event-at", "2026-01-01T09:30")
+            page.fill("#event-summary", "村道塌方，已设警示")
+            page.select_option("#event-kind", "safety")
+            page.fill("#event-at", _now_local())
+            page.click("#event-form button[type=submit]")
+            expect(page.locator("#event-msg")).to_contain_text("已报告")
+            events = world.get("county", "/events").json()["items"]
+            assert [e["summary"] for e in events] == ["村道塌方，已设警示"]
+        finally:
+            browser.close()
+
+
+def _now_local() -> str:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    return (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(minutes=10)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+
+
+def test_shell_weight_and_load_times_on_the_throttled_profile(app):
+    from playwright.sync_api import sync_playwright
+
+    from app.pages.router import ASSETS, SHELL, shell_bytes
+
+    assert shell_bytes() <= 150 * 1024
+    with serving(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path(),
+            args=["--no-sandbox", "--timezone=Asia/Shanghai"],
+        )
+        try:
+            context = _phone(browser)
+            page = context.new_page()
+            throttle(context, page)
+            first = timed_visit(page, f"{base}/app")
+            page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            page.wait_for_function(
+                "caches.keys().then(k => k.some(n => n.startsWith('zhucun-app-')))"
+            )
+            again = timed_visit(page, f"{base}/app")
+        finally:
+            browser.close()
+    gzipped = sum(len(ASSETS[n].gzipped) for n in SHELL)
+    sys.stdout.write(
+        f"\nshell {shell_bytes()} B ({gzipped} B gzip); throttled first visit {first:.2f} s, "
+        f"from the service worker {again:.2f} s\n"
+    )
+    assert first <= 2.0
+    assert again <= 0.5
+
+
+def test_pages_are_served_compressed_with_csp_and_utf8(client):
+    for path in ("/app", "/app/app.js", "/app/pages.css", "/app/sw.js", "/v", "/v/x", "/s/ABCD"):
+        r = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200, path
+        assert r.headers["content-encoding"] == "gzip", path
+        assert "charset=utf-8" in r.headers["content-type"], path
+        assert r.headers["content-security-policy"].startswith("default-src 'self'"), path
+        assert "set-cookie" not in r.headers
+    plain = client.get("/app", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert '<html lang="zh-CN">' in plain.text
+    assert "http://" not in plain.text  # no CDN
+    assert "https://" not in plain.text
+    etag = plain.headers["etag"]
+    assert client.get("/app", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/app/sw.js").headers["service-worker-allowed"] == "/app"
+    assert client.get("/app/app.html").status_code == 404
+    assert client.get("/app/..%2Fpages.css").status_code == 404
+    qr = client.get("/app/qr.svg", params={"text": "http://127.0.0.1/v/abc"})
+    assert qr.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in qr.text
+    assert client.get("/app/qr.svg", params={"text": "x" * 301}).status_code == 422
