@@ -29,10 +29,11 @@
   function reveal(node) {
     if (window.matchMedia("(max-width: 900px)").matches) node.scrollIntoView({ block: "start" });
   }
-  function division(scope) {
+  function division(role, scope) {
     if (!scope) return "全部辖区";
-    if (/^\d+$/.test(scope)) return (LEVELS[scope.length] || "区划") + "辖区 " + scope;
-    return scope;
+    if (!/^\d+$/.test(scope)) return scope;
+    var level = ["township", "county", "city"].indexOf(role) >= 0 ? "" : "（" + (LEVELS[scope.length] || "区划") + "）";
+    return "辖区 " + scope + level;
   }
   var zone = "Asia/Shanghai"; // the deployment's, from GET /policy once signed in
 
@@ -103,7 +104,7 @@
       $("login").hidden = true; $("main").hidden = false;
       api("/policy").then(function (p) { if (p.timezone) zone = p.timezone; })
         .catch(function () {}).then(load);
-      $("who").textContent = (me.full_name || me.username) + "（" + (ROLES[me.role] || me.role) + "账号 · " + division(me.scope) + "）";
+      $("who").textContent = (me.full_name || me.username) + " · " + (ROLES[me.role] || me.role) + "账号 · " + division(me.role, me.scope);
     }).catch(function () { showLogin(); });
   }
 
@@ -245,7 +246,7 @@
       var last = days.length - 1;
       var every = W < 480 ? 14 : 7;
       if (i === last || (i % every === 0 && last - i >= every / 2 + 1)) {
-        svg.appendChild(el("text", { x: x - 14, y: H - 4 }, d.date.slice(5)));
+        svg.appendChild(el("text", { x: i === last ? W - 2 : x, y: H - 4, "text-anchor": i === last ? "end" : (i ? "middle" : "start") }, d.date.slice(5)));
       }
     });
     svg.appendChild(el("polyline", { points: points.join(" ") }));
