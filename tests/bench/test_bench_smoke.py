@@ -95,3 +95,14 @@ def test_checkins_bench():
         pytest.skip("checkins_bench drives the server with wrk: apt-get install wrk")
     out = bench("checkins_bench.py", "--smoke")
     assert "chains intact" in out
+
+
+@pytest.mark.browser
+def test_pages_bench(backend):
+    if backend != "sqlite":
+        pytest.skip(
+            "pages_bench serves the shell from its own SQLite app: run once, in the SQLite half"
+        )
+    out = bench("pages_bench.py", "--smoke")
+    assert "/app from the service worker:" in out
+    assert "smoke run: the targets are not judged" in out

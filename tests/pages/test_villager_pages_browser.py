@@ -225,10 +225,14 @@ def test_villager_pages_layout_on_a_phone(app, tmp_path):
             assert axe_violations(page, axe) == []
             shot(page, "v-countersign", shots)
             page.click("#no")
+            assert "认识" in page.inner_text("#msg")  # asked first whether they know the member
+            page.check("input[name=knows][value=no]")
+            page.click("#no")
             page.wait_for_selector("#done:not([hidden])")
             assert page.inner_text("#receipt") == "K7Q2M9XP"
             assert "没有来过" in page.inner_text("#done-text")
             assert sent[-1]["confirmed"] is False
+            assert sent[-1]["knows_member"] is False
             assert axe_violations(page, axe) == []
             shot(page, "v-receipt", shots)
 

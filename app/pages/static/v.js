@@ -38,9 +38,10 @@
   function answer(confirmed) {
     var knows = document.querySelector("input[name=knows]:checked");
     var sat = document.querySelector("input[name=sat]:checked");
+    if (!knows) { say("请先选择：您认识这位干部吗？"); return; }
     ["yes", "no"].forEach(function (id) { $(id).disabled = true; });
     send("POST", API + "/" + encodeURIComponent(token), {
-      confirmed: confirmed, knows_member: knows ? knows.value === "yes" : confirmed,
+      confirmed: confirmed, knows_member: knows.value === "yes",
       satisfaction: sat ? Number(sat.value) : null, comment: $("comment").value
     }).then(function (x) {
       ["yes", "no"].forEach(function (id) { $(id).disabled = false; });
