@@ -172,15 +172,54 @@ def test_member_checks_in_online_and_offline_and_the_queue_replays_once(world, a
             browser.close()
 
 
-def test_leave_ask_cancel_and_an_event_report(world, app):
+def test_roll_call_answer_leave_an_event_and_a_single_refresh(world, app):
     from playwright.sync_api import expect, sync_playwright
 
+    lon, lat = centre("430121001002")  # bob's village
+    called = world.post(
+        "county",
+        "/roll-calls",
+        json={"scope": "430121", "window_minutes": 60, "message": "在岗抽查"},
+    )
+    assert called.status_code == 201, called.text
     with serving(app) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         try:
-            page = _phone(browser).new_page()
+            context = _phone(
+                browser,
+                geolocation={"latitude": lat, "longitude": lon, "accuracy": 15},
+                permissions=["geolocation"],
+            )
+            page = context.new_page()
             _sign_in(page, base, "bob")
+
+            # The open roll call as a banner; its button answers with a check-in.
+            banner = page.locator("#roll-calls .banner")
+            expect(banner).to_contain_text("在岗抽查")
+            banner.locator("button").click()
+            expect(page.locator("#checkin-msg")).to_contain_text("点名已应答", timeout=20_000)
+            expect(page.locator("#roll-calls .banner")).to_contain_text("已应答")
+            expect(page.locator("#roll-calls .banner button")).to_have_count(0)
+            answered = world.get("county", f"/roll-calls/{called.json()['id']}").json()
+            assert [m["full_name"] for m in answered["responded"]] == ["Bob"]
+
+            # An access token that no longer works: the requests that meet it wait for one
+            # refresh, then go through.
+            refreshes: list[str] = []
+            page.on(
+                "request",
+                lambda r: refreshes.append(r.url) if r.url.endswith("/auth/refresh") else None,
+            )
+            page.evaluate("localStorage.setItem('zhucun.access', 'expired.token.value')")
+            page.click('#tabs button[data-tab="households"]')
+            page.click('#tabs button[data-tab="more"]')
             page.click('#tabs button[data-tab="leave"]')
+            expect(page.locator("#leaves li")).to_contain_text("暂无请假记录")
+            page.wait_for_timeout(500)
+            assert len(refreshes) == 1
+            assert page.evaluate("localStorage.getItem('zhucun.access')") != "expired.token.value"
+
+            # Leave: ask, then cancel while pending.
             page.fill("#leave-reason", "家中有事")
             page.click("#leave-form button[type=submit]")
             expect(page.locator("#leave-msg")).to_contain_text("已提交")
@@ -191,15 +230,16 @@ def test_leave_ask_cancel_and_an_event_report(world, app):
             asked = world.get("bob", "/leave-requests").json()["items"]
             assert [x["status"] for x in asked] == ["cancelled"]
 
+            # An event report.
             page.click('#tabs button[data-tab="more"]')
-            page.fill("#event-at", "2026-01-01T09:30")
-            page.fill("#event-summary", "村道塌方，已设警示")
             page.select_option("#event-kind", "safety")
             page.fill("#event-at", _now_local())
+            page.fill("#event-summary", "村道塌方，已设警示")
             page.click("#event-form button[type=submit]")
             expect(page.locator("#event-msg")).to_contain_text("已报告")
             events = world.get("county", "/events").json()["items"]
             assert [e["summary"] for e in events] == ["村道塌方，已设警示"]
+            assert context.cookies() == []
         finally:
             browser.close()
 

@@ -436,13 +436,16 @@
       var box = $("roll-calls");
       box.textContent = "";
       page.items.forEach(function (rc) {
-        var div = h("div", null, "banner alert");
-        div.setAttribute("role", "alert");
-        div.appendChild(h("p", "点名：" + rc.message + "（" + clock(rc.deadline) + " 前应答）"));
-        var b = h("button", "应答点名", "primary");
-        b.type = "button";
-        b.addEventListener("click", function () { checkIn(rc.id, b); });
-        div.appendChild(b);
+        var div = h("div", null, rc.answered ? "banner done" : "banner alert");
+        div.setAttribute("role", rc.answered ? "status" : "alert");
+        div.setAttribute("data-roll-call", rc.id);
+        div.appendChild(h("p", "点名：" + rc.message + "（" + clock(rc.deadline) + " 前应答）" + (rc.answered ? " · 已应答" : "")));
+        if (!rc.answered) {
+          var b = h("button", "应答点名", "primary");
+          b.type = "button";
+          b.addEventListener("click", function () { checkIn(rc.id, b); });
+          div.appendChild(b);
+        }
         box.appendChild(div);
       });
     }, function () {});
