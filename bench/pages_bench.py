@@ -8,7 +8,8 @@ server: no compression, no service worker, revisits answered by the browser's HT
 304s). Debian's Chromium, driven by Playwright, opens /app on a 390 × 844 phone under Chromium's
 network emulation of issue 22 (750 kbit/s both ways, 100 ms round trips): a first visit in a
 fresh profile, then a second visit (from the service worker for the app). "Usable" is the page's
-`body[data-ready]`: the sign-in form (or the signed-in card) shown and its script running.
+`body[data-ready]`: the sign-in form (or the signed-in card) shown and its script running, which
+holds performance.now() at that moment (milliseconds since navigation began, the browser's clock).
 Prints the shell's size, raw and gzip, and the medians, with their ratio to the baseline, and
 checks them against the issue's targets (≤ 150 KB raw; ≤ 2 s first visit; ≤ 0.5 s from the
 service worker).
@@ -131,10 +132,10 @@ def visits(pw, url: str, runs: int) -> tuple[list[float], list[float]]:  # type:
 
 
 def timed(page, url: str) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    """Seconds from the start of navigation until usable, on the page's own clock."""
     page.goto(url, wait_until="commit")
     page.wait_for_selector("body[data-ready]", state="attached", timeout=30_000)
-    return time.perf_counter() - start
+    return int(page.get_attribute("body", "data-ready") or 0) / 1000
 
 
 def main() -> int:

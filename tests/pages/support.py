@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ THROTTLED = {
     "downloadThroughput": 750_000 / 8,
     "uploadThroughput": 750_000 / 8,
 }
-SHOTS = Path(os.environ.get("ZHUCUN_PAGE_SHOTS", tempfile.gettempdir()))
+SHOTS = Path(os.environ.get("ZHUCUN_SCREENSHOTS", tempfile.gettempdir()))
 
 
 def need_node() -> None:
@@ -94,15 +93,17 @@ def throttle(context: Any, page: Any) -> Any:
     return cdp
 
 
-def timed_visit(page: Any, url: str, ready: str = "body[data-ready]") -> float:
-    """Seconds from navigation until the page is usable (its `ready` selector shows)."""
-    start = time.perf_counter()
+def timed_visit(page: Any, url: str) -> float:
+    """Seconds from the start of navigation until the page is usable, as the page measured it
+    (`body[data-ready]` holds performance.now() at that moment: the browser's own clock, free of
+    the test process's scheduling)."""
     page.goto(url, wait_until="commit")
-    page.wait_for_selector(ready, state="attached", timeout=20_000)
-    return time.perf_counter() - start
+    page.wait_for_selector("body[data-ready]", state="attached", timeout=20_000)
+    return int(page.get_attribute("body", "data-ready") or 0) / 1000
 
 
-def shot(page: Any, name: str, folder: Path | None = None) -> Path:
+def shot(page: Any, name: str, folder: Path | None = None, full: bool = False) -> Path:
+    """A screenshot as the phone shows it (or the `full` page), for CI's artefacts and the docs."""
     target = (folder or SHOTS) / f"pages-{name}.png"
-    page.screenshot(path=str(target), full_page=True)
+    page.screenshot(path=str(target), full_page=full)
     return target

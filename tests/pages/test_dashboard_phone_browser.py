@@ -43,7 +43,7 @@ def test_dashboard_fits_a_phone(world, app, tmp_path):
     axe = axe_source()
     from playwright.sync_api import sync_playwright
 
-    shots = Path(os.environ.get("ZHUCUN_PAGE_SHOTS") or tmp_path)
+    shots = Path(os.environ.get("ZHUCUN_SCREENSHOTS") or tmp_path)
     today = seed_story(world)
     yesterday = (today - timedelta(days=1)).isoformat()
     with serving(app) as base, sync_playwright() as pw:
@@ -60,7 +60,7 @@ def test_dashboard_fits_a_phone(world, app, tmp_path):
             page.wait_for_selector("#login-form")
             assert overflow(page) == 0
             assert axe_violations(page, axe) == []
-            shot(page, "dashboard-login", shots)
+            shot(page, "dashboard-login", shots, full=True)
 
             page.fill("#username", "county")
             page.fill("#password", PASSWORD)
@@ -89,7 +89,7 @@ def test_dashboard_fits_a_phone(world, app, tmp_path):
             assert page.evaluate(RENDERED, "#map text")
             assert min(page.evaluate(RENDERED, "#map text")) >= 11
             assert axe_violations(page, axe) == []
-            shot(page, "dashboard", shots)
+            shot(page, "dashboard", shots, full=True)
 
             page.click('#map path[data-code="430121001001"]')
             page.wait_for_selector("body[data-loaded=village]")
@@ -103,7 +103,7 @@ def test_dashboard_fits_a_phone(world, app, tmp_path):
             assert overflow(page) == 0
             assert min(page.evaluate(RENDERED, "#fixes text")) >= 11
             assert axe_violations(page, axe) == []
-            shot(page, "dashboard-day", shots)
+            shot(page, "dashboard-day", shots, full=True)
             assert errors == []
         finally:
             browser.close()

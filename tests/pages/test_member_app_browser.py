@@ -32,7 +32,7 @@ LON, LAT = centre("430121001001")  # alice's village
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("ZHUCUN_PAGE_SHOTS") or tmp_path)
+    folder = Path(os.environ.get("ZHUCUN_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -40,7 +40,7 @@ def _phone(browser, **extra):  # type: ignore[no-untyped-def]
 
 
 def _shots(tmp_path: Path) -> Path:
-    return Path(os.environ.get("ZHUCUN_PAGE_SHOTS") or tmp_path)
+    return Path(os.environ.get("ZHUCUN_SCREENSHOTS") or tmp_path)
 
 
 def test_a_visit_is_countersigned_from_a_second_phone(world, app, tmp_path):
@@ -163,7 +163,7 @@ def test_a_survey_answered_with_a_code_from_a_card_sheet(world, app, tmp_path):
                 page.check(f"input[name='{q['id']}'][value='4']")
             assert overflow(page) == 0
             assert axe_violations(page, axe) == []
-            shot(page, "s-survey", shots)
+            shot(page, "s-survey", shots, full=True)
             page.click("#survey button[type=submit]")
             page.wait_for_selector("#done:not([hidden])")
             assert page.inner_text("#receipt").strip()
@@ -250,7 +250,7 @@ def test_villager_pages_layout_on_a_phone(app, tmp_path):
             page.check("input[name=q5][value=unknown]")
             assert overflow(page) == 0
             assert axe_violations(page, axe) == []
-            shot(page, "s-survey", shots)
+            shot(page, "s-survey", shots, full=True)
             page.click("#survey button[type=submit]")
             page.wait_for_selector("#done:not([hidden])")
             assert sent[-1]["answers"] == {"q1": 4, "q2": 4, "q3": 4, "q4": 4, "q5": "unknown"}
