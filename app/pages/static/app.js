@@ -501,11 +501,12 @@
     checking = true; submit.disabled = true;
     say("visit-msg", "正在定位（最长 15 秒）…");
     locate(true).then(function (pos) {
-      var body = fixBody(pos, {
-        client_id: client, household_id: hh.id, topics: topics.length ? topics : ["other"],
-        note: $("visit-note").value, problems_found: $("visit-problems").checked
-      });
-      delete body.device_id;
+      // Exactly the fields of POST /visits (API.md), no more.
+      var c = pos.coords, body = {
+        client_id: client, household_id: hh.id, captured_at: new Date(pos.timestamp || Date.now()).toISOString(),
+        latitude: c.latitude, longitude: c.longitude, accuracy_m: Math.max(c.accuracy || 0, 0.1), coord_system: "wgs84",
+        topics: topics.length ? topics : ["other"], note: $("visit-note").value, problems_found: $("visit-problems").checked
+      };
       say("visit-msg", "精度 ±" + Math.round(pos.coords.accuracy) + " 米，" + (navigator.onLine ? "正在上传…" : "当前离线，已保存，联网后自动上传。"));
       return enqueue("visit", body, "走访 " + hh.head_name).then(showQueue).then(sync).then(function () {
         return tx("readonly", function (s) { return s.get(client); });
