@@ -340,3 +340,45 @@ def test_pages_are_served_compressed_with_csp_and_utf8(client):
     assert qr.headers["content-type"].startswith("image/svg+xml")
     assert "<svg" in qr.text
     assert client.get("/app/qr.svg", params={"text": "x" * 301}).status_code == 422
+
+
+def test_privacy_notice_feedback_access_log_and_my_data(world, app, tmp_path):
+    needed = {"/api/v1/privacy/notice", "/api/v1/me/access-log", "/api/v1/feedback"}
+    missing = needed - {getattr(r, "path", "") for r in app.routes}
+    if missing:
+        pytest.skip(f"routes not in the app yet: {', '.join(sorted(missing))}")
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    alice = world.members["alice"].id
+    # Someone reads alice's positions: her access log says so.
+    assert world.get("county", "/checkins", params={"member_id": alice}).status_code == 200
+    with serving(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            page = _phone(browser, accept_downloads=True).new_page()
+            _sign_in(page, base)
+            expect(page.locator("#notice-banner")).to_be_visible()
+            page.click("#notice-open")
+            page.click("#notice-ack")
+            expect(page.locator("#notice-banner")).to_be_hidden()
+            assert world.get("alice", "/me").json()["notice_version"]
+
+            page.select_option("#feedback-kind", "burden")
+            page.fill("#feedback-text", "每天要填的表太多")
+            page.click("#feedback-form button[type=submit]")
+            expect(page.locator("#feedback-msg")).to_contain_text("已提交")
+            expect(page.locator("#feedbacks li")).to_contain_text("每天要填的表太多")
+
+            page.click("#show-access")
+            expect(page.locator("#access-log li").first).to_contain_text("查看了我的签到位置")
+
+            with page.expect_download() as got:
+                page.click("#export")
+            saved = tmp_path / "mine.json"
+            got.value.save_as(saved)
+            assert json.loads(saved.read_text(encoding="utf-8"))
+            expect(page.locator("#privacy-msg")).to_contain_text("已下载")
+        finally:
+            browser.close()

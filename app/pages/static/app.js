@@ -51,6 +51,14 @@
   var RISK = { high: "高风险", key: "重点", general: "一般" };
   var CATEGORY = { lifted: "脱贫户", monitored: "监测户", ordinary: "一般户" };
   var CONFIRM = { pending: "待户主确认", confirmed: "户主已确认", denied: "户主否认", unconfirmed: "未确认（待回访）" };
+  var VIEWER = {
+    township: "乡镇", county: "县（区）", city: "市级", unit: "派出单位", auditor: "审计", admin: "管理员",
+    sysadmin: "系统管理员", security_admin: "安全管理员", audit_admin: "审计管理员"
+  };
+  var WHAT = {
+    "checkins.list": "查看了我的签到位置", "checkin.review": "复核了我的一条签到",
+    "household.phone": "查看了帮扶户的完整电话"
+  };
   var FEEDBACK = { complaint: "投诉", suggestion: "建议", burden: "反映负担", data_correction: "数据更正" };
 
   // --- small helpers --------------------------------------------------------------------------
@@ -619,9 +627,10 @@
       list.textContent = "";
       (page.items || []).forEach(function (f) {
         var li = h("li");
-        li.appendChild(h("strong", (FEEDBACK[f.kind] || f.kind) + " · " + clock(f.created_at || f.at)));
+        li.appendChild(h("strong", (FEEDBACK[f.kind] || f.kind) + " · " + clock(f.created_at) + " · " +
+          (f.status === "answered" ? "已答复" : (f.overdue ? "已超期未答复" : "待答复（" + f.due_date + " 前）"))));
         li.appendChild(h("span", f.text));
-        if (f.reply) li.appendChild(h("span", "答复：" + (f.reply.text || f.reply), "muted"));
+        if (f.reply) li.appendChild(h("span", "答复：" + f.reply, "muted"));
         list.appendChild(li);
       });
     }, function () {});
@@ -643,7 +652,10 @@
         box.textContent = "";
         box.appendChild(h("p", n.text));
         ["basis", "data", "retention", "contact"].forEach(function (k) {
-          if (n[k]) box.appendChild(h("p", ({ basis: "依据：", data: "收集的信息：", retention: "保存期限：", contact: "联系方式：" })[k] + (typeof n[k] === "string" ? n[k] : JSON.stringify(n[k])), "small"));
+          var v = n[k];
+          if (!v || (v.length === 0)) return;
+          box.appendChild(h("p", ({ basis: "依据：", data: "保存的信息：", retention: "保存期限：", contact: "联系方式：" })[k] +
+            (Array.isArray(v) ? v.join("；") : String(v)), "small"));
         });
         if (state.me && state.me.notice_version !== n.version) {
           $("notice-banner").hidden = false;
@@ -669,7 +681,8 @@
       list.textContent = "";
       if (!(page.items || []).length) list.appendChild(h("li", "暂无他人查看记录", "muted"));
       (page.items || []).forEach(function (a) {
-        list.appendChild(h("li", clock(a.at) + " · " + (a.viewer_name || ("用户 " + a.viewer_id)) + "（" + (a.viewer_role || "") + "）查看了 " + (a.what || "")));
+        list.appendChild(h("li", clock(a.at) + " · " + (VIEWER[a.viewer_role] || a.viewer_role || "") + "（用户 " + a.viewer_id + "）" +
+          (WHAT[a.what] || "查看了 " + a.what)));
       });
     }, function (e) { list.textContent = ""; list.appendChild(h("li", "无法加载：" + e.message, "error")); });
   }

@@ -31,6 +31,7 @@
     }, function () { return { r: { ok: false, status: 0 }, b: { detail: "网络不通，请稍后再试。" } }; });
   }
   function draw(s) {
+    if (s.title) { $("title").textContent = s.title; document.title = s.title; }
     $("intro").textContent = s.village_name + "驻村工作队：" + (s.team || []).join("、") + "。请根据您的了解作答。";
     questions = s.questions || [];
     questions.forEach(function (q, n) {
