@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,13 @@ def shot(page: Any, name: str, folder: Path | None = None, full: bool = False) -
     target = (folder or SHOTS) / f"pages-{name}.png"
     page.screenshot(path=str(target), full_page=full)
     return target
+
+
+def until(page: Any, expression: str, timeout: float = 15.0) -> None:
+    """Wait until `expression` is true in the page, evaluated through the DevTools protocol
+    (Playwright's wait_for_function evaluates strings with eval, which the CSP refuses)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)

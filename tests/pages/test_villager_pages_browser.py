@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.loopback import chromium_path, serving
-from tests.pages.support import PHONE, axe_source, axe_violations, overflow, shot
+from tests.pages.support import PHONE, axe_source, axe_violations, overflow, shot, until
 from tests.world import PASSWORD, centre
 
 pytestmark = pytest.mark.browser
@@ -91,7 +91,8 @@ def test_a_visit_is_countersigned_from_a_second_phone(world, app, tmp_path):
             url = member.get_attribute("#qr-img", "data-url")
             assert url
             assert "/v/" in url
-            member.wait_for_function("document.getElementById('qr-img').naturalWidth > 0")
+            # Polled through the DevTools protocol: the page's CSP refuses wait_for_function's eval.
+            until(member, "document.getElementById('qr-img').naturalWidth > 0")
             assert overflow(member) == 0
             assert axe_violations(member, axe) == []
             shot(member, "app-visit-qr", shots)
