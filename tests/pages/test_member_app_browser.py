@@ -348,12 +348,22 @@ def test_privacy_notice_feedback_access_log_and_my_data(world, app, tmp_path):
     if missing:
         pytest.skip(f"routes not in the app yet: {', '.join(sorted(missing))}")
     import json
+    import uuid
+    from datetime import UTC, datetime
 
     from playwright.sync_api import expect, sync_playwright
 
     alice = world.members["alice"].id
     # Someone reads alice's positions: her access log says so.
-    assert world.get("county", "/checkins", params={"member_id": alice}).status_code == 200
+    fix = {
+        "client_id": str(uuid.uuid4()),
+        "captured_at": datetime.now(UTC).isoformat(),
+        "latitude": LAT,
+        "longitude": LON,
+        "accuracy_m": 10,
+    }
+    assert world.post("alice", "/checkins", json=fix).status_code == 201
+    assert world.get("county", "/checkins", params={"member_id": alice}).json()["items"]
     with serving(app) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         try:
