@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,8 @@ def test_roll_call_answer_leave_an_event_and_a_single_refresh(world, app):
             assert page.evaluate("localStorage.getItem('zhucun.access')") != "expired.token.value"
 
             # Leave: ask, then cancel while pending.
+            page.fill("#leave-start", (date.today() + timedelta(days=10)).isoformat())
+            page.fill("#leave-end", (date.today() + timedelta(days=11)).isoformat())
             page.fill("#leave-reason", "家中有事")
             page.click("#leave-form button[type=submit]")
             expect(page.locator("#leave-msg")).to_contain_text("已提交")
@@ -262,6 +265,51 @@ def test_roll_call_answer_leave_an_event_and_a_single_refresh(world, app):
             expect(page.locator("#leaves li")).to_contain_text("已撤销")
             asked = world.get("bob", "/leave-requests").json()["items"]
             assert [x["status"] for x in asked] == ["cancelled"]
+            page.wait_for_timeout(200)
+
+            # An approved leave that has begun: 续假 (extend), then 销假 (report back).
+            today = date.today()
+            asked = world.post(
+                "bob",
+                "/leave-requests",
+                json={
+                    "type": "sick",
+                    "start_date": (today - timedelta(days=1)).isoformat(),
+                    "end_date": (today + timedelta(days=1)).isoformat(),
+                    "reason": "发烧",
+                    "emergency": True,
+                },
+            ).json()
+            approved = world.post("township1", f"/leave-requests/{asked['id']}/approve", json={})
+            assert approved.status_code == 200, approved.text
+            page.click('#tabs button[data-tab="today"]')
+            page.click('#tabs button[data-tab="leave"]')
+            row = page.locator(f'#leaves li[data-leave="{asked["id"]}"]')
+            expect(row).to_contain_text("已批准")
+            row.locator("input[name=end_date]").fill((today + timedelta(days=3)).isoformat())
+            row.locator("input[name=reason]").fill("病情未愈")
+            row.locator("button:has-text('续假')").click()
+            expect(page.locator("#leave-msg")).to_contain_text("续假成功")
+            child = next(
+                x
+                for x in world.get("bob", "/leave-requests").json()["items"]
+                if x["extends_id"] == asked["id"]
+            )
+            assert child["status"] == "pending"
+            refused = world.post("township1", f"/leave-requests/{child['id']}/reject", json={})
+            assert refused.status_code in (200, 403), refused.text
+            if refused.status_code == 403:  # routed to a higher level by the total length
+                world.post("county", f"/leave-requests/{child['id']}/reject", json={})
+            page.click('#tabs button[data-tab="today"]')
+            page.click('#tabs button[data-tab="leave"]')
+            row = page.locator(f'#leaves li[data-leave="{asked["id"]}"]')
+            row.locator("input[name=returned_on]").fill(today.isoformat())
+            row.locator("button:has-text('销假')").click()
+            expect(page.locator("#leave-msg")).to_contain_text("销假成功")
+            expect(row).to_contain_text("已销假")
+            back = world.get("bob", f"/leave-requests/{asked['id']}").json()
+            assert back["status"] == "returned"
+            assert back["returned_on"] == today.isoformat()
 
             # An event report.
             page.click('#tabs button[data-tab="more"]')
