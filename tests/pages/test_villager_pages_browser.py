@@ -86,8 +86,15 @@ def test_a_visit_is_countersigned_from_a_second_phone(world, app, tmp_path):
             row.locator("button").click()
             member.check("#topics input[value=income]")
             member.fill("#visit-note", "了解今年收入")
+            # No signal in the household's yard: the visit waits in the queue, then goes up
+            # when the phone is back online, and the countersign QR comes up then.
+            member.context.set_offline(True)
             member.click("#visit-form button[type=submit]")
+            expect(member.locator("#pending")).to_have_text("待同步 1")
+            expect(member.locator("#visit-msg")).to_contain_text("已保存")
+            member.context.set_offline(False)
             member.wait_for_selector("#qr-screen:not([hidden])", timeout=20_000)
+            expect(member.locator("#pending")).to_have_text("待同步 0")
             url = member.get_attribute("#qr-img", "data-url")
             assert url
             assert "/v/" in url
