@@ -83,6 +83,9 @@ def test_a_visit_is_countersigned_from_a_second_phone(world, app, tmp_path):
             row = member.locator("#households li[data-household]")
             expect(row).to_have_count(1)
             expect(row).to_contain_text("王大山")
+            assert overflow(member) == 0
+            assert axe_violations(member, axe) == []
+            shot(member, "app-households-list", shots)
             row.locator("button").click()
             member.check("#topics input[value=income]")
             member.fill("#visit-note", "了解今年收入")
