@@ -485,7 +485,12 @@
       li.setAttribute("data-household", hh.id);
       li.appendChild(h("strong", hh.head_name + " · " + (CATEGORY[hh.category] || hh.category) + " · " + (RISK[hh.risk] || hh.risk)));
       li.appendChild(h("span", hh.address || ""));
-      li.appendChild(h("span", (hh.overdue ? "已逾期 · " : "") + "下次走访：" + hh.next_due + (hh.phone ? " · " + hh.phone : ""), hh.overdue ? "error" : "muted"));
+      li.appendChild(h("span", hh.overdue ? "已逾期：应于 " + hh.next_due + " 前走访" : "下次走访：" + hh.next_due + " 前", hh.overdue ? "error" : "muted"));
+      if (hh.phone) {
+        var tel = h("a", "电话 " + hh.phone);
+        if (hh.phone.indexOf("*") < 0) tel.href = "tel:" + hh.phone;
+        li.appendChild(tel);
+      }
       var b = h("button", "入户走访");
       b.type = "button";
       b.addEventListener("click", function () { openVisit(hh); });
