@@ -118,3 +118,20 @@ def until(page: Any, expression: str, timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {expression}")
         page.wait_for_timeout(100)
+
+
+def small_targets(page: Any, minimum: int = 44) -> list[str]:
+    """Visible controls a finger cannot hit: shorter than `minimum` px (a checkbox or radio
+    counts by the label that holds it, which takes the tap)."""
+    return list(
+        page.evaluate(
+            """min => Array.from(document.querySelectorAll(
+                    'button, a[href], input, select, textarea, label.check, .choices label'))
+                .filter(e => e.offsetParent !== null)
+                .map(e => (e.type === 'checkbox' || e.type === 'radio') && e.closest('label')
+                    ? e.closest('label') : e)
+                .filter(e => e.getBoundingClientRect().height < min)
+                .map(e => (e.id || e.textContent.trim() || e.tagName).slice(0, 30))""",
+            minimum,
+        )
+    )

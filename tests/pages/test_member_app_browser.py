@@ -21,6 +21,7 @@ from tests.pages.support import (
     axe_violations,
     overflow,
     shot,
+    small_targets,
     throttle,
     timed_visit,
 )
@@ -106,6 +107,7 @@ def test_member_checks_in_online_and_offline_and_the_queue_replays_once(world, a
             assert listed[0]["coord_system"] == "wgs84"
             assert overflow(page) == 0
             assert axe_violations(page, axe) == []
+            assert small_targets(page) == []
             shot(page, "app-today", shots)
 
             # The service worker holds the shell before the network goes.
@@ -200,6 +202,7 @@ def test_member_checks_in_online_and_offline_and_the_queue_replays_once(world, a
                 page.wait_for_timeout(300)
                 assert overflow(page) == 0, tab
                 assert axe_violations(page, axe) == [], tab
+                assert small_targets(page) == [], tab
                 shot(page, f"app-{tab}", shots)
             assert errors == []
         finally:

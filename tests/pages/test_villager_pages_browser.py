@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from tests.loopback import chromium_path, serving
-from tests.pages.support import PHONE, axe_source, axe_violations, overflow, shot, until
+from tests.pages.support import (
+    PHONE,
+    axe_source,
+    axe_violations,
+    overflow,
+    shot,
+    small_targets,
+    until,
+)
 from tests.world import PASSWORD, centre
 
 pytestmark = pytest.mark.browser
@@ -179,6 +187,7 @@ def test_a_survey_answered_with_a_code_from_a_card_sheet(world, app, tmp_path):
                 page.check(f"input[name='{q['id']}'][value='4']")
             assert overflow(page) == 0
             assert axe_violations(page, axe) == []
+            assert small_targets(page) == []
             shot(page, "s-survey", shots, full=True)
             page.click("#survey button[type=submit]")
             page.wait_for_selector("#done:not([hidden])")
@@ -237,6 +246,7 @@ def test_villager_pages_layout_on_a_phone(app, tmp_path):
             page.goto(f"{base}/v/tok")
             page.wait_for_selector("#ask:not([hidden])")
             assert "李明" in page.inner_text("#who")
+            assert small_targets(page) == []
             assert overflow(page) == 0
             assert axe_violations(page, axe) == []
             shot(page, "v-countersign", shots)
@@ -266,6 +276,7 @@ def test_villager_pages_layout_on_a_phone(app, tmp_path):
             page.check("input[name=q5][value=unknown]")
             assert overflow(page) == 0
             assert axe_violations(page, axe) == []
+            assert small_targets(page) == []
             shot(page, "s-survey", shots, full=True)
             page.click("#survey button[type=submit]")
             page.wait_for_selector("#done:not([hidden])")
