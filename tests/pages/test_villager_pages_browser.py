@@ -135,12 +135,31 @@ def test_a_visit_is_countersigned_from_a_second_phone(world, app, tmp_path):
             )
             expect(member.locator("#qr-state")).to_contain_text("户主已确认")
 
+            # A second visit, confirmed by typing its 6-digit code on /v.
+            member.click("#qr-close")
+            member.locator("#households li[data-household] button").click()
+            member.click("#visit-form button[type=submit]")
+            member.wait_for_selector("#qr-screen:not([hidden])", timeout=20_000)
+            expect(member.locator("#qr-state")).not_to_have_attribute(
+                "data-confirmation", "confirmed"
+            )
+            code = member.inner_text("#qr-code").split()[-1]
+            assert re.fullmatch(r"\d{6}", code)
             code_page = _phone(browser).new_page()
             code_page.goto(f"{base}/v")
             code_page.wait_for_selector("#code-form:not([hidden])")
             assert overflow(code_page) == 0
             assert axe_violations(code_page, axe) == []
             shot(code_page, "v-code", shots)
+            code_page.fill("#code", code)
+            code_page.click("#code-form button[type=submit]")
+            code_page.wait_for_selector("#ask:not([hidden])")
+            code_page.check("input[name=knows][value=yes]")
+            code_page.click("#yes")
+            code_page.wait_for_selector("#done:not([hidden])")
+            expect(member.locator("#qr-state")).to_have_attribute(
+                "data-confirmation", "confirmed", timeout=15_000
+            )
         finally:
             browser.close()
 
