@@ -540,6 +540,7 @@
     $("qr-code").textContent = "确认码 " + v.countersign.code;
     $("qr-host").textContent = location.host;
     $("qr-state").textContent = "等待户主确认…";
+    $("qr-state").removeAttribute("data-confirmation");
     $("qr-screen").hidden = false;
     clearInterval(qrTimer);
     qrTimer = setInterval(function () {
