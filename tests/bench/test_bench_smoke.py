@@ -106,3 +106,11 @@ def test_pages_bench(backend):
     out = bench("pages_bench.py", "--smoke")
     assert "/app from the service worker:" in out
     assert "smoke run: the targets are not judged" in out
+
+
+@pytest.mark.postgis
+def test_surveys_bench():
+    out = bench("surveys_bench.py", "--smoke")
+    assert "GET /surveys/{id}/results, 120 answers in 6 villages" in out
+    assert "POST /public/surveys/{code}: p95" in out
+    assert "smoke run: the targets are not judged" in out
