@@ -36,6 +36,7 @@ from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
 from app.org.router import router as org_router
+from app.pages.router import router as pages_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(dashboard_page)
+    app.include_router(pages_router)
 
     if settings.cors_origin_list:
         app.add_middleware(
