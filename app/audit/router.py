@@ -38,10 +38,11 @@ from app.org.scope import member_day_filter
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-AdminPrincipal = Annotated[Principal, Depends(require_roles("admin"))]
-AuditorPrincipal = Annotated[Principal, Depends(require_roles("auditor", "admin"))]
-# Who reads every entry of the actions log (`audit_admin` joins with the privacy roles).
-WHOLE_LOG_ROLES = ("admin",)
+# Signing is a key's use: the admin, or under separation of duties the security administrator.
+AdminPrincipal = Annotated[Principal, Depends(require_roles("admin", "security_admin"))]
+AuditorPrincipal = Annotated[Principal, Depends(require_roles("auditor", "admin", "audit_admin"))]
+# Who reads every entry of the actions log.
+WHOLE_LOG_ROLES = ("admin", "audit_admin")
 
 
 @router.get("/public-keys", response_model=PublicKeysOut)

@@ -297,11 +297,18 @@ class VillagePolicy(_Section):
     )
 
 
-
 SecurityProfile = Literal["basic", "dengbao3"]
 # The roles that need a second factor under the dengbao3 profile (API.md, "Privacy and the
 # government-app rules"): the administrative and the supervising ones.
-SECOND_FACTOR_ROLES = ("admin", "sysadmin", "security_admin", "audit_admin", "auditor", "city", "county")
+SECOND_FACTOR_ROLES = (
+    "admin",
+    "sysadmin",
+    "security_admin",
+    "audit_admin",
+    "auditor",
+    "city",
+    "county",
+)
 # What `profile = "dengbao3"` turns on; `basic` leaves each at its `None` (today's behaviour).
 DENGBAO3: dict[str, Any] = {
     "password_min_length": 8,
@@ -328,7 +335,10 @@ class SecurityPolicy(_Section):
         None, ge=0, le=4, description="character classes (lower, upper, digit, other) needed"
     )
     password_history: int | None = Field(
-        None, ge=0, le=24, description="a new password may not be one of the last N (current included)"
+        None,
+        ge=0,
+        le=24,
+        description="a new password may not be one of the last N (current included)",
     )
     password_max_age_days: int | None = Field(
         None, ge=0, description="older passwords must be changed before anything else"
@@ -344,7 +354,8 @@ class SecurityPolicy(_Section):
         (), description="roles that sign in with a TOTP code (RFC 6238) beside the password"
     )
     separation_of_duties: bool = Field(
-        False, description="三员分立: no account may hold `admin` (sysadmin, security_admin, audit_admin)"
+        False,
+        description="三员分立: no account may hold `admin` (sysadmin, security_admin, audit_admin)",
     )
     login_log_days: int = Field(180, ge=1, description="days every login attempt is kept")
     # An item set to 0 (TOML has no null) is off, as under `basic`.
