@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from app.audit.commands import sign_checkpoint
+from app.auth.commands import purge_login_log
 from app.checkins.commands import scan_replayed_tracks
 from app.failures import operator_failure
 from app.leave.commands import queue_overdue
@@ -45,6 +46,7 @@ JOBS: tuple[Job, ...] = (
     Job("leave scan-overdue", lambda run: queue_overdue()),
     Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
+    Job("auth purge-login-log", lambda run: purge_login_log()),
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
     # Last: the checkpoint signs what the jobs before it wrote.

@@ -54,6 +54,7 @@ def public_keys(_: CurrentPrincipal, session: SessionDep) -> PublicKeysOut:
             PublicKeyOut(
                 key_id=k.key_id,
                 public_key=k.public_key,
+                alg=k.alg,
                 created_at=k.created_at,
                 retired_at=k.retired_at,
             )
