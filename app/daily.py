@@ -46,9 +46,9 @@ JOBS: tuple[Job, ...] = (
     Job("leave scan-overdue", lambda run: queue_overdue()),
     Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
-    Job("auth purge-login-log", lambda run: purge_login_log()),
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
+    Job("auth purge-login-log", lambda run: purge_login_log()),
     # Last: the checkpoint signs what the jobs before it wrote.
     Job("audit checkpoint", lambda run: sign_checkpoint(run.checkpoint_file())),
 )
