@@ -47,13 +47,16 @@ def test_the_profile_turns_on_every_item_and_each_stays_overridable():
     assert (security.password_classes, security.password_history) == (3, 5)
     assert (security.password_max_age_days, security.lockout_failures) == (90, 5)
     assert (security.lockout_minutes, security.idle_timeout_minutes) == (30, 30)
-    assert "county" in security.second_factor_roles and security.separation_of_duties
+    assert "county" in security.second_factor_roles
+    assert security.separation_of_duties
     tuned = Policy.model_validate(
         {"security": {"profile": "dengbao3", "lockout_failures": 3, "idle_timeout_minutes": 0}}
     ).security
     assert (tuned.lockout_failures, tuned.idle_timeout_minutes) == (3, 0)
     basic = Policy().security
-    assert not (basic.password_classes or basic.lockout_failures or basic.second_factor_roles)
+    assert not (basic.password_classes)
+    assert not (basic.lockout_failures)
+    assert not (basic.second_factor_roles)
 
 
 def test_a_new_password_needs_three_classes_and_may_not_repeat_the_last_five(world, client):
@@ -156,7 +159,8 @@ def test_totp_enrolment_then_login_with_and_without_the_code(world, client, capl
     body = enrolment.json()
     assert body["otpauth_uri"].startswith("otpauth://totp/")
     assert f"secret={body['secret']}" in body["otpauth_uri"]
-    assert body["qr_svg"].lstrip().startswith("<svg") and "</svg>" in body["qr_svg"]
+    assert body["qr_svg"].lstrip().startswith("<svg")
+    assert "</svg>" in body["qr_svg"]
     totp = pyotp.TOTP(body["secret"])
     wrong = client.post("/api/v1/me/totp/confirm", json={"code": "000000"}, headers=bearer(token))
     if totp.verify("000000", valid_window=1):  # one chance in a third of a million
@@ -202,8 +206,10 @@ def test_every_login_attempt_is_logged_for_the_audit_administrator(world, client
     results = [a["result"] for a in page.json()["items"]]
     assert results == ["success", "invalid_credentials"]  # newest first
     item = page.json()["items"][0]
-    assert item["method"] == "password" and item["user_id"] == world.users["township1"].id
-    assert item["address"] and item["user_agent"]
+    assert item["method"] == "password"
+    assert item["user_id"] == world.users["township1"].id
+    assert item["address"]
+    assert item["user_agent"]
     assert world.get("sysadmin", "/audit/logins").status_code == 403
     unknown = db.scalars(select(LoginAttempt.result).where(LoginAttempt.username == "nobody"))
     assert list(unknown) == ["invalid_credentials"]
