@@ -27,7 +27,15 @@ def test_a_production_start_refuses_an_admin_account_under_separation_of_duties(
 ):
     base = {"DATABASE_URL": db_url}
     made = run(
-        tmp_path, base, "create-user", "--username", "root1", "--password", STRONG, "--role", "admin"
+        tmp_path,
+        base,
+        "create-user",
+        "--username",
+        "root1",
+        "--password",
+        STRONG,
+        "--role",
+        "admin",
     )
     assert made.returncode == 0, made.stderr
     key = tmp_path / "key.pem"
