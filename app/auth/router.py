@@ -56,7 +56,7 @@ from app.core.bodies import form_or_json, form_or_json_openapi
 from app.core.config import Settings
 from app.core.deps import PolicyDep, SessionDep, SettingsDep
 from app.core.errors import AppError, NotAuthenticated, ValidationFailed, error_responses
-from app.core.inputs import MAX_BIG_ID, IdPath, Text, is_storable_text
+from app.core.inputs import MAX_BIG_ID, Day, IdPath, Text, is_storable_text
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -323,7 +323,9 @@ def login_with_wechat(
         )
         user = checked.user
         if hardening.needs_second_factor(policy.security, user):
-            _second_factor(session, request, policy, checked, None, "wechat")
+            _log(session, request, user.username, user.id, "wechat", "second_factor_required")
+            session.commit()
+            raise SecondFactorRequired()
         if checked.place is not None:
             hardening.clear_failures(session, user)
         accounts.bind_wechat(session, user, identity)
@@ -517,11 +519,12 @@ def unlock_user(
 def list_logins(
     _: LoginLogReader,
     session: SessionDep,
+    policy: PolicyDep,
     username: Annotated[Text | None, Query(max_length=64, description="only this username")] = None,
     result: Annotated[
         Text | None, Query(max_length=40, description="only this result, e.g. account_locked")
     ] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="from this time")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="from this local date on")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[LoginAttemptOut]:
@@ -535,7 +538,8 @@ def list_logins(
         query = query.where(LoginAttempt.username == username)
     if result:
         query = query.where(LoginAttempt.result == result)
-    if since is not None:
+    if from_ is not None:
+        since = datetime.combine(from_, datetime.min.time(), policy.zone)
         query = query.where(LoginAttempt.at >= since)
     rows = list(session.scalars(query))
     page = rows[:limit]
