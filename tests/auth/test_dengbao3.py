@@ -214,3 +214,17 @@ def test_every_login_attempt_is_logged_for_the_audit_administrator(world, client
     unknown = db.scalars(select(LoginAttempt.result).where(LoginAttempt.username == "nobody"))
     assert list(unknown) == ["invalid_credentials"]
     db.commit()
+
+
+def test_an_idle_session_cannot_be_refreshed_either(world, client, db):
+    pair = login(client, "township1", PASSWORD).json()
+    db.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == world.users["township1"].id)
+        .values(created_at=datetime.now(UTC) - timedelta(minutes=45))
+    )
+    db.commit()
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert (refreshed.status_code, refreshed.json()["code"]) == (401, "session_idle")
+    again = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert again.json()["code"] == "invalid_refresh_token"  # the session ended
