@@ -3,7 +3,7 @@ TOTP columns of users, idle and restricted sessions, the three separated adminis
 and SM2 signing keys (an `alg` on keys, checkpoints and receipts)
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0020
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0015"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
