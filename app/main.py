@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.audit.keys import signing_key
 from app.audit.router import router as audit_router
+from app.auth.router import audit_router as login_log_router
 from app.auth.router import router as auth_router
 from app.auth.router import users_router
 from app.checkins.fast_path import open_uploads
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         public_surveys_router,
         compliance_router,
         audit_router,
+        login_log_router,
         reports_router,
         dashboard_router,
     ):
