@@ -21,6 +21,7 @@ from app.checkins.commands import scan_replayed_tracks
 from app.failures import operator_failure
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
+from app.privacy.commands import purge_raw_fixes
 from app.supervision.commands import queue_overdue_rectifications
 
 
@@ -45,6 +46,8 @@ JOBS: tuple[Job, ...] = (
     Job("leave scan-overdue", lambda run: queue_overdue()),
     Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
+    # After the replay scan (which reads yesterday's positions); before the checkpoint.
+    Job("privacy purge", lambda run: purge_raw_fixes()),
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
     # Last: the checkpoint signs what the jobs before it wrote.
@@ -63,7 +66,8 @@ def daily(
     ] = None,
 ) -> None:
     """Run every daily job in order (overdue leave and rectifications, the replay scan, a
-    retry of failed notifications, then a signed checkpoint), one summary line each; exit 1
+    retry of failed notifications, the purge of old raw positions, then a signed
+    checkpoint), one summary line each; exit 1
     if any failed (the others still run)."""
     from app.core.policy import get_policy
     from app.core.time import today

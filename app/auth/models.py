@@ -37,6 +37,9 @@ class User(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The privacy notice version the user acknowledged (POST /me/notice), and when.
+    notice_version: Mapped[str | None] = mapped_column(String(16))
+    notice_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(

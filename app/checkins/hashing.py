@@ -109,6 +109,10 @@ CHAIN_FIELDS_WHEN_SET: tuple[tuple[str, str], ...] = (
 def row_hash(row: Mapping[str, Any]) -> str:
     """The chain hash of a check-in row: sha256 over its canonical content (with `seq` and
     `prev_hash`), independent of the database id and of the backend."""
+    return hashlib.sha256("\n".join(_lines(row)).encode("utf-8")).hexdigest()
+
+
+def _lines(row: Mapping[str, Any]) -> list[str]:
     lines = [
         f"{name}={'null' if (value := row[name]) is None else encode(value)}"
         for name, encode in _CHAIN_ENCODERS
@@ -117,6 +121,40 @@ def row_hash(row: Mapping[str, Any]) -> str:
         f"{name}={encode(value)}"
         for name, encode in _CHAIN_ENCODERS_WHEN_SET
         if (value := row.get(name)) is not None
+    ]
+    return lines
+
+
+# What the retention purge (`app.privacy.purge`) nulls: the raw position, motion and Wi-Fi.
+PURGED_FIELDS = (
+    "latitude",
+    "longitude",
+    "raw_latitude",
+    "raw_longitude",
+    "altitude_m",
+    "speed_mps",
+    "heading_deg",
+    "wifi",
+)
+DISTANCE_STEP_M = 10.0  # a purged fix keeps its distance to the boundary rounded to this
+
+
+def purged_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the purge writes over a fix's row: the purged fields null, the distance rounded."""
+    distance = row["distance_m"]
+    rounded = None if distance is None else round(distance / DISTANCE_STEP_M) * DISTANCE_STEP_M
+    return {**dict.fromkeys(PURGED_FIELDS), "distance_m": rounded}
+
+
+def purged_hash(row: Mapping[str, Any]) -> str:
+    """The hash of a purged fix: what it keeps, in `row_hash`'s canonical form (the purged
+    fields null), bound to the link's stored `row_hash` and to `purged_at`. The link itself can
+    no longer be recomputed; this hash, and each purge batch's digest of them in the actions
+    log, let `audit verify` still catch an edit of what a purged row keeps."""
+    lines = [
+        *_lines(row),
+        f"row_hash={_text(row['row_hash'])}",
+        f"purged_at={_instant(row['purged_at'])}",
     ]
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
