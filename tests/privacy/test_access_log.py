@@ -37,11 +37,13 @@ def test_a_township_read_shows_in_the_members_access_log_and_her_own_does_not(wo
     _post_fixes(world)
     alice = world.members["alice"].id
     own = world.get("alice", "/checkins")
-    assert own.status_code == 200 and len(own.json()["items"]) == 3
+    assert own.status_code == 200
+    assert len(own.json()["items"]) == 3
     assert world.get("alice", "/me/access-log").json()["items"] == []
 
     read = world.get("township1", "/checkins", params={"member_id": alice, "limit": 2})
-    assert read.status_code == 200 and len(read.json()["items"]) == 2  # one page, one entry
+    assert read.status_code == 200
+    assert len(read.json()["items"]) == 2
     log = world.get("alice", "/me/access-log").json()["items"]
     assert len(log) == 1
     entry = log[0]

@@ -22,14 +22,16 @@ def test_the_notice_is_acknowledged_once_per_version(world, db, monkeypatch):
     assert public.status_code == 200
     body = public.json()
     assert body["version"] == notice.VERSION
-    assert "第十三条" in body["basis"] and "同意" in body["basis"]
+    assert "第十三条" in body["basis"]
+    assert "同意" in body["basis"]
     assert any("180" in line for line in body["retention"])
     english = world.client.get("/api/v1/privacy/notice", headers={"Accept-Language": "en"})
     assert "Art. 13" in english.json()["basis"]
     assert world.get("alice", "/me").json()["notice_version"] is None
 
     wrong = world.post("alice", "/me/notice", json={"version": "1999-01"})
-    assert wrong.status_code == 409 and wrong.json()["code"] == "notice_version_mismatch"
+    assert wrong.status_code == 409
+    assert wrong.json()["code"] == "notice_version_mismatch"
     first = world.post("alice", "/me/notice", json={"version": notice.VERSION})
     assert first.status_code == 200, first.text
     again = world.post("alice", "/me/notice", json={"version": notice.VERSION})
@@ -60,14 +62,18 @@ def test_the_members_own_copy_holds_everything(world, db):
     mine = world.get("alice", "/me/export")
     assert mine.status_code == 200
     doc = mine.json()
-    assert doc["member"]["id"] == alice and doc["member"]["assignments"]
-    assert len(doc["checkins"]) == 1 and doc["checkins"][0]["latitude"] is not None
+    assert doc["member"]["id"] == alice
+    assert doc["member"]["assignments"]
+    assert len(doc["checkins"]) == 1
+    assert doc["checkins"][0]["latitude"] is not None
     assert [e["viewer_role"] for e in doc["access_log"]] == ["township"]
     assert [f["text"] for f in doc["feedback"]] == ["少填表"]
     assert doc["ledger"]
     csv = world.get("alice", "/me/export", params={"format": "csv"})
-    assert csv.status_code == 200 and csv.text.startswith("\ufeffsection,id,data")
-    assert "checkins," in csv.text and "access_log," in csv.text
+    assert csv.status_code == 200
+    assert csv.text.startswith("\ufeffsection,id,data")
+    assert "checkins," in csv.text
+    assert "access_log," in csv.text
     # Reading one's own copy logs nothing.
     assert len(world.get("alice", "/me/access-log").json()["items"]) == 1
 
@@ -84,7 +90,8 @@ def test_a_complaint_answered_and_one_overdue(world, db):
     )
     assert filed.status_code == 201, filed.text
     first = filed.json()
-    assert first["status"] == "open" and not first["overdue"]
+    assert first["status"] == "open"
+    assert not first["overdue"]
     assert first["division_code"] == "430121001001"
     assert first["due_date"] == str(
         due_after(date.fromisoformat(first["created_at"][:10]), 15, Policy())
@@ -108,7 +115,8 @@ def test_a_complaint_answered_and_one_overdue(world, db):
     listed = world.get("county", "/feedback", params={"status": "open"}).json()["items"]
     assert [f["id"] for f in listed] == [first["id"], other["id"]]
     late = world.get("county", "/feedback", params={"overdue": "true"}).json()["items"]
-    assert [f["id"] for f in late] == [other["id"]] and late[0]["overdue"]
+    assert [f["id"] for f in late] == [other["id"]]
+    assert late[0]["overdue"]
     assert world.get("othercounty", "/feedback").json()["items"] == []
     assert (
         world.post("othercounty", f"/feedback/{first['id']}/reply", json={"text": "x"}).status_code
@@ -117,9 +125,11 @@ def test_a_complaint_answered_and_one_overdue(world, db):
 
     answered = world.post("county", f"/feedback/{first['id']}/reply", json={"text": "已修复"})
     assert answered.status_code == 200, answered.text
-    assert answered.json()["status"] == "answered" and answered.json()["reply"] == "已修复"
+    assert answered.json()["status"] == "answered"
+    assert answered.json()["reply"] == "已修复"
     twice = world.post("city", f"/feedback/{first['id']}/reply", json={"text": "again"})
-    assert twice.status_code == 409 and twice.json()["code"] == "feedback_already_answered"
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "feedback_already_answered"
     mine = world.get("alice", "/me/feedback").json()["items"]
     assert mine[0]["reply"] == "已修复"
     assert (
@@ -188,7 +198,9 @@ def test_the_burden_report_counts_what_was_asked(world, db):
     rows = {r["member_id"]: r for r in report.json()["items"]}
     assert set(rows) == {alice, world.members["bob"].id}
     mine = rows[alice]
-    assert mine["checkins"] == 2 and mine["roll_calls"] == 1 and mine["forms"] == 1
+    assert mine["checkins"] == 2
+    assert mine["roll_calls"] == 1
+    assert mine["forms"] == 1
     assert mine["action_days"] >= 1
     csv = world.get("county", "/reports/burden", params={"month": month, "format": "csv"})
     assert csv.text.startswith("\ufeff队员编号")

@@ -115,12 +115,16 @@ def test_a_purge_keeps_every_report_and_the_proof(world, db, db_url, engine, mon
     for r in purged:
         assert (r.latitude, r.longitude, r.raw_latitude, r.raw_longitude) == (None,) * 4
         assert (r.altitude_m, r.speed_mps, r.heading_deg, r.wifi) == (None,) * 4
-        assert r.village_code is not None and r.geofence is not None
+        assert r.village_code is not None
+        assert r.geofence is not None
         assert r.distance_m is None or r.distance_m % 10 == 0
-        assert r.accuracy_m == 10.0 and r.row_hash and r.purge_hash
+        assert r.accuracy_m == 10.0
+        assert r.row_hash
+        assert r.purge_hash
     for r in rows:
         if r.purged_at is None:
-            assert r.latitude is not None and r.wifi
+            assert r.latitude is not None
+            assert r.wifi
     shown = world.get("alice", "/checkins", params={"limit": 100}).json()["items"]
     assert sum(1 for c in shown if c["purged"]) == 4
     assert all(c["latitude"] is None for c in shown if c["purged"])
@@ -169,5 +173,6 @@ def test_a_row_whose_link_does_not_verify_is_left_whole(world, db, engine):
     report = purge(make_session_factory(engine), ONE_DAY)
     assert (report.purged, report.skipped) == (7, 1)
     again = db.get(CheckIn, victim.id)
-    assert again.purged_at is None and again.latitude is not None
+    assert again.purged_at is None
+    assert again.latitude is not None
     db.commit()
