@@ -195,13 +195,14 @@ def acknowledge_notice(
 def my_export(
     principal: CurrentPrincipal,
     session: SessionDep,
+    policy: PolicyDep,
     format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
 ) -> Response:
     """Everything held about me: account, posting, check-ins, ledger, leave, events, roll
     calls, feedback and the access log of others' reads of my positions."""
     user = session.get(User, principal.user_id)
     assert user is not None
-    made = export.gather(session, user, utcnow())
+    made = export.gather(session, user, utcnow(), today(policy.zone))
     if format == "csv":
         return Response(
             export.as_csv(made).encode("utf-8"),

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.checkins.schemas import CheckInOut
 from app.core.inputs import Text
 from app.core.time import UtcDateTime
 
@@ -110,16 +111,83 @@ class BurdenReport(BaseModel):
     items: list[BurdenRow]
 
 
+class _Held(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class HeldAssignment(_Held):
+    id: int
+    village_code: str
+    start_date: date
+    end_date: date | None
+
+
+class HeldMember(_Held):
+    user_id: int
+    username: str
+    id: int | None = Field(None, description="the roster member; null for other accounts")
+    full_name: str | None = None
+    position: str | None = None
+    unit_id: int | None = None
+    created_at: UtcDateTime | None = None
+    assignments: list[HeldAssignment] = Field(default_factory=list)
+
+
+class HeldDay(_Held):
+    day: date
+    counted_checkins: int
+    first_counted_at: UtcDateTime | None
+    last_counted_at: UtcDateTime | None
+    present: bool
+    leave_id: int | None
+
+
+class HeldLeave(_Held):
+    id: int
+    type: str
+    start_date: date
+    end_date: date
+    days: int
+    reason: str
+    emergency: bool
+    status: str
+    approver_level: str
+    decided_at: UtcDateTime | None
+    decision_comment: str | None
+    returned_on: date | None
+    extends_id: int | None
+    created_at: UtcDateTime
+
+
+class HeldEvent(_Held):
+    id: int
+    village_code: str
+    kind: str
+    occurred_at: UtcDateTime
+    summary: str
+    reported_at: UtcDateTime
+    acknowledged_at: UtcDateTime | None
+    ack_comment: str | None
+
+
+class HeldRollCall(_Held):
+    roll_call_id: int
+    village_code: str
+    message: str
+    issued_at: UtcDateTime
+    deadline: UtcDateTime
+
+
 class MyExport(BaseModel):
     """Everything held about the member (GET /me/export)."""
 
     generated_at: UtcDateTime
-    member: dict[str, object]
+    member: HeldMember
     notice_version: str | None
-    checkins: list[dict[str, object]]
-    ledger: list[dict[str, object]]
-    leave: list[dict[str, object]]
-    events: list[dict[str, object]]
-    roll_calls: list[dict[str, object]]
-    feedback: list[dict[str, object]]
+    checkins: list[CheckInOut]
+    ledger: list[HeldDay]
+    leave: list[HeldLeave]
+    events: list[HeldEvent]
+    roll_calls: list[HeldRollCall]
+    feedback: list[FeedbackOut]
     access_log: list[AccessEntryOut]

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.org.models import Assignment, Member
+from app.privacy.notice import VERSION as NOTICE_VERSION
 from tests.checkins.helpers import fix
 from tests.world import PASSWORD, World
 
@@ -32,7 +33,12 @@ CALLERS = (
     "auditor",
     "admin",
 )
-PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/wechat"}
+PUBLIC = {
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/wechat",
+    "/api/v1/privacy/notice",
+}
 VILLAGE = "430121001001"
 
 
@@ -308,6 +314,36 @@ ROWS: dict[tuple[str, str], Row] = {
         {},
         "403 403 403 403 403 403 403 403 403 200",
     ),
+    # Privacy (issue 21): the access log, the notice, the member's copy, feedback, burden.
+    ("GET", "/me/access-log"): ("/me/access-log", None, "200 200 403 403 403 403 403 403 403 403"),
+    ("GET", "/audit/access-log"): (
+        "/audit/access-log",
+        None,
+        "403 403 403 403 403 403 403 403 200 200",
+    ),
+    ("POST", "/me/notice"): (
+        "/me/notice",
+        {"version": NOTICE_VERSION},
+        "200 200 200 200 200 200 200 200 200 200",
+    ),
+    ("GET", "/me/export"): ("/me/export", None, "200 200 200 200 200 200 200 200 200 200"),
+    ("POST", "/feedback"): (
+        "/feedback",
+        {"kind": "suggestion", "text": "建议 {n}"},
+        "201 201 201 201 201 201 201 201 201 201",
+    ),
+    ("GET", "/me/feedback"): ("/me/feedback", None, "200 200 200 200 200 200 200 200 200 200"),
+    ("GET", "/feedback"): ("/feedback", None, "403 403 403 403 200 200 200 403 403 200"),
+    ("POST", "/feedback/{feedback_id}/reply"): (
+        "/feedback/{feedback}/reply",
+        {"text": "已答复"},
+        "403 403 403 403 200 404 409 403 403 409",
+    ),
+    ("GET", "/reports/burden"): (
+        "/reports/burden?scope=430121001&month={month}",
+        None,
+        "403 403 200 404 200 404 200 403 200 200",
+    ),
     # Last: it ends each caller's session.
     ("POST", "/auth/logout"): ("/auth/logout", {}, "204 204 204 204 204 204 204 204 204 204"),
 }
@@ -355,6 +391,9 @@ def _arrange(world: World) -> dict[str, Any]:
     r = world.get("county", f"/reports/presence?scope=430121001&from={ids['from']}&to={ids['to']}")
     assert r.status_code == 200, r.text
     ids["receipt"] = r.headers["zhucun-receipt"]
+    r = world.post("alice", "/feedback", json={"kind": "complaint", "text": "投诉"})
+    assert r.status_code == 201, r.text
+    ids["feedback"] = r.json()["id"]
     return ids
 
 
