@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from app.audit import rules
 from app.audit.access import verify_access
 from app.audit.models import AccessEntry, AccessHead
 from app.core.db import make_engine
@@ -35,6 +36,14 @@ def test_parallel_reads_make_one_unforked_access_chain(world, app, db, db_url):
     try:
         with live_server(app) as base, ThreadPoolExecutor(READS) as pool:
             holder = holder_engine.connect()
+            holder.execute(  # the test database is emptied between tests, head row included
+                text(
+                    "INSERT INTO audit_access_head (id, seq, last_hash) VALUES (1, 0, :h)"
+                    " ON CONFLICT DO NOTHING"
+                ),
+                {"h": rules.GENESIS_HASH},
+            )
+            holder.commit()
             holder.execute(text("SELECT seq FROM audit_access_head WHERE id = 1 FOR UPDATE"))
 
             def read(k: int) -> int:
