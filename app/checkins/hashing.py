@@ -146,6 +146,25 @@ def purged_values(row: Mapping[str, Any]) -> dict[str, Any]:
     return {**dict.fromkeys(PURGED_FIELDS), "distance_m": rounded}
 
 
+def verified_purge_hash(row: Mapping[str, Any], purged_at: Any) -> str | None:
+    """For the purge: None when `row` (whole) does not match its stored `row_hash`, else the
+    `purged_hash` it will have once purged at `purged_at` — from one encoding of the row (the
+    purged fields' lines replaced), as `purged_hash` of the purged row computes it."""
+    lines = _lines(row)
+    if hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest() != row["row_hash"]:
+        return None
+    changed = purged_values(row)
+    distance = changed["distance_m"]
+    for index, name in _PURGED_POSITIONS:
+        lines[index] = f"{name}=null"
+    lines[_DISTANCE_POSITION] = (
+        f"distance_m={'null' if distance is None else _ENCODERS['float'](distance)}"
+    )
+    lines = [line for line in lines if not line.startswith(_PURGED_WHEN_SET)]
+    lines += [f"row_hash={_text(row['row_hash'])}", f"purged_at={_instant(purged_at)}"]
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
 def purged_hash(row: Mapping[str, Any]) -> str:
     """The hash of a purged fix: what it keeps, in `row_hash`'s canonical form (the purged
     fields null), bound to the link's stored `row_hash` and to `purged_at`. The link itself can
@@ -161,3 +180,8 @@ def purged_hash(row: Mapping[str, Any]) -> str:
 
 _CHAIN_ENCODERS = [(name, _ENCODERS[kind]) for name, kind in CHAIN_FIELDS]
 _CHAIN_ENCODERS_WHEN_SET = [(name, _ENCODERS[kind]) for name, kind in CHAIN_FIELDS_WHEN_SET]
+
+_NAMES = [name for name, _ in CHAIN_FIELDS]
+_PURGED_POSITIONS = [(_NAMES.index(n), n) for n in PURGED_FIELDS if n in _NAMES]
+_DISTANCE_POSITION = _NAMES.index("distance_m")
+_PURGED_WHEN_SET = tuple(f"{n}=" for n, _ in CHAIN_FIELDS_WHEN_SET if n in PURGED_FIELDS)

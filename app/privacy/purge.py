@@ -110,12 +110,18 @@ def purge(
             last_at = at
             params = []
             for row in rows:
-                if hashing.row_hash(row) != row["row_hash"]:
+                purge_hash = hashing.verified_purge_hash(row, at)
+                if purge_hash is None:  # the link does not verify: keep the evidence whole
                     report.skipped += 1
                     continue
-                kept = {**row, **hashing.purged_values(row), "purged_at": at}
-                kept["purge_hash"] = hashing.purged_hash(kept)
-                params.append(_params(kept))
+                params.append(
+                    {
+                        "b_id": row["id"],
+                        "v_distance_m": hashing.purged_values(row)["distance_m"],
+                        "v_purged_at": at,
+                        "v_purge_hash": purge_hash,
+                    }
+                )
             if params and session.get_bind().dialect.name == "postgresql":
                 session.execute(
                     _UPDATE_PG,
@@ -149,12 +155,3 @@ def purge(
                 report.batches += 1
         report.longest_batch_s = max(report.longest_batch_s, time.perf_counter() - began)
     return report
-
-
-def _params(kept: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "b_id": kept["id"],
-        "v_distance_m": kept["distance_m"],
-        "v_purged_at": kept["purged_at"],
-        "v_purge_hash": kept["purge_hash"],
-    }
