@@ -46,10 +46,10 @@ JOBS: tuple[Job, ...] = (
     Job("leave scan-overdue", lambda run: queue_overdue()),
     Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
-    # After the replay scan (which reads yesterday's positions); before the checkpoint.
-    Job("privacy purge", lambda run: purge_raw_fixes()),
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
+    # After the replay scan (which reads yesterday's positions); before the checkpoint.
+    Job("privacy purge", lambda run: purge_raw_fixes()),
     # Last: the checkpoint signs what the jobs before it wrote.
     Job("audit checkpoint", lambda run: sign_checkpoint(run.checkpoint_file())),
 )

@@ -60,7 +60,8 @@ def test_daily_runs_every_job_in_order_one_line_each(world, db, db_url, tmp_path
     assert lines[1] == "supervision scan-overdue: 0 overdue rectification event(s) queued"
     assert lines[2].startswith(f"checkins scan-replays: {yesterday}: ")
     assert lines[3] == "outbox retry: no notification target is configured (ZHUCUN_WEBHOOKS)"
-    assert lines[4].startswith("audit checkpoint: checkpoint ")
+    assert lines[4].startswith("privacy purge: 0 fix(es) captured before ")
+    assert lines[5].startswith("audit checkpoint: checkpoint ")
     written = json.loads((tmp_path / "cp" / f"{today()}.json").read_text())
     assert {"root", "signature", "heads"} <= set(written)
     events = db.scalars(select(OutboxEvent).where(OutboxEvent.topic == "leave.overdue")).all()
@@ -83,6 +84,7 @@ def test_a_failing_job_fails_the_run_and_the_others_still_run(world, db, db_url,
         "supervision scan-overdue",
         "checkins scan-replays",
         "outbox retry",
+        "privacy purge",
     ]
     assert "1 overdue leave event(s) queued" in result.stdout
     assert "Traceback" not in result.stderr
