@@ -45,7 +45,7 @@ class PurgeReport:
         cutoff = self.cutoff.isoformat() if self.cutoff else "?"
         return (
             f"{self.purged} fix(es) captured before {cutoff} purged in {self.batches} "
-            f"batch(es){skipped}"
+            f"batch(es), longest batch {self.longest_batch_s * 1000:.0f} ms{skipped}"
         )
 
 

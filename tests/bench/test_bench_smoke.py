@@ -95,3 +95,11 @@ def test_checkins_bench():
         pytest.skip("checkins_bench drives the server with wrk: apt-get install wrk")
     out = bench("checkins_bench.py", "--smoke")
     assert "chains intact" in out
+
+
+@pytest.mark.postgis
+def test_privacy_bench():
+    out = bench("privacy_bench.py", "--smoke")
+    assert "GET /checkins p95:" in out
+    assert "purge: 2000 fixes in" in out
+    assert "smoke run: the targets are not judged" in out
