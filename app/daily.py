@@ -23,6 +23,7 @@ from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
 from app.privacy.commands import purge_raw_fixes
 from app.supervision.commands import queue_overdue_rectifications
+from app.surveys.commands import purge_survey_devices
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ JOBS: tuple[Job, ...] = (
     Job("leave scan-overdue", lambda run: queue_overdue()),
     Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
+    Job("surveys purge", lambda run: purge_survey_devices()),
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
     # After the replay scan (which reads yesterday's positions); before the checkpoint.
@@ -65,10 +67,10 @@ def daily(
         typer.Option(help="a folder to write each day's checkpoint to, as YYYY-MM-DD.json"),
     ] = None,
 ) -> None:
-    """Run every daily job in order (overdue leave and rectifications, the replay scan, a
-    retry of failed notifications, the purge of old raw positions, then a signed
-    checkpoint), one summary line each; exit 1
-    if any failed (the others still run)."""
+    """Run every daily job in order (overdue leave and rectifications, the replay scan, survey
+    device hashes past their days, a retry of failed notifications, the purge of old raw
+    positions, then a signed checkpoint), one summary line each; exit 1 if any failed (the
+    others still run)."""
     from app.core.policy import get_policy
     from app.core.time import today
 

@@ -11,6 +11,7 @@ from app.notify import models as notify_models
 from app.org import models as org_models
 from app.privacy import models as privacy_models
 from app.supervision import models as supervision_models
+from app.surveys import models as survey_models
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "outbox",
     "privacy_models",
     "supervision_models",
+    "survey_models",
 ]

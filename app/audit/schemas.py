@@ -65,7 +65,7 @@ class CheckpointOut(BaseModel):
 ReceiptQuery = TypedDict(
     "ReceiptQuery",
     {
-        "report": Literal["presence", "compliance", "monthly"],
+        "report": Literal["presence", "compliance", "monthly", "surveys"],
         "scope": str,
         "format": Literal["csv", "xlsx", "json"],
         "requested_by": str,
@@ -73,6 +73,7 @@ ReceiptQuery = TypedDict(
         "to": NotRequired[date],
         "period": NotRequired[str],
         "month": NotRequired[str],
+        "survey_id": NotRequired[int],
         "cursor": NotRequired[str | None],
         "limit": NotRequired[int],
     },
@@ -180,6 +181,21 @@ CheckinRejudgePayload.__doc__ = (
 )
 
 
+class SurveyCardsPayload(TypedDict):
+    """`survey.cards`: a village's card sheet printed (its codes shown)"""
+
+    village_code: str
+    format: Literal["html", "csv"]
+    cards: int
+
+
+class SurveyExcludePayload(TypedDict):
+    """`survey.exclude`: answers an auditor left out of the rates, and why"""
+
+    answer_ids: list[int]
+    reason: str
+
+
 class AuditBeginPayload(TypedDict):
     """`audit.begin`: where the chain starts on a database with history, per witnessed table
     the last row id it held before"""
@@ -224,6 +240,8 @@ ACTION_PAYLOADS = (
     AssignmentEndPayload,
     AssignmentMovePayload,
     CheckinRejudgePayload,
+    SurveyCardsPayload,
+    SurveyExcludePayload,
     AuditBeginPayload,
     PrivacyPurgePayload,
     NoticeAcknowledgePayload,

@@ -103,3 +103,11 @@ def test_privacy_bench():
     assert "GET /checkins p95:" in out
     assert "purge: 2000 fixes in" in out
     assert "smoke run: the targets are not judged" in out
+
+
+@pytest.mark.postgis
+def test_surveys_bench():
+    out = bench("surveys_bench.py", "--smoke")
+    assert "GET /surveys/{id}/results, 120 answers in 6 villages" in out
+    assert "POST /public/surveys/{code}: p95" in out
+    assert "smoke run: the targets are not judged" in out
