@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.audit.models import ActionEntry
@@ -215,3 +216,25 @@ def test_the_burden_report_counts_what_was_asked(world, db):
         ).status_code
         == 404
     )
+
+
+def test_the_monthly_bulletin_counts_feedback_and_the_overdue(world, db):
+    if date.today().day == 1:
+        pytest.skip("the bulletin tallies the month's days that are over: none on its 1st")
+    filed = world.post("alice", "/feedback", json={"kind": "complaint", "text": "投诉"}).json()
+    world.post("carol", "/feedback", json={"kind": "suggestion", "text": "建议"})
+    db.execute(
+        update(Feedback)
+        .where(Feedback.id == filed["id"])
+        .values(due_date=date.today() - timedelta(days=1))
+    )
+    db.commit()
+    month = date.today().strftime("%Y-%m")
+    answer = world.get("county", "/reports/monthly", params={"month": month, "format": "json"})
+    assert answer.status_code == 200, answer.text
+    rows = {(r["level"], r["code"]): r for r in answer.json()["divisions"]}
+    assert rows[("county", "430121")]["feedback"] == 2
+    assert rows[("county", "430121")]["feedback_overdue"] == 1
+    assert rows[("township", "430121001")]["feedback_overdue"] == 1
+    assert rows[("township", "430121002")]["feedback"] == 1
+    assert rows[("township", "430121002")]["feedback_overdue"] == 0
