@@ -181,6 +181,18 @@ CheckinRejudgePayload.__doc__ = (
 )
 
 
+class UnitOfficePayload(TypedDict):
+    """`unit.office`: a dispatching unit's office set or moved (WGS84; `coord_system`: as
+    sent); `replaced`: it had one before"""
+
+    name: str
+    latitude: float
+    longitude: float
+    radius_m: float
+    coord_system: str
+    replaced: bool
+
+
 class SurveyCardsPayload(TypedDict):
     """`survey.cards`: a village's card sheet printed (its codes shown)"""
 
@@ -240,6 +252,7 @@ ACTION_PAYLOADS = (
     AssignmentEndPayload,
     AssignmentMovePayload,
     CheckinRejudgePayload,
+    UnitOfficePayload,
     SurveyCardsPayload,
     SurveyExcludePayload,
     AuditBeginPayload,

@@ -211,7 +211,8 @@ def list_checkins(
     get_visible_member(session, principal, member_id)
     after = cursor_instant_id(cursor)
     visible = day_filter(principal, reading.current_assigned_village())
-    items = reading.list_checkins(session, member_id, from_, to, after, limit + 1, visible)
+    named = principal.role != "member"  # reviewers see who else used a shared device
+    items = reading.list_checkins(session, member_id, from_, to, after, limit + 1, visible, named)
     if items:  # positions shown: one access-log entry for the page (none for the member)
         log_read(
             session, principal, what="checkins.list", member_id=member_id, day=today(policy.zone)

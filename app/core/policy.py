@@ -34,6 +34,8 @@ Flag = Literal[
     "wrong_village",
     "no_assignment",
     "wifi_mismatch",
+    "at_home_unit",  # at the dispatching unit's office on a working day (两头跑)
+    "shared_device",  # the device sent another member's fixes too (代打卡)
     "replayed_track",  # a finding recorded later beside the fixes, never a stored flag
 ]
 
@@ -196,11 +198,24 @@ class FlagPolicy(_Section):
     late_sync_hours: float = Field(72.0, ge=0)
     max_age_days: int = Field(30, ge=1, description="older fixes are refused (too_old)")
     max_future_hours: float = Field(24.0, ge=0, description="later fixes are refused (in_future)")
+    shared_device_days: int = Field(
+        30,
+        ge=1,
+        description="a device that sent another member's fixes this many days before or after "
+        "a fix makes it shared_device",
+    )
     uncredited: tuple[Flag, ...] = Field(
         ("mock_location",), description="flags that leave a fix uncredited"
     )
     serious: tuple[Flag, ...] = Field(
-        ("mock_location", "impossible_speed", "repeated_fix", "clock_skew", "replayed_track"),
+        (
+            "mock_location",
+            "impossible_speed",
+            "repeated_fix",
+            "clock_skew",
+            "replayed_track",
+            "shared_device",
+        ),
         description="flags that compliance counts as suspicious_checkins",
     )
 
@@ -237,6 +252,12 @@ class CompliancePolicy(_Section):
         0.5, ge=0, le=1, description="…and at least this share of the days the member came"
     )
     rotation: RotationPolicy = RotationPolicy()
+    unit_days: int = Field(
+        3,
+        ge=1,
+        description="working days of a period with fixes at the dispatching unit's office "
+        "that make recalled_to_unit (两头跑)",
+    )
 
 
 class SupervisionPolicy(_Section):

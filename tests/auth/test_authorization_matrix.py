@@ -89,6 +89,16 @@ ROWS: dict[tuple[str, str], Row] = {
         {"bssid": "aa:bb:cc:dd:ee:{n:02x}", "label": "村委会"},
         "403 403 201 404 201 404 201 403 403 201",
     ),
+    ("PUT", "/units/{name}/office"): (
+        "/units/市农业农村局/office",
+        {"latitude": 28.31, "longitude": 112.95, "radius_m": 150},
+        "403 403 403 403 200 404 200 403 403 200",
+    ),
+    ("GET", "/units/{name}/office"): (
+        "/units/市农业农村局/office",
+        None,
+        "403 403 200 404 200 404 200 200 200 200",
+    ),
     ("POST", "/checkins"): ("/checkins", "fix", "201 201 403 403 403 403 403 403 403 403"),
     ("POST", "/checkins/batch"): (
         "/checkins/batch",
