@@ -29,7 +29,7 @@ from app.core.pagination import (
     encode_cursor,
 )
 from app.core.time import today, utcnow
-from app.org.divisions import PROVINCE_CODE_LENGTH
+from app.org.divisions import PROVINCE_CODE_LENGTH, is_prefix
 from app.org.errors import ScopeNotFound
 from app.org.scope import member_day_filter
 from app.privacy import burden, export, feedback
@@ -132,7 +132,10 @@ def access_log(
     where = readable_access(principal)
     if scope is not None:
         own = principal.division_prefix
-        if principal.role not in WHOLE_LOG_ROLES and (own is None or not scope.startswith(own)):
+        outside = principal.role not in WHOLE_LOG_ROLES and (
+            own is None or not scope.startswith(own)
+        )
+        if outside or not is_prefix(scope):
             raise ScopeNotFound(scope=scope)
         narrowed = Principal(0, "", "auditor", scope, None)
         where = and_(
@@ -282,7 +285,9 @@ def list_feedback(
 ) -> Page[FeedbackOut]:
     """Complaints and suggestions under my division (county and up; admins all)."""
     own = principal.division_prefix
-    if scope is not None and principal.role != "admin" and not scope.startswith(own or "\0"):
+    if scope is not None and (
+        not is_prefix(scope) or (principal.role != "admin" and not scope.startswith(own or "\0"))
+    ):
         raise ScopeNotFound(scope=scope)
     day = today(policy.zone)
     query = feedback.listing(principal, scope, status_, overdue, day)
@@ -329,7 +334,7 @@ def burden_report(
     first = _month(month, today(policy.zone))
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     own = principal.division_prefix or ""
-    if scope is not None and not scope.startswith(own):
+    if scope is not None and (not is_prefix(scope) or not scope.startswith(own)):
         raise ScopeNotFound(scope=scope)
     prefix = scope if scope is not None else own
     report = BurdenReport(
