@@ -2,7 +2,7 @@
 positions, purge marks), the acknowledged notice version, complaints and suggestions
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0016
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
