@@ -36,8 +36,8 @@ from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
 from app.org.router import router as org_router
-from app.privacy.router import router as privacy_router
 from app.pages.router import router as pages_router
+from app.privacy.router import router as privacy_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
