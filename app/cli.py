@@ -253,6 +253,7 @@ def _register_domain_commands() -> None:
     from app.ledger import commands as ledger_commands
     from app.notify import commands as notify_commands
     from app.org import commands as org_commands
+    from app.privacy import commands as privacy_commands
     from app.supervision import commands as supervision_commands
     from app.surveys import commands as survey_commands
 
@@ -267,6 +268,7 @@ def _register_domain_commands() -> None:
         household_commands,
         survey_commands,
         notify_commands,
+        privacy_commands,
     ):
         module.register(cli)
     ledger_commands.register_assignment(cli)

@@ -22,6 +22,7 @@ from app.checkins.commands import scan_replayed_tracks
 from app.failures import operator_failure
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
+from app.privacy.commands import purge_raw_fixes
 from app.supervision.commands import queue_overdue_rectifications
 from app.surveys.commands import purge_survey_devices
 
@@ -51,6 +52,8 @@ JOBS: tuple[Job, ...] = (
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
     Job("auth purge-login-log", lambda run: purge_login_log()),
+    # After the replay scan (which reads yesterday's positions); before the checkpoint.
+    Job("privacy purge", lambda run: purge_raw_fixes()),
     # Last: the checkpoint signs what the jobs before it wrote.
     Job("audit checkpoint", lambda run: sign_checkpoint(run.checkpoint_file())),
 )
@@ -67,8 +70,9 @@ def daily(
     ] = None,
 ) -> None:
     """Run every daily job in order (overdue leave and rectifications, the replay scan, survey
-    device hashes past their days, a retry of failed notifications, then a signed checkpoint),
-    one summary line each; exit 1 if any failed (the others still run)."""
+    device hashes past their days, a retry of failed notifications, the purge of old raw
+    positions, then a signed checkpoint), one summary line each; exit 1 if any failed (the
+    others still run)."""
     from app.core.policy import get_policy
     from app.core.time import today
 

@@ -38,6 +38,7 @@ from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
 from app.org.router import router as org_router
 from app.pages.router import router as pages_router
+from app.privacy.router import router as privacy_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         login_log_router,
         reports_router,
         dashboard_router,
+        privacy_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(dashboard_page)

@@ -10,6 +10,7 @@ from app.leave import models as leave_models
 from app.ledger import models as ledger_models
 from app.notify import models as notify_models
 from app.org import models as org_models
+from app.privacy import models as privacy_models
 from app.supervision import models as supervision_models
 from app.surveys import models as survey_models
 
@@ -24,6 +25,7 @@ __all__ = [
     "notify_models",
     "org_models",
     "outbox",
+    "privacy_models",
     "supervision_models",
     "survey_models",
 ]

@@ -32,20 +32,27 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(_url())
     with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            # A table rebuild (batch mode) drops a table that others reference, which SQLite
-            # refuses while it enforces foreign keys: off for the migration, set outside any
-            # transaction (inside one the pragma does nothing), and checked after it.
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
-        _run(conn)
-        if sqlite:
-            raw = conn.connection.dbapi_connection
-            dangling = raw.execute("PRAGMA foreign_key_check").fetchall()  # type: ignore[union-attr]
-            raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
-            if dangling:
-                raise RuntimeError(f"the migration left rows without their parents: {dangling}")
+        if conn.dialect.name == "sqlite":
+            _run_without_foreign_keys(conn)
+        else:
+            _run(conn)
     engine.dispose()
+
+
+def _run_without_foreign_keys(conn: Connection) -> None:
+    """SQLite's own recipe for a table rebuild (lang_altertable.html, "other kinds of table
+    schema changes"): foreign keys off outside the transaction (a batch rebuild drops a table
+    others name), on again after it, and `foreign_key_check` must then find nothing."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")  # autocommit: SQLAlchemy has not begun yet
+    try:
+        _run(conn)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows whose foreign keys fail: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _run(connection: Connection) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -61,6 +61,41 @@ class ActionsHead(Base):
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class AccessEntry(Base):
+    """One read of a member's raw positions (or of a household's full phone number) by someone
+    other than the member: an append-only entry of the one global access chain, written in the
+    reading request's transaction (`app.audit.access`)."""
+
+    __tablename__ = "audit_access"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    viewer_id: Mapped[int] = mapped_column(Integer)
+    viewer_role: Mapped[str] = mapped_column(String(16))
+    subject_member_id: Mapped[int | None] = mapped_column(Integer)
+    household_id: Mapped[int | None] = mapped_column(Integer)
+    what: Mapped[str] = mapped_column(String(48))  # e.g. checkins.list
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    # Outside the hash: the (local) day whose assignment decides which auditors read the entry.
+    member_day: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        Index("ix_audit_access_subject", "subject_member_id", "seq"),
+        Index("ix_audit_access_viewer", "viewer_id", "seq"),
+    )
+
+
+class AccessHead(Base):
+    """The end of the access chain (one row, id 1), locked before it is read by every append."""
+
+    __tablename__ = "audit_access_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
 class SigningKey(Base):
     """A public key that has signed something here; listed for verifiers, never deleted."""
 
@@ -90,6 +125,9 @@ class Checkpoint(Base):
     # made before the actions chain existed, which do not cover it.
     actions_seq: Mapped[int | None] = mapped_column(BigId)
     actions_hash: Mapped[str | None] = mapped_column(String(64))
+    # The access log's head likewise (`app.audit.access`); None before it existed.
+    access_seq: Mapped[int | None] = mapped_column(BigId)
+    access_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class CheckpointHead(Base):

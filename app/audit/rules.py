@@ -74,6 +74,8 @@ def heads_root(heads: Iterable[tuple[int, int, str]]) -> str:
 CHECKPOINT_SIGNED = ("id", "created_at", "members", "root", "key_id")
 # Signed too when present (checkpoints made since the actions chain exists): its head.
 CHECKPOINT_ACTIONS_SIGNED = ("actions_seq", "actions_hash")
+# …and the access log's head (checkpoints made since it exists).
+CHECKPOINT_ACCESS_SIGNED = ("access_seq", "access_hash")
 RECEIPT_SIGNED = ("id", "query", "generated_at", "content_digest", "checkpoint_id", "key_id")
 
 
@@ -85,9 +87,12 @@ def signed_payload(document: dict[str, Any], fields: Sequence[str]) -> bytes:
 def checkpoint_signed_fields(document: dict[str, Any]) -> tuple[str, ...]:
     """The fields a checkpoint's signature covers: every one but `signature` and `heads`; a
     checkpoint older than the actions chain has no actions fields (None) and covers no actions."""
-    if document.get("actions_seq") is None:
-        return CHECKPOINT_SIGNED
-    return CHECKPOINT_SIGNED + CHECKPOINT_ACTIONS_SIGNED
+    fields: tuple[str, ...] = CHECKPOINT_SIGNED
+    if document.get("actions_seq") is not None:
+        fields += CHECKPOINT_ACTIONS_SIGNED
+    if document.get("access_seq") is not None:
+        fields += CHECKPOINT_ACCESS_SIGNED
+    return fields
 
 
 # --- the actions chain ---------------------------------------------------------------------

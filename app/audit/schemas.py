@@ -62,6 +62,14 @@ class CheckpointOut(BaseModel):
         description="the signature's algorithm: ed25519, or sm2-sm3 (SM2 over the SM3 digest, "
         "DER r‖s, signer ID 1234567812345678); not itself signed: the key fixes it",
     )
+    access_seq: int | None = Field(
+        None,
+        description="the access log's last seq when taken (0: empty); signed with the other "
+        "fields. null on checkpoints older than the access log (they do not cover it)",
+    )
+    access_hash: str | None = Field(
+        None, description="hex SHA-256 of that entry (64 zeros when empty); signed when present"
+    )
 
 
 # The query a receipt signs, as the report routes write it (app/reports/router.py). Typed for
@@ -255,6 +263,32 @@ class AuditBeginPayload(TypedDict):
     baseline: dict[str, int]
 
 
+class PrivacyPurgePayload(TypedDict):
+    """`privacy.purge`: one batch of the retention purge; `digest`: SHA-256 over the lines
+    `id:purge_hash` of its check-ins by id (what `audit verify` recomputes)"""
+
+    purged_at: str
+    cutoff: str
+    count: int
+    first_id: int
+    last_id: int
+    digest: str
+
+
+class NoticeAcknowledgePayload(TypedDict):
+    """`privacy.notice_ack`: the notice version the user acknowledged"""
+
+    version: str
+
+
+class FeedbackReplyPayload(TypedDict):
+    """`feedback.reply`: who filed it (user id), its kind, and whether it was overdue"""
+
+    user_id: int
+    kind: str
+    overdue: bool
+
+
 ACTION_PAYLOADS = (
     CheckinReviewPayload,
     LeaveTransitionPayload,
@@ -274,6 +308,9 @@ ACTION_PAYLOADS = (
     SurveyCardsPayload,
     SurveyExcludePayload,
     AuditBeginPayload,
+    PrivacyPurgePayload,
+    NoticeAcknowledgePayload,
+    FeedbackReplyPayload,
 )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.audit import actions, rules
+from app.audit import access, actions, rules
 from app.audit.errors import NoCheckpoint, ReceiptNotFound
 from app.audit.keys import SigningKey as Key
 from app.audit.models import ChainHead, Checkpoint, CheckpointHead, ExportReceipt, SigningKey
@@ -84,6 +84,7 @@ def make_checkpoint(session: Session, key: Key) -> SignedCheckpoint:
     snapshot on either backend), and the actions chain's head."""
     register_key(session, key)
     actions_seq, actions_hash = actions.head(session)
+    access_seq, access_hash = access.head(session)
     heads = [
         (m, s, h)
         for m, s, h in session.execute(
@@ -101,6 +102,8 @@ def make_checkpoint(session: Session, key: Key) -> SignedCheckpoint:
         alg=key.alg,
         actions_seq=actions_seq,
         actions_hash=actions_hash,
+        access_seq=access_seq,
+        access_hash=access_hash,
     )
     session.add(checkpoint)
     session.flush()
@@ -131,6 +134,8 @@ def checkpoint_document(checkpoint: Checkpoint) -> dict[str, Any]:
         "actions_seq": checkpoint.actions_seq,
         "actions_hash": checkpoint.actions_hash,
         "alg": checkpoint.alg,
+        "access_seq": checkpoint.access_seq,
+        "access_hash": checkpoint.access_hash,
     }
 
 

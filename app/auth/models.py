@@ -59,6 +59,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The privacy notice version the user acknowledged (POST /me/notice), and when.
+    notice_version: Mapped[str | None] = mapped_column(String(16))
+    notice_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
 

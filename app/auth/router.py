@@ -374,6 +374,7 @@ def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
         role=user.role,
         scope=user.scope,
         member_id=user.member_id,
+        notice_version=user.notice_version,
     )
 
 

@@ -215,6 +215,10 @@ class Me(BaseModel):
         "or the unit's name for role unit; empty for admin"
     )
     member_id: int | None = Field(description="the roster member (队员) of a member account")
+    notice_version: str | None = Field(
+        None,
+        description="the privacy notice version acknowledged (POST /me/notice), or null",
+    )
 
 
 class UserOut(Me):

@@ -3,6 +3,8 @@ service's back?"""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +52,8 @@ class CheckpointClaim:
         document |= {k: data.get(k) for k in ("actions_seq", "actions_hash")}
         # Its algorithm (ed25519 on checkpoints older than the 国密 option).
         document["alg"] = data.get("alg", "ed25519")
+        # The access log's head, on checkpoints made since it exists (app.audit.access).
+        document |= {k: data.get(k) for k in ("access_seq", "access_hash")}
         return cls({**document, "signature": data["signature"]}, heads)
 
 
@@ -57,6 +61,7 @@ class CheckpointClaim:
 class AuditReport:
     chains: int = 0
     checkins: int = 0
+    purged: int = 0  # links verified from their stored hashes (`hashing.purged_hash`)
     broken: list[BrokenLink] = field(default_factory=list)  # the first broken link per chain
     checkpoint_id: int | None = None
 
@@ -98,6 +103,8 @@ def verify_chains(
         held = None
         for row in rows:
             report.checkins += 1
+            if row["purged_at"] is not None:
+                report.purged += 1
             if broken is None:
                 broken = _check_link(member_id, row, seq, prev_hash)
             prev_hash, seq = row["row_hash"], row["seq"]
@@ -161,7 +168,15 @@ def _check_link(
         if seq == prev_seq:
             return broken(f"seq {seq} appears twice (rows reordered or duplicated)")
         return broken(f"seq jumps from {prev_seq} to {seq}: check-in(s) deleted or rows reordered")
-    if hashing.row_hash(row) != row["row_hash"]:
+    if row["purged_at"] is not None:
+        # Purged: the link's own hash cannot be recomputed (its raw position is gone); what
+        # the row keeps must still match the hash the purge recorded (held in turn by the
+        # batch's digest in the actions log, `purge_problems`).
+        if row["purge_hash"] is None or hashing.purged_hash(row) != row["purge_hash"]:
+            return broken(
+                "a purged row's kept content does not match its purge hash (edited after the purge)"
+            )
+    elif hashing.row_hash(row) != row["row_hash"]:
         return broken("row hash does not match the row's content (row edited or reordered)")
     if row["prev_hash"] != prev_hash:
         return broken("prev_hash does not match the previous row's hash (a row was changed)")
@@ -210,3 +225,55 @@ def _check_extends(
             "(the chain was rewritten)",
         )
     return None
+
+
+PURGE_ACTION = "privacy.purge"
+
+
+def purge_digest(items: Iterator[tuple[int, str]]) -> str:
+    """A purge batch's digest: sha256 over `id:purge_hash` lines of its fixes, by id."""
+    digest = hashlib.sha256()
+    for checkin_id, purge_hash in items:
+        digest.update(f"{checkin_id}:{purge_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def purge_problems(session: Session) -> list[str]:
+    """Every purged fix belongs to a purge batch the actions log holds (`privacy.purge`, by its
+    `purged_at`), and each batch's fixes still make its logged count and digest: a purge hash
+    rewritten along with the row it covers, or a fix purged behind the service's back, shows."""
+    from app.audit.models import ActionEntry
+    from app.audit.rules import action_time
+
+    logged: dict[str, tuple[int, dict[str, Any]]] = {
+        str(e.payload.get("purged_at")): (e.seq, e.payload)
+        for e in session.scalars(select(ActionEntry).where(ActionEntry.action == PURGE_ACTION))
+    }
+    rows = session.execute(
+        select(c.purged_at, c.id, c.purge_hash)
+        .where(c.purged_at.is_not(None))
+        .order_by(c.purged_at, c.id)
+        .execution_options(yield_per=_STREAM_ROWS)
+    )
+    problems: list[str] = []
+    seen: set[str] = set()
+    for at, group in itertools.groupby(rows, key=lambda r: action_time(r[0])):
+        seen.add(at)
+        items = [(r[1], r[2] or "") for r in group]
+        entry = logged.get(at)
+        if entry is None:
+            problems.append(
+                f"{len(items)} check-in(s) purged at {at} (first {items[0][0]}) have no "
+                "privacy.purge entry in the actions log (purged behind the service's back)"
+            )
+            continue
+        seq, payload = entry
+        if payload.get("count") != len(items) or payload.get("digest") != purge_digest(iter(items)):
+            problems.append(
+                f"the check-ins purged at {at} no longer make the digest of actions seq {seq} "
+                "(a purged row or its purge hash was changed, added or deleted)"
+            )
+    for at, (seq, payload) in sorted(logged.items()):
+        if at not in seen and payload.get("count"):
+            problems.append(f"actions seq {seq} logs a purge at {at} whose check-ins are gone")
+    return problems

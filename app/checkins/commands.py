@@ -7,7 +7,7 @@ import json
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -75,8 +75,9 @@ def verify(
     """Verify every member's check-in hash chain and the actions log (reviews, leave, imports,
     account changes), that each extends the signed checkpoint, and that every review and leave
     transition has its logged action; exit 1 naming what is broken, 0 when all holds."""
+    from app.audit.access import verify_access
     from app.audit.actions_verify import verify_actions
-    from app.checkins.audit import CheckpointClaim, verify_chains
+    from app.checkins.audit import CheckpointClaim, purge_problems, verify_chains
 
     claim = None
     if checkpoint is not None:
@@ -94,6 +95,10 @@ def verify(
             actions = verify_actions(
                 session, None if claim is None else claim.document, use_latest=checkpoint is None
             )
+            actions.problems += purge_problems(session)
+            signed = claim.document if claim is not None else _latest_document(session)
+            access = verify_access(session, signed)
+            actions.problems += access.problems
     finally:
         engine.dispose()
     took = time.perf_counter() - began
@@ -101,6 +106,8 @@ def verify(
     logged = f"{actions.entries} logged action(s)" + (
         "" if actions.covered or actions.checkpoint_id is None else " (not covered by it)"
     )
+    logged += f", {access.entries} access log entr{'y' if access.entries == 1 else 'ies'}"
+    purged = f" ({report.purged} purged, verified from stored hashes)" if report.purged else ""
     if not report.intact or not actions.intact:
         for link in report.broken:
             typer.secho(f"BROKEN: {link}", fg=typer.colors.RED, err=True)
@@ -108,13 +115,21 @@ def verify(
             typer.secho(f"BROKEN: {problem}", fg=typer.colors.RED, err=True)
         typer.secho(
             f"{len(report.broken)} of {report.chains} chain(s) broken, "
-            f"{len(actions.problems)} problem(s) in the actions log{against} "
-            f"({report.checkins} check-ins, {logged} read in {took:.1f} s)",
+            f"{len(actions.problems)} problem(s) in the actions and access logs{against} "
+            f"({report.checkins} check-ins{purged}, {logged} read in {took:.1f} s)",
             fg=typer.colors.RED,
             err=True,
         )
         raise typer.Exit(1)
     typer.echo(
-        f"ok: {report.chains} chain(s), {report.checkins} check-in(s), {logged} "
+        f"ok: {report.chains} chain(s), {report.checkins} check-in(s){purged}, {logged} "
         f"verified{against} in {took:.1f} s"
     )
+
+
+def _latest_document(session: Any) -> dict[str, Any] | None:
+    from app.audit import service as audit_service
+
+    if audit_service.latest_checkpoint_id(session) is None:
+        return None
+    return audit_service.latest_checkpoint(session).document

@@ -49,6 +49,7 @@ def scan_member_days(
         .where(
             c.member_id == member_id,
             c.local_date.between(wanted[0] - lookback, wanted[-1]),
+            c.latitude.is_not(None),  # purged fixes have no track left
         )
         .order_by(c.captured_at, c.id)
     ).all()

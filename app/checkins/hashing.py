@@ -109,6 +109,10 @@ CHAIN_FIELDS_WHEN_SET: tuple[tuple[str, str], ...] = (
 def row_hash(row: Mapping[str, Any]) -> str:
     """The chain hash of a check-in row: sha256 over its canonical content (with `seq` and
     `prev_hash`), independent of the database id and of the backend."""
+    return hashlib.sha256("\n".join(_lines(row)).encode("utf-8")).hexdigest()
+
+
+def _lines(row: Mapping[str, Any]) -> list[str]:
     lines = [
         f"{name}={'null' if (value := row[name]) is None else encode(value)}"
         for name, encode in _CHAIN_ENCODERS
@@ -118,8 +122,66 @@ def row_hash(row: Mapping[str, Any]) -> str:
         for name, encode in _CHAIN_ENCODERS_WHEN_SET
         if (value := row.get(name)) is not None
     ]
+    return lines
+
+
+# What the retention purge (`app.privacy.purge`) nulls: the raw position, motion and Wi-Fi.
+PURGED_FIELDS = (
+    "latitude",
+    "longitude",
+    "raw_latitude",
+    "raw_longitude",
+    "altitude_m",
+    "speed_mps",
+    "heading_deg",
+    "wifi",
+)
+DISTANCE_STEP_M = 10.0  # a purged fix keeps its distance to the boundary rounded to this
+
+
+def purged_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the purge writes over a fix's row: the purged fields null, the distance rounded."""
+    distance = row["distance_m"]
+    rounded = None if distance is None else round(distance / DISTANCE_STEP_M) * DISTANCE_STEP_M
+    return {**dict.fromkeys(PURGED_FIELDS), "distance_m": rounded}
+
+
+def verified_purge_hash(row: Mapping[str, Any], purged_at: Any) -> str | None:
+    """For the purge: None when `row` (whole) does not match its stored `row_hash`, else the
+    `purged_hash` it will have once purged at `purged_at` — from one encoding of the row (the
+    purged fields' lines replaced), as `purged_hash` of the purged row computes it."""
+    lines = _lines(row)
+    if hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest() != row["row_hash"]:
+        return None
+    changed = purged_values(row)
+    distance = changed["distance_m"]
+    for index, name in _PURGED_POSITIONS:
+        lines[index] = f"{name}=null"
+    lines[_DISTANCE_POSITION] = (
+        f"distance_m={'null' if distance is None else _ENCODERS['float'](distance)}"
+    )
+    lines = [line for line in lines if not line.startswith(_PURGED_WHEN_SET)]
+    lines += [f"row_hash={_text(row['row_hash'])}", f"purged_at={_instant(purged_at)}"]
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def purged_hash(row: Mapping[str, Any]) -> str:
+    """The hash of a purged fix: what it keeps, in `row_hash`'s canonical form (the purged
+    fields null), bound to the link's stored `row_hash` and to `purged_at`. The link itself can
+    no longer be recomputed; this hash, and each purge batch's digest of them in the actions
+    log, let `audit verify` still catch an edit of what a purged row keeps."""
+    lines = [
+        *_lines(row),
+        f"row_hash={_text(row['row_hash'])}",
+        f"purged_at={_instant(row['purged_at'])}",
+    ]
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 _CHAIN_ENCODERS = [(name, _ENCODERS[kind]) for name, kind in CHAIN_FIELDS]
 _CHAIN_ENCODERS_WHEN_SET = [(name, _ENCODERS[kind]) for name, kind in CHAIN_FIELDS_WHEN_SET]
+
+_NAMES = [name for name, _ in CHAIN_FIELDS]
+_PURGED_POSITIONS = [(_NAMES.index(n), n) for n in PURGED_FIELDS if n in _NAMES]
+_DISTANCE_POSITION = _NAMES.index("distance_m")
+_PURGED_WHEN_SET = tuple(f"{n}=" for n, _ in CHAIN_FIELDS_WHEN_SET if n in PURGED_FIELDS)

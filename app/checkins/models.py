@@ -30,7 +30,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class CheckIn(Base):
-    """One fix as the phone sent it and as the service judged it on arrival. Never updated."""
+    """One fix as the phone sent it and as the service judged it on arrival. Never updated,
+    except by the retention purge, which nulls its raw position once (`purged_at`)."""
 
     __tablename__ = "checkins"
 
@@ -43,10 +44,11 @@ class CheckIn(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     local_date: Mapped[date] = mapped_column(Date)
     # WGS84 after conversion; the raw values and their system as sent are kept beside them.
-    latitude: Mapped[float] = mapped_column(Float)
-    longitude: Mapped[float] = mapped_column(Float)
-    raw_latitude: Mapped[float] = mapped_column(Float)
-    raw_longitude: Mapped[float] = mapped_column(Float)
+    # NULL once purged (`app.privacy.purge`: raw positions are kept `raw_fix_days`).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    raw_latitude: Mapped[float | None] = mapped_column(Float)
+    raw_longitude: Mapped[float | None] = mapped_column(Float)
     coord_system: Mapped[str] = mapped_column(String(8))
     accuracy_m: Mapped[float] = mapped_column(Float)
     altitude_m: Mapped[float | None] = mapped_column(Float)
@@ -75,6 +77,11 @@ class CheckIn(Base):
     # Tamper evidence: sha256 of the canonical row content and the previous row's hash.
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+    # Retention (`app.privacy.purge`): when the raw position, motion and Wi-Fi were nulled, and
+    # the hash of what was kept (`hashing.purged_hash`), bound into the actions log's
+    # `privacy.purge` entry of that batch. Both NULL while the fix is whole.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    purge_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("member_id", "client_id", name="uq_checkins_member_client"),

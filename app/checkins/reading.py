@@ -143,6 +143,7 @@ def out(
         reviews=reviews,
         roll_call_id=row["roll_call_id"],
         rejudged=_rejudged(row),
+        purged=row.get("purged_at") is not None,
     )
 
 

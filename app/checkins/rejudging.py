@@ -61,7 +61,8 @@ def rejudge_member(
     older one); a fix whose village is back to the one it was judged against on arrival loses
     its rejudgement. Returns how many fixes were judged again or returned to their arrival's
     judgement."""
-    mine = (c.member_id == member_id, c.local_date >= first_day)
+    # A purged fix (`app.privacy.purge`) has no position left to judge: its judgement stays.
+    mine = (c.member_id == member_id, c.local_date >= first_day, c.purged_at.is_(None))
     spans = _assignments(session, member_id, first_day)
     index = village_index(session)
     wifi = _registered_wifi(session, {code for _, _, code, _ in spans})

@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 
+from app.audit.access import log_read
 from app.auth.dependencies import (
     CurrentPrincipal,
     SupervisorPrincipal,
@@ -59,7 +60,7 @@ from app.core.pagination import (
 )
 from app.core.roundtrip import begin_on_first_trip
 from app.core.security import TokenClaims
-from app.core.time import utcnow
+from app.core.time import today, utcnow
 from app.org.errors import MemberNotFound
 from app.org.scope import day_filter
 from app.org.service import get_visible_member
@@ -190,6 +191,7 @@ def list_checkins(
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
+    policy: PolicyDep,
     member_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="omit for yourself (members)")
     ] = None,
@@ -211,6 +213,10 @@ def list_checkins(
     visible = day_filter(principal, reading.current_assigned_village())
     named = principal.role != "member"  # reviewers see who else used a shared device
     items = reading.list_checkins(session, member_id, from_, to, after, limit + 1, visible, named)
+    if items:  # positions shown: one access-log entry for the page (none for the member)
+        log_read(
+            session, principal, what="checkins.list", member_id=member_id, day=today(policy.zone)
+        )
     add_roll_call_status(request.app, session, items[:limit])
     next_cursor = None
     if len(items) > limit:
@@ -234,6 +240,7 @@ def void_checkin(
 ) -> Response:
     """Void a fix (township and up, in scope): a review record beside it; it no longer counts."""
     checkin = reviews.review(session, policy, principal, checkin_id, "void", body.reason, utcnow())
+    log_read(session, principal, what="checkin.review", member_id=checkin.member_id)
     add_roll_call_status(request.app, session, [checkin])
     return _json(checkin, 200)
 
@@ -251,5 +258,6 @@ def restore_checkin(
     checkin = reviews.review(
         session, policy, principal, checkin_id, "restore", body.reason, utcnow()
     )
+    log_read(session, principal, what="checkin.review", member_id=checkin.member_id)
     add_roll_call_status(request.app, session, [checkin])
     return _json(checkin, 200)

@@ -199,8 +199,8 @@ class CheckInOut(BaseModel):
     captured_at: UtcDateTime
     received_at: UtcDateTime
     local_date: date
-    latitude: float = Field(description="WGS84, after conversion")
-    longitude: float = Field(description="WGS84, after conversion")
+    latitude: float | None = Field(description="WGS84, after conversion; null once purged")
+    longitude: float | None = Field(description="WGS84, after conversion; null once purged")
     coord_system: CoordSystem = Field(description="as sent")
     accuracy_m: float
     village_code: str | None = Field(description="the village whose boundary holds the point")
@@ -236,6 +236,12 @@ class CheckInOut(BaseModel):
         description="set when the judgement (assigned village, geofence, distance, credit, "
         "place flags) was redone after a retroactive assignment change; the fix as sent and "
         "its chain link never change",
+    )
+    purged: bool = Field(
+        False,
+        description="its raw position, motion and Wi-Fi were purged after "
+        "`policy.privacy.raw_fix_days` (latitude and longitude null, distance rounded to 10 m); "
+        "the judgement, flags and hashes stay",
     )
 
 

@@ -308,21 +308,25 @@ _ASSIGNMENTS = (
 )
 _t0, _t1 = bindparam("t0", type_=c.captured_at.type), bindparam("t1", type_=c.captured_at.type)
 _POINT = (c.captured_at, c.id, c.latitude, c.longitude, c.accuracy_m)
+_PLACED = c.latitude.is_not(None)  # a purged fix (`app.privacy.purge`) is no neighbour
 
 
 def _around() -> Any:
     """The member's fixes from t0 to t1 and the one just before and after: one statement."""
     before = (
         select(*_POINT)
-        .where(_mine, c.captured_at < _t0)
+        .where(_mine, _PLACED, c.captured_at < _t0)
         .order_by(c.captured_at.desc(), c.id.desc())
         .limit(1)
         .subquery()
     )
     after = (
-        select(*_POINT).where(_mine, c.captured_at > _t1).order_by(c.captured_at, c.id).limit(1)
+        select(*_POINT)
+        .where(_mine, _PLACED, c.captured_at > _t1)
+        .order_by(c.captured_at, c.id)
+        .limit(1)
     ).subquery()
-    between = select(*_POINT).where(_mine, c.captured_at.between(_t0, _t1))
+    between = select(*_POINT).where(_mine, _PLACED, c.captured_at.between(_t0, _t1))
     return between.union_all(select(*before.c), select(*after.c))
 
 

@@ -277,12 +277,48 @@ class SupervisionPolicy(_Section):
     late_event_report_hours: float = Field(
         24.0, gt=0, description="an event reported this long after it occurred is late"
     )
+    max_roll_calls_per_member_month: int = Field(
+        4,
+        ge=1,
+        description="roll calls a member may be called to in a calendar month (local time); one "
+        "more is refused (422 roll_call_cap): the burden on grassroots cadres stays capped",
+    )
 
     @model_validator(mode="after")
     def _ordered_windows(self) -> SupervisionPolicy:
         if self.roll_call_min_window_minutes > self.roll_call_max_window_minutes:
             raise ValueError("roll_call_min_window_minutes exceeds roll_call_max_window_minutes")
         return self
+
+
+class PrivacyPolicy(_Section):
+    """Retention of sensitive personal information (PIPL Art. 28: 行踪轨迹) and the notice."""
+
+    raw_fix_days: int = Field(
+        180,
+        ge=1,
+        description="a fix's raw position, motion and Wi-Fi are purged this many days after "
+        "capture (`zhucun privacy purge`); the judgement, flags and hashes stay",
+    )
+    household_phone_days: int = Field(
+        365, ge=1, description="a household's phone number is purged this long after its pairing"
+    )
+    purge_batch: int = Field(
+        2000, ge=1, le=100_000, description="fixes purged per transaction (short locks)"
+    )
+    contact: str = Field(
+        "驻村工作管理系统运维单位（所在县区党委组织部）",
+        max_length=200,
+        description="whom members contact about their personal information (in the notice)",
+    )
+
+
+class FeedbackPolicy(_Section):
+    """Complaints and suggestions (投诉建议)."""
+
+    reply_workdays: int = Field(
+        15, ge=1, description="working days to answer one before it shows overdue"
+    )
 
 
 class DashboardPolicy(_Section):
@@ -513,6 +549,8 @@ class Policy(_Section):
     compliance: CompliancePolicy = CompliancePolicy()
     dashboard: DashboardPolicy = DashboardPolicy()
     villages: VillagePolicy = VillagePolicy()
+    privacy: PrivacyPolicy = PrivacyPolicy()
+    feedback: FeedbackPolicy = FeedbackPolicy()
     visits: VisitPolicy = VisitPolicy()
     evaluation: EvaluationPolicy = EvaluationPolicy()
     security: SecurityPolicy = SecurityPolicy()

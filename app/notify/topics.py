@@ -144,6 +144,27 @@ def rectification_overdue(p: dict[str, Any], c: Context) -> Message:
     )
 
 
+FEEDBACK_KINDS = {
+    "complaint": "投诉",
+    "suggestion": "建议",
+    "burden": "减负反映",
+    "data_correction": "数据更正",
+}
+
+
+def feedback_received(p: dict[str, Any], c: Context) -> Message:
+    # The text itself is not sent: a complaint may name people; it is read in the service.
+    who = c.who(p["member_id"]) if p.get("member_id") else plain(c.names.user(p.get("user_id")), 40)
+    return Message(
+        "收到投诉建议",
+        (
+            ("类别", FEEDBACK_KINDS.get(str(p.get("kind")), str(p.get("kind")))),
+            ("提交人", who),
+            ("答复期限", c.day(p.get("due_date"))),
+        ),
+    )
+
+
 TOPICS: dict[str, Renderer] = {
     "leave.submitted": leave_submitted,
     "leave.decided": leave_decided,
@@ -153,6 +174,7 @@ TOPICS: dict[str, Renderer] = {
     "roll_call.issued": roll_call_issued,
     "event.reported": event_reported,
     "rectification.overdue": rectification_overdue,
+    "feedback.received": feedback_received,
 }
 
 

@@ -1,6 +1,7 @@
 """The monthly attendance bulletin (每月考勤通报): per county and township, the month's
 members, days, on-post rate, absences without leave, leave and overstays (超假), events reported
-late (大事迟报) and rectifications still open (未整改); then the named list of members below
+late (大事迟报), rectifications still open (未整改) and complaints and suggestions (投诉建议,
+with those unanswered past their due date); then the named list of members below
 pace in the current quota period (app.compliance)."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.core.time import as_utc
 from app.leave.models import LeaveRequest
 from app.ledger import rules as ledger_rules
 from app.ledger import service as ledger_service
+from app.privacy.models import Feedback
 from app.reports import compliance_report, presence
 from app.reports.columns import Column
 from app.reports.export import Render, Row, Table
@@ -40,6 +42,8 @@ DIVISION_COLUMNS = (
     Column("overstay_days", "超假人天", "int", 10),
     Column("late_events", "大事迟报（件）", "int", 14),
     Column("open_rectifications", "未整改（项）", "int", 12),
+    Column("feedback", "投诉建议（件）", "int", 12),
+    Column("feedback_overdue", "逾期未答复（件）", "int", 14),
 )
 BELOW_PACE = ("missed", "unattainable", "at_risk")
 BELOW_PACE_COLUMNS = compliance_report.COLUMNS[:9]
@@ -55,6 +59,8 @@ class _Tally:
     overstay: int = 0
     late_events: int = 0
     open_rectifications: int = 0
+    feedback: int = 0
+    feedback_overdue: int = 0
 
 
 def tables(
@@ -91,6 +97,10 @@ def tables(
         for village in _open_rectifications(session, village_of, month.end):
             for key in (("county", village[:6]), ("township", village[:9])):
                 tallies[key].open_rectifications += 1
+        for village, overdue in _feedback(session, policy, set(village_of.values()), month, today):
+            for key in (("county", village[:6]), ("township", village[:9])):
+                tallies[key].feedback += 1
+                tallies[key].feedback_overdue += overdue
     render = Render(DIVISION_COLUMNS, fmt)
     divisions = [
         render.part(
@@ -107,6 +117,8 @@ def tables(
                 t.overstay,
                 t.late_events,
                 t.open_rectifications,
+                t.feedback,
+                t.feedback_overdue,
             ),
         )
         for (level, code), t in sorted(tallies.items(), key=lambda kv: (kv[0][1], kv[0][0]))
@@ -141,6 +153,27 @@ def _late_events(
         for member_id, village, occurred, reported in rows
         if member_id in members
         and supervision_rules.is_late_report(as_utc(occurred), as_utc(reported), policy.supervision)
+    ]
+
+
+def _feedback(
+    session: Session,
+    policy: Policy,
+    villages: set[str],
+    month: compliance_rules.Period,
+    today: date,
+) -> list[tuple[str, bool]]:
+    """(village, overdue) of each complaint or suggestion (投诉建议) filed in the month from one
+    of the bulletin's villages; overdue: still unanswered past its due date."""
+    begin = datetime.combine(month.start, time(), policy.zone)
+    end = datetime.combine(month.end + timedelta(days=1), time(), policy.zone)
+    rows = session.execute(
+        select(Feedback.division_code, Feedback.due_date, Feedback.replied_at).where(
+            Feedback.created_at >= begin, Feedback.created_at < end
+        )
+    )
+    return [
+        (code, replied is None and today > due) for code, due, replied in rows if code in villages
     ]
 
 

@@ -153,3 +153,18 @@ class ReviewerLevelRequired(AppError):
         "This item comes from an inspection opened at {opened_level} level: a reviewer above it "
         "(or another city user) must close it."
     )
+
+
+class RollCallCap(AppError):
+    status = 422
+    code = "roll_call_cap"
+    title_zh = "点名次数已达上限"
+    title_en = "Roll-call cap reached"
+    detail_zh = (
+        "本月已对队员 {member_id} 点名 {count} 次，达到每人每月上限 {cap} 次"
+        "（policy.supervision.max_roll_calls_per_member_month，为基层减负）。"
+    )
+    detail_en = (
+        "Member {member_id} has been called {count} times this month, the cap per member "
+        "per month ({cap}, policy.supervision.max_roll_calls_per_member_month)."
+    )

@@ -30,7 +30,7 @@ from app.org.divisions import is_prefix
 from app.org.errors import InvalidScope, ScopeNotFound
 from app.org.models import Assignment, Member
 from app.supervision import rules
-from app.supervision.errors import InvalidWindow, NobodyCalled, RollCallNotFound
+from app.supervision.errors import InvalidWindow, NobodyCalled, RollCallCap, RollCallNotFound
 from app.supervision.models import RollCall, RollCallMember
 from app.supervision.schemas import (
     MyRollCall,
@@ -90,6 +90,7 @@ def issue(
     called = session.scalar(select(func.count()).where(RollCallMember.roll_call_id == call.id))
     if not called:
         raise NobodyCalled(scope=body.scope)
+    _within_cap(session, policy, call)
     emit(
         session,
         "roll_call.issued",
@@ -359,3 +360,32 @@ def member_record(
         )
         out.setdefault(member_id, []).append((call, v))
     return out
+
+
+def _within_cap(session: Session, policy: Policy, call: RollCall) -> None:
+    """Refuse the call (its rows roll back) when it would call any member more often in its
+    month than `max_roll_calls_per_member_month` (减负). Issuing is serialised (PostgreSQL: a
+    transaction advisory lock; SQLite: BEGIN IMMEDIATE), so two calls cannot both pass."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(_CAP_LOCK, 0))))
+    cap = policy.supervision.max_roll_calls_per_member_month
+    first = call.call_date.replace(day=1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    mine = select(RollCallMember.member_id).where(RollCallMember.roll_call_id == call.id)
+    over = session.execute(
+        select(RollCallMember.member_id, func.count())
+        .join(RollCall, RollCall.id == RollCallMember.roll_call_id)
+        .where(
+            RollCallMember.member_id.in_(mine),
+            RollCall.call_date.between(first, last),
+        )
+        .group_by(RollCallMember.member_id)
+        .having(func.count() > cap)
+        .order_by(RollCallMember.member_id)
+        .limit(1)
+    ).first()
+    if over is not None:
+        raise RollCallCap(member_id=over[0], count=over[1] - 1, cap=cap)
+
+
+_CAP_LOCK = "zhucun.roll_call_cap"

@@ -38,6 +38,7 @@ from app.supervision.errors import (
     NobodyCalled,
     RectificationNotFound,
     ReviewerLevelRequired,
+    RollCallCap,
     RollCallNotFound,
     TooOld,
     UnknownViolationCode,
@@ -95,7 +96,7 @@ def _next(ids: list[int], limit: int) -> str | None:
     status_code=status.HTTP_201_CREATED,
     response_model=RollCallIssued,
     responses=error_responses(
-        RoleRequired, ScopeNotFound, InvalidScope, InvalidWindow, NobodyCalled
+        RoleRequired, ScopeNotFound, InvalidScope, InvalidWindow, NobodyCalled, RollCallCap
     ),
 )
 def issue_roll_call(

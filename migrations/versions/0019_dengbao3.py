@@ -77,9 +77,7 @@ def upgrade() -> None:
         batch.alter_column(
             "public_key", existing_type=sa.String(64), type_=sa.String(200), existing_nullable=False
         )
-        batch.add_column(
-            sa.Column("alg", sa.String(16), nullable=False, server_default="ed25519")
-        )
+        batch.add_column(sa.Column("alg", sa.String(16), nullable=False, server_default="ed25519"))
     for table in ("audit_checkpoints", "export_receipts"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.org.models import Assignment, Member
+from app.privacy.notice import VERSION as NOTICE_VERSION
 from tests.checkins.helpers import fix
 from tests.world import PASSWORD, World
 
@@ -36,6 +37,7 @@ PUBLIC = {
     "/api/v1/auth/token",
     "/api/v1/auth/refresh",
     "/api/v1/auth/wechat",
+    "/api/v1/privacy/notice",
     "/api/v1/public/surveys/{code}",
 }
 VILLAGE = "430121001001"
@@ -442,6 +444,36 @@ ROWS: dict[tuple[str, str], Row] = {
         {"code": "abcdef"},
         "422 422 422 422 422 422 422 422 422 422",
     ),
+    # Privacy (issue 21): the access log, the notice, the member's copy, feedback, burden.
+    ("GET", "/me/access-log"): ("/me/access-log", None, "200 200 403 403 403 403 403 403 403 403"),
+    ("GET", "/audit/access-log"): (
+        "/audit/access-log",
+        None,
+        "403 403 403 403 403 403 403 403 200 200",
+    ),
+    ("POST", "/me/notice"): (
+        "/me/notice",
+        {"version": NOTICE_VERSION},
+        "200 200 200 200 200 200 200 200 200 200",
+    ),
+    ("GET", "/me/export"): ("/me/export", None, "200 200 200 200 200 200 200 200 200 200"),
+    ("POST", "/feedback"): (
+        "/feedback",
+        {"kind": "suggestion", "text": "建议 {n}"},
+        "201 201 201 201 201 201 201 201 201 201",
+    ),
+    ("GET", "/me/feedback"): ("/me/feedback", None, "200 200 200 200 200 200 200 200 200 200"),
+    ("GET", "/feedback"): ("/feedback", None, "403 403 403 403 200 200 200 403 403 200"),
+    ("POST", "/feedback/{feedback_id}/reply"): (
+        "/feedback/{feedback}/reply",
+        {"text": "已答复"},
+        "403 403 403 403 200 404 409 403 403 409",
+    ),
+    ("GET", "/reports/burden"): (
+        "/reports/burden?scope=430121001&month={month}",
+        None,
+        "403 403 200 404 200 404 200 403 200 200",
+    ),
     # Last: it ends each caller's session.
     ("POST", "/auth/logout"): ("/auth/logout", {}, "204 204 204 204 204 204 204 204 204 204"),
 }
@@ -500,6 +532,9 @@ def _arrange(world: World) -> dict[str, Any]:
     r = world.get("county", f"/reports/presence?scope=430121001&from={ids['from']}&to={ids['to']}")
     assert r.status_code == 200, r.text
     ids["receipt"] = r.headers["zhucun-receipt"]
+    r = world.post("alice", "/feedback", json={"kind": "complaint", "text": "投诉"})
+    assert r.status_code == 201, r.text
+    ids["feedback"] = r.json()["id"]
     return ids
 
 
@@ -682,6 +717,15 @@ def test_a_moved_member_is_seen_by_each_township_for_their_days_and_by_the_count
 DUTY_CALLERS = ("sysadmin", "security_admin", "audit_admin")
 # The separated administrators read no member's records (404: outside what they see).
 DUTY_ROWS: dict[tuple[str, str], str] = {
+    ("GET", "/me/access-log"): "403 403 403",
+    ("GET", "/audit/access-log"): "403 403 200",
+    ("POST", "/me/notice"): "200 200 200",
+    ("GET", "/me/export"): "200 200 200",
+    ("POST", "/feedback"): "201 201 201",
+    ("GET", "/me/feedback"): "200 200 200",
+    ("GET", "/feedback"): "403 403 403",
+    ("POST", "/feedback/{feedback_id}/reply"): "403 403 403",
+    ("GET", "/reports/burden"): "403 403 403",
     ("PUT", "/units/{name}/office"): "403 403 403",
     ("GET", "/units/{name}/office"): "403 403 403",
     ("POST", "/households/import"): "403 403 403",
@@ -767,6 +811,7 @@ DUTY_ROWS: dict[tuple[str, str], str] = {
 AUDIT_LOG_READS = {
     ("GET", "/audit/actions"),
     ("GET", "/audit/logins"),
+    ("GET", "/audit/access-log"),
     ("GET", "/audit/checkpoints/latest"),
 }
 # What every account may do to itself.
@@ -774,6 +819,8 @@ SELF_SERVICE = {
     ("POST", "/me/password"),
     ("POST", "/me/totp"),
     ("POST", "/me/totp/confirm"),
+    ("POST", "/me/notice"),  # acknowledging the privacy notice
+    ("POST", "/feedback"),  # any signed-in user may complain or suggest
     ("POST", "/auth/logout"),
 }
 

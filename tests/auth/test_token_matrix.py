@@ -17,6 +17,7 @@ PUBLIC = {
     "/api/v1/auth/token",
     "/api/v1/auth/refresh",
     "/api/v1/auth/wechat",
+    "/api/v1/privacy/notice",  # issue 21: the privacy notice is public
     "/healthz",
     "/readyz",
     "/openapi.json",

@@ -118,6 +118,14 @@ def test_pages_bench(backend):
 
 
 @pytest.mark.postgis
+def test_privacy_bench():
+    out = bench("privacy_bench.py", "--smoke")
+    assert "GET /checkins p95:" in out
+    assert "purge: 2000 fixes in" in out
+    assert "smoke run: the targets are not judged" in out
+
+
+@pytest.mark.postgis
 def test_surveys_bench():
     out = bench("surveys_bench.py", "--smoke")
     assert "GET /surveys/{id}/results, 120 answers in 6 villages" in out

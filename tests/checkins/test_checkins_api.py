@@ -20,7 +20,7 @@ CHECKIN_FIELDS = {
     "id", "client_id", "member_id", "captured_at", "received_at", "local_date", "latitude",
     "longitude", "coord_system", "accuracy_m", "village_code", "assigned_village_code",
     "geofence", "distance_m", "credited", "flags", "flag_reasons", "wifi_match", "voided",
-    "reviews", "roll_call_id", "roll_call_status", "findings", "rejudged",
+    "reviews", "roll_call_id", "roll_call_status", "findings", "rejudged", "purged",
 }  # fmt: skip
 GEOD = Geod(ellps="WGS84")
 NORTH_EDGE = LAT0 + 0.02

@@ -1,0 +1,33 @@
+"""`zhucun privacy …` commands."""
+
+from __future__ import annotations
+
+import typer
+
+from app.core.config import get_settings
+from app.core.db import make_engine, make_session_factory
+from app.core.policy import get_policy
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this domain's commands to the `zhucun` command line."""
+    privacy_cli = typer.Typer(help="Privacy (个人信息保护): retention.", no_args_is_help=True)
+    cli.add_typer(privacy_cli, name="privacy")
+
+    @privacy_cli.command("purge")
+    def purge_command() -> None:
+        """Null the raw position, motion and Wi-Fi of fixes older than
+        policy.privacy.raw_fix_days (the judgement, flags and hashes stay; `audit verify`
+        still verifies them); run daily (`zhucun daily` does)."""
+        typer.echo(purge_raw_fixes())
+
+
+def purge_raw_fixes() -> str:
+    """The daily purge; its one-line summary."""
+    from app.privacy.purge import purge
+
+    engine = make_engine(get_settings().effective_database_url)
+    try:
+        return purge(make_session_factory(engine), get_policy()).summary()
+    finally:
+        engine.dispose()
