@@ -19,8 +19,13 @@ from app.core.db import make_engine, make_session_factory, session_scope
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun audit` group (made by app.audit)."""
     audit_cli.command("verify")(verify)
-    checkins_cli = typer.Typer(help="Check-ins: later findings", no_args_is_help=True)
+    checkins_cli = typer.Typer(
+        help="Check-ins: later findings, monthly partitions", no_args_is_help=True
+    )
     checkins_cli.command("scan-replays")(scan_replays)
+    checkins_cli.command("partitions")(partitions_ahead)
+    checkins_cli.command("detach")(detach_month)
+    checkins_cli.command("attach")(attach_month)
     cli.add_typer(checkins_cli, name="checkins")
 
 
@@ -118,3 +123,91 @@ def verify(
         f"ok: {report.chains} chain(s), {report.checkins} check-in(s), {logged} "
         f"verified{against} in {took:.1f} s"
     )
+
+
+# --- monthly partitions (PostgreSQL; app.checkins.partitions) -------------------------------
+
+
+def partitions_ahead() -> None:
+    """Make this month's check-in partition and the next three where missing (the daily job,
+    which `zhucun daily` runs). Nothing to do on SQLite."""
+    typer.echo(make_partitions_ahead())
+
+
+def make_partitions_ahead() -> str:
+    from app.checkins import partitions
+    from app.core.policy import get_policy
+    from app.core.time import today
+
+    engine = make_engine(get_settings().effective_database_url)
+    try:
+        with engine.begin() as connection:
+            if not partitions.is_partitioned(connection):
+                return "check-ins are not partitioned here (SQLite): nothing to do"
+            made = partitions.ensure_months(connection, today(get_policy().zone))
+            attached = partitions.attached_months(connection)
+    finally:
+        engine.dispose()
+    shown = ", ".join(f"{m:%Y-%m}" for m in made) or "none"
+    return f"{len(attached)} month(s) attached up to {attached[-1]:%Y-%m}; made: {shown}"
+
+
+def _month_argument(value: str) -> date:
+    from app.checkins import partitions
+
+    try:
+        return partitions.parse_month(value)
+    except ValueError:
+        typer.secho(f"not a month (YYYY-MM): {value}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def detach_month(
+    month: Annotated[str, typer.Argument(help="YYYY-MM, older than the upload window")],
+    tablespace: Annotated[
+        str | None, typer.Option(help="a (cold) tablespace to move the detached month to")
+    ] = None,
+) -> None:
+    """Seal an old month of check-ins (each member's runs of chain positions, checked row by
+    row) and detach its partition: it stays as table checkins_YYYY_MM (in `tablespace` if
+    named) for `pg_dump -t`; `audit verify` bridges it; `attach` puts it back."""
+    from app.checkins import partitions
+    from app.core.policy import get_policy
+    from app.core.time import today
+
+    first = _month_argument(month)
+    policy = get_policy()
+    engine = make_engine(get_settings().effective_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            if not partitions.is_partitioned(session.connection()):
+                typer.secho("check-ins are not partitioned here (SQLite)", fg="red", err=True)
+                raise typer.Exit(1)
+            try:
+                runs = partitions.detach(
+                    session, first, today(policy.zone), policy.flags.max_age_days, tablespace
+                )
+            except partitions.PartitionRefused as exc:
+                typer.secho(f"refused: {exc}", fg="red", err=True)
+                raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{partitions.partition_name(first)} detached: {runs} run(s) sealed")
+
+
+def attach_month(month: Annotated[str, typer.Argument(help="YYYY-MM, detached before")]) -> None:
+    """Re-attach a detached month of check-ins (restored first if it was dumped and dropped)."""
+    from app.checkins import partitions
+
+    first = _month_argument(month)
+    engine = make_engine(get_settings().effective_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            try:
+                partitions.attach(session, first)
+            except partitions.PartitionRefused as exc:
+                typer.secho(f"refused: {exc}", fg="red", err=True)
+                raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{partitions.partition_name(first)} attached")

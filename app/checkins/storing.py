@@ -208,6 +208,12 @@ def _store(
                 outcomes.append(Outcome(p.client_id, "rejected", error=error))
                 continue
             old = known.get(p.client_id)
+            if old is not None and old not in answers:
+                # Stored in a month since detached (app.checkins.partitions): older than the
+                # upload window, so refused as a new fix would be.
+                gone = refusals[id(p)] or ItemNotStored()
+                outcomes.append(Outcome(p.client_id, "rejected", error=gone))
+                continue
             outcomes.append(
                 Outcome(p.client_id, "duplicate", answers[old] if old is not None else None)
             )

@@ -56,11 +56,12 @@ def test_daily_runs_every_job_in_order_one_line_each(world, db, db_url, tmp_path
     lines = result.stdout.strip().splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [job.name for job in JOBS]
     yesterday = today() - timedelta(1)
-    assert lines[0] == "leave scan-overdue: 1 overdue leave event(s) queued"
-    assert lines[1] == "supervision scan-overdue: 0 overdue rectification event(s) queued"
-    assert lines[2].startswith(f"checkins scan-replays: {yesterday}: ")
-    assert lines[3] == "outbox retry: no notification target is configured (ZHUCUN_WEBHOOKS)"
-    assert lines[4].startswith("audit checkpoint: checkpoint ")
+    assert lines[0].startswith("checkins partitions: ")
+    assert lines[1] == "leave scan-overdue: 1 overdue leave event(s) queued"
+    assert lines[2] == "supervision scan-overdue: 0 overdue rectification event(s) queued"
+    assert lines[3].startswith(f"checkins scan-replays: {yesterday}: ")
+    assert lines[4] == "outbox retry: no notification target is configured (ZHUCUN_WEBHOOKS)"
+    assert lines[5].startswith("audit checkpoint: checkpoint ")
     written = json.loads((tmp_path / "cp" / f"{today()}.json").read_text())
     assert {"root", "signature", "heads"} <= set(written)
     events = db.scalars(select(OutboxEvent).where(OutboxEvent.topic == "leave.overdue")).all()
@@ -69,7 +70,7 @@ def test_daily_runs_every_job_in_order_one_line_each(world, db, db_url, tmp_path
 
     again = daily(db_url, tmp_path / "key.pem")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines()[0] == "leave scan-overdue: 0 overdue leave event(s) queued"
+    assert again.stdout.splitlines()[1] == "leave scan-overdue: 0 overdue leave event(s) queued"
 
 
 def test_a_failing_job_fails_the_run_and_the_others_still_run(world, db, db_url, tmp_path):
@@ -79,6 +80,7 @@ def test_a_failing_job_fails_the_run_and_the_others_still_run(world, db, db_url,
     result = daily(db_url, broken)
     assert result.returncode == 1
     assert [line.split(": ", 1)[0] for line in result.stdout.splitlines()] == [
+        "checkins partitions",
         "leave scan-overdue",
         "supervision scan-overdue",
         "checkins scan-replays",
