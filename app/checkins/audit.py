@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -64,12 +65,20 @@ class AuditReport:
 
 
 def verify_chains(
-    session: Session, claim: CheckpointClaim | None = None, *, use_latest: bool = True
+    session: Session,
+    claim: CheckpointClaim | None = None,
+    *,
+    use_latest: bool = True,
+    since: date | None = None,
 ) -> AuditReport:
     """Walk every member's chain in seq order: each row's hash must match its content, link to
     the previous row's hash, follow it by one; the chain head must name the last row. With a
     signed checkpoint (`claim`, or the latest stored one when `use_latest`), each chain must
-    still hold the head the checkpoint signed: a truncated or rewritten chain contradicts it."""
+    still hold the head the checkpoint signed: a truncated or rewritten chain contradicts it.
+
+    With `since` (PostgreSQL, a month): only the rows of that month on are read (the older
+    partitions are not), the months before it bridged by their seals, which must cover them
+    all (`partitions.seal`; PartitionRefused otherwise)."""
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         # One snapshot for the heads and the rows, even while check-ins keep arriving.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -89,6 +98,8 @@ def verify_chains(
     seen: set[int] = set()
     # Runs of detached months (app.checkins.partitions): a chain's gap they fill is bridged.
     sealed = partitions.sealed_runs(session)
+    if since is not None:
+        since = partitions.check_sealed_before(session.connection(), since)
 
     def walk(member_id: int, rows: Iterator[dict[str, Any]]) -> None:
         seen.add(member_id)
@@ -116,7 +127,7 @@ def verify_chains(
         if broken is not None:
             report.broken.append(broken)
 
-    for member_id, rows in _chains(session):
+    for member_id, rows in _chains(session, since):
         walk(member_id, rows)
     for member_id in sorted(set(sealed) - seen):  # every row of the chain detached
         walk(member_id, iter(()))
@@ -160,13 +171,19 @@ def _bridge(
     return seq, prev_hash, held
 
 
-def _chains(session: Session) -> Iterator[tuple[int, Iterator[dict[str, Any]]]]:
+def chains_statement(since: date | None = None) -> Select[Any]:
+    """Every row (from the month `since` on) in chain order."""
+    query = select(checkins)
+    if since is not None:
+        query = query.where(c.local_date >= since)
+    return query.order_by(c.member_id, c.seq, c.id)
+
+
+def _chains(
+    session: Session, since: date | None = None
+) -> Iterator[tuple[int, Iterator[dict[str, Any]]]]:
     """(member_id, that member's rows in seq order), streamed."""
-    result = session.execute(
-        select(checkins)
-        .order_by(c.member_id, c.seq, c.id)
-        .execution_options(yield_per=_STREAM_ROWS)
-    )
+    result = session.execute(chains_statement(since).execution_options(yield_per=_STREAM_ROWS))
     current: int | None = None
     batch: list[dict[str, Any]] = []
     for row in result.mappings():

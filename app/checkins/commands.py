@@ -24,6 +24,7 @@ def register(cli: typer.Typer) -> None:
     )
     checkins_cli.command("scan-replays")(scan_replays)
     checkins_cli.command("partitions")(partitions_ahead)
+    checkins_cli.command("seal")(seal_month)
     checkins_cli.command("detach")(detach_month)
     checkins_cli.command("attach")(attach_month)
     cli.add_typer(checkins_cli, name="checkins")
@@ -76,6 +77,13 @@ def verify(
         Path | None,
         typer.Option(help="a checkpoint JSON (GET /audit/checkpoints/latest); default: the latest"),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="YYYY-MM (PostgreSQL): read the check-ins of this month on, the sealed months "
+            "before it bridged by their seals (`zhucun checkins seal`); default: every row"
+        ),
+    ] = None,
 ) -> None:
     """Verify every member's check-in hash chain and the actions log (reviews, leave, imports,
     account changes), that each extends the signed checkpoint, and that every review and leave
@@ -90,11 +98,18 @@ def verify(
         except (OSError, ValueError, KeyError, TypeError) as exc:
             typer.secho(f"cannot read the checkpoint {checkpoint}: {exc}", fg="red", err=True)
             raise typer.Exit(2) from None
+    from app.checkins.partitions import PartitionRefused
+
+    first = _month_argument(since) if since else None
     engine = make_engine(get_settings().effective_database_url)
     began = time.perf_counter()
     try:
         with session_scope(make_session_factory(engine)) as session:
-            report = verify_chains(session, claim, use_latest=checkpoint is None)
+            try:
+                report = verify_chains(session, claim, use_latest=checkpoint is None, since=first)
+            except PartitionRefused as exc:
+                typer.secho(f"cannot verify from {since}: {exc}", fg="red", err=True)
+                raise typer.Exit(2) from None
             # The actions log, against the same checkpoint, in the same snapshot.
             actions = verify_actions(
                 session, None if claim is None else claim.document, use_latest=checkpoint is None
@@ -129,8 +144,9 @@ def verify(
 
 
 def partitions_ahead() -> None:
-    """Make this month's check-in partition and the next three where missing (the daily job,
-    which `zhucun daily` runs). Nothing to do on SQLite."""
+    """Make this month's check-in partition and the next three where missing, and seal the
+    months no fix can arrive for any more (checked row by row; `audit verify --since` then
+    skips them). The daily job, which `zhucun daily` runs. Nothing to do on SQLite."""
     typer.echo(make_partitions_ahead())
 
 
@@ -144,12 +160,20 @@ def make_partitions_ahead() -> str:
         with engine.begin() as connection:
             if not partitions.is_partitioned(connection):
                 return "check-ins are not partitioned here (SQLite): nothing to do"
-            made = partitions.ensure_months(connection, today(get_policy().zone))
+            policy = get_policy()
+            day = today(policy.zone)
+            made = partitions.ensure_months(connection, day)
             attached = partitions.attached_months(connection)
+        with session_scope(make_session_factory(engine)) as session:
+            sealed = partitions.seal_past_months(session, day, policy.flags.max_age_days)
     finally:
         engine.dispose()
     shown = ", ".join(f"{m:%Y-%m}" for m in made) or "none"
-    return f"{len(attached)} month(s) attached up to {attached[-1]:%Y-%m}; made: {shown}"
+    closed = ", ".join(f"{m:%Y-%m}" for m in sealed) or "none"
+    return (
+        f"{len(attached)} month(s) attached up to {attached[-1]:%Y-%m}; made: {shown}; "
+        f"sealed: {closed}"
+    )
 
 
 def _month_argument(value: str) -> date:
@@ -160,6 +184,35 @@ def _month_argument(value: str) -> date:
     except ValueError:
         typer.secho(f"not a month (YYYY-MM): {value}", fg="red", err=True)
         raise typer.Exit(2) from None
+
+
+def seal_month(
+    month: Annotated[str, typer.Argument(help="YYYY-MM, older than the upload window")],
+) -> None:
+    """Check an attached month of check-ins row by row and record its runs of chain positions
+    (`zhucun daily` seals each month once it is past the upload window)."""
+    from app.checkins import partitions
+    from app.core.policy import get_policy
+    from app.core.time import today
+
+    first = _month_argument(month)
+    policy = get_policy()
+    engine = make_engine(get_settings().effective_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            if not partitions.is_partitioned(session.connection()):
+                typer.secho("check-ins are not partitioned here (SQLite)", fg="red", err=True)
+                raise typer.Exit(1)
+            try:
+                runs = partitions.seal(
+                    session, first, today(policy.zone), policy.flags.max_age_days
+                )
+            except partitions.PartitionRefused as exc:
+                typer.secho(f"refused: {exc}", fg="red", err=True)
+                raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{partitions.partition_name(first)} sealed: {runs} run(s)")
 
 
 def detach_month(

@@ -153,8 +153,34 @@ def detach(
         raise PartitionRefused(
             f"{name} is within the upload window ({max_age_days} days): fixes can still arrive"
         )
-    # Nothing of the month may change while it is sealed and detached.
+    runs = seal(session, month, today, max_age_days)
+    connection.execute(text(f"ALTER TABLE checkins DETACH PARTITION {name}"))
+    if tablespace:
+        connection.execute(text(f'ALTER TABLE {name} SET TABLESPACE "{tablespace}"'))
+    return runs
+
+
+def sealed_months(connection: Connection) -> set[date]:
+    return set(connection.execute(text("SELECT DISTINCT month FROM checkin_sealed_runs")).scalars())
+
+
+def seal(session: Session, month: date, today: date, max_age_days: int) -> int:
+    """Check the attached month row by row and record its runs (once: a sealed month is not
+    sealed again). `audit verify --since` then reads only the months after the sealed ones.
+    Returns the runs sealed (0 when sealed before)."""
+    connection = session.connection()
+    month = month_start(month)
+    name = partition_name(month)
+    if month not in attached_months(connection):
+        raise PartitionRefused(f"{name} is not attached")
+    if next_month(month) > today - timedelta(days=max_age_days + 1):
+        raise PartitionRefused(
+            f"{name} is within the upload window ({max_age_days} days): fixes can still arrive"
+        )
+    # Nothing of the month may change while it is read and sealed.
     connection.execute(text(f"LOCK TABLE {name} IN SHARE MODE"))
+    if month in sealed_months(connection):
+        return 0
     runs = seal_runs(session, name)
     if runs:
         connection.execute(
@@ -165,10 +191,27 @@ def detach(
             ),
             [{"month": month, **run.__dict__} for run in runs],
         )
-    connection.execute(text(f"ALTER TABLE checkins DETACH PARTITION {name}"))
-    if tablespace:
-        connection.execute(text(f'ALTER TABLE {name} SET TABLESPACE "{tablespace}"'))
     return len(runs)
+
+
+def seal_past_months(session: Session, today: date, max_age_days: int) -> list[date]:
+    """Seal every attached month that no fix can arrive for any more (the daily job)."""
+    connection = session.connection()
+    done = sealed_months(connection)
+    limit = today - timedelta(days=max_age_days + 1)
+    todo = [m for m in attached_months(connection) if next_month(m) <= limit and m not in done]
+    for month in todo:
+        seal(session, month, today, max_age_days)
+    return todo
+
+
+def first_unsealed_month(connection: Connection) -> date | None:
+    """The first attached month after every sealed one (`audit verify --since` from there)."""
+    done = sealed_months(connection)
+    for month in attached_months(connection):
+        if month not in done:
+            return month
+    return None
 
 
 def attach(session: Session, month: date) -> None:
@@ -244,3 +287,23 @@ def sealed_runs(session: Session) -> dict[int, dict[int, SealedRun]]:
     for r in rows:
         out.setdefault(r.member_id, {})[r.first_seq] = SealedRun(*r)
     return out
+
+
+def check_sealed_before(connection: Connection, since: date) -> date:
+    """`since`'s month, once sure that everything before it is sealed: every attached month
+    before it, and no row of the DEFAULT partition before it (PartitionRefused otherwise)."""
+    month = month_start(since)
+    if not is_partitioned(connection):
+        raise PartitionRefused("check-ins are not partitioned here (SQLite): verify them all")
+    done = sealed_months(connection)
+    open_ = [m for m in attached_months(connection) if m < month and m not in done]
+    if open_:
+        raise PartitionRefused(
+            f"{partition_name(open_[0])} is not sealed: seal it, or verify from {open_[0]:%Y-%m}"
+        )
+    stray = connection.execute(
+        text(f"SELECT 1 FROM {DEFAULT_PARTITION} WHERE local_date < :m LIMIT 1"), {"m": month}
+    ).first()
+    if stray is not None:
+        raise PartitionRefused("the DEFAULT partition holds older rows: make their months first")
+    return month

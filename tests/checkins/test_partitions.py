@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 from app.checkins import partitions, reading, storing
-from app.checkins.audit import verify_chains
+from app.checkins.audit import chains_statement, verify_chains
 from app.checkins.schemas import CheckInCreate
 from app.core.migrate import downgrade, upgrade
 from app.core.policy import Policy
@@ -292,3 +292,43 @@ def _scalar(db_url: str, sql: str, **params: Any) -> Any:
             return connection.execute(text(sql), params).scalar()
     finally:
         engine.dispose()
+
+
+def test_chain_verification_from_a_month_reads_only_the_months_after(world, db, db_url, policy):
+    alice = world.members["alice"].id
+    now = datetime.now(UTC)
+    old, recent = now - timedelta(days=70), now - timedelta(days=35)
+    _ensure(db, old.date(), recent.date())
+    for when in (old, recent, now):
+        _record(db, policy, alice, when, n=2)
+    since = partitions.month_start(recent.date())
+    with pytest.raises(partitions.PartitionRefused, match="not sealed"):
+        verify_chains(db, since=since)
+    db.rollback()
+    sealed = zhucun(db_url, "checkins", "seal", f"{old:%Y-%m}")
+    assert sealed.exit_code == 0, sealed.output
+    assert "sealed: 1 run(s)" in sealed.output
+
+    compiled = chains_statement(since).compile(
+        db.get_bind(), compile_kwargs={"literal_binds": True}
+    )
+    scanned = _explain(db, str(compiled), None)
+    later = {partitions.partition_name(m) for m in partitions.attached_months(db.connection())}
+    later = {n for n in later if n >= partitions.partition_name(since)}
+    assert scanned == later | {partitions.DEFAULT_PARTITION}
+    assert partitions.partition_name(partitions.month_start(old.date())) not in scanned
+
+    report = verify_chains(db, since=since)
+    assert report.intact, report.broken
+    assert report.checkins == 6
+    db.rollback()
+    result = zhucun(db_url, "audit", "verify", "--since", f"{since:%Y-%m}")
+    assert result.exit_code == 0, result.output
+
+    # A row changed after the sealed months is found all the same.
+    db.execute(
+        text("UPDATE checkins SET accuracy_m = 99 WHERE member_id = :m AND local_date >= :d"),
+        {"m": alice, "d": since},
+    )
+    assert not verify_chains(db, since=since).intact
+    db.rollback()
