@@ -8,6 +8,7 @@ Behind the `cluster` marker (not run by default): `pytest -m cluster`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -151,3 +153,159 @@ def wait_replayed(primary: Cluster, replica: Cluster, seconds: float = 30) -> No
             return
         time.sleep(0.05)
     raise TimeoutError(f"the replica did not replay up to {target} in {seconds} s")
+
+
+# --- a pg_auto_failover formation (postgresql-15-auto-failover) ----------------------------
+
+PG_AUTOCTL = os.environ.get("ZHUCUN_PG_AUTOCTL", "/usr/bin/pg_autoctl")
+HEALTH_CHECKS = {
+    "health_check_period": 1000,  # ms
+    "health_check_timeout": 1000,
+    "health_check_max_retries": 1,
+    "health_check_retry_delay": 500,
+    "node_considered_unhealthy_timeout": 3000,
+}
+
+
+def autoctl_available() -> str | None:
+    if not Path(PG_AUTOCTL).exists():
+        return "no pg_autoctl (apt-get install postgresql-15-auto-failover)"
+    return available()
+
+
+@dataclass
+class Formation:
+    """A monitor and two nodes (primary, synchronous standby), each a `pg_autoctl` process
+    group run as postgres."""
+
+    root: Path
+    monitor_port: int
+    nodes: dict[str, tuple[Path, int]]  # name: (data folder, port)
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def url(self, database: str) -> str:
+        """The service's multi-host URL: whichever node is read-write."""
+        hosts = "&".join(f"host=127.0.0.1:{port}" for _, port in self.nodes.values())
+        return f"postgresql+psycopg://postgres@/{database}?{hosts}&target_session_attrs=read-write"
+
+    def state(self) -> list[tuple[str, str, str]]:
+        """(node name, reported state, assigned state) per node, from the monitor."""
+        rows = Cluster(self.root / "monitor", self.monitor_port).sql(
+            "SELECT nodename, reportedstate::text, goalstate::text "
+            "FROM pgautofailover.node ORDER BY nodeid",
+            "pg_auto_failover",
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def kill(self, name: str) -> None:
+        """The node's machine lost: its keeper and its PostgreSQL killed at once."""
+        import signal
+
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        data, _ = self.nodes[name]
+        _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop", check=False)
+
+
+def _autoctl_env(root: Path) -> dict[str, str]:
+    # pg_autoctl keeps its configuration and state under XDG folders: the workspace's own.
+    return {
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "PG_CONFIG": str(BIN / "pg_config"),
+        "XDG_CONFIG_HOME": str(root / "config"),
+        "XDG_DATA_HOME": str(root / "share"),
+        "XDG_RUNTIME_DIR": str(root / "run"),
+        "HOME": str(root),
+    }
+
+
+def _autoctl(root: Path, log: str, *args: str) -> subprocess.Popen[bytes]:
+    env = " ".join(f"{k}={v}" for k, v in _autoctl_env(root).items())
+    out = (root / log).open("wb")
+    return subprocess.Popen(
+        ["runuser", "-u", OS_USER, "--", "env", *env.split(), PG_AUTOCTL, *args],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd="/",
+        start_new_session=True,
+    )
+
+
+def _wait(what: str, check: Any, seconds: float, poke: Any = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except psycopg.Error:
+            pass
+        if poke is not None:
+            poke()
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} not within {seconds} s")
+
+
+@contextmanager
+def formation(database: str) -> Iterator[Formation]:
+    """A monitor, a primary and a synchronous standby on loopback ports; `database` made on
+    the primary. Everything is killed and removed afterwards."""
+    with workspace() as root:
+        monitor_port = free_port()
+        nodes = {name: (root / name, free_port()) for name in ("node_1", "node_2")}
+        f = Formation(root, monitor_port, nodes, {})
+        monitor_uri = f"postgres://autoctl_node@127.0.0.1:{monitor_port}/pg_auto_failover"
+        common = ("--hostname", "127.0.0.1", "--auth", "trust", "--no-ssl")
+        try:
+            f.processes["monitor"] = _autoctl(
+                root, "monitor.log", "create", "monitor", "--pgdata", str(root / "monitor"),
+                "--pgport", str(monitor_port), *common, "--run",
+            )  # fmt: skip
+            monitor = Cluster(root / "monitor", monitor_port)
+            _wait("the monitor", lambda: monitor.sql("SELECT 1", "pg_auto_failover"), 90)
+            # Faster than the defaults (5 s checks, 20 s before a node is unhealthy): a lost
+            # primary is seen in about 5 s (docs/SCALING.md gives both outages).
+            for setting, value in HEALTH_CHECKS.items():
+                monitor.sql(f"ALTER SYSTEM SET pgautofailover.{setting} = {value}")
+            monitor.sql("SELECT pg_reload_conf()")
+            primary = Cluster(*nodes["node_1"])
+
+            def settled() -> dict[str, str]:
+                return {n: r for n, r, g in f.state() if r == g}
+
+            def checkpoint() -> None:
+                # A standby's pg_basebackup waits for a checkpoint: one now, not in minutes.
+                with contextlib.suppress(psycopg.Error):
+                    primary.sql("CHECKPOINT")
+
+            for name, (data, port) in nodes.items():
+                f.processes[name] = _autoctl(
+                    root, f"{name}.log", "create", "postgres", "--pgdata", str(data),
+                    "--pgport", str(port), "--name", name, "--dbname", database,
+                    "--monitor", monitor_uri, *common, "--run",
+                )  # fmt: skip
+                if name == "node_1":
+                    _wait(
+                        "the primary",
+                        lambda: settled().get("node_1") in ("single", "wait_primary", "primary"),
+                        120,
+                    )
+                else:
+                    _wait(
+                        "the standby",
+                        lambda: settled() == {"node_1": "primary", "node_2": "secondary"},
+                        180,
+                        checkpoint,
+                    )
+            yield f
+        finally:
+            for process in f.processes.values():
+                import signal
+
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            for data in [root / "monitor", *(d for d, _ in nodes.values())]:
+                if (data / "postmaster.pid").exists():
+                    _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                                 "stop", check=False)  # fmt: skip

@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +25,7 @@ from sqlalchemy import text
 
 from app.checkins.audit import verify_chains
 from tests.checkins.helpers import fix
-from tests.conftest import TEST_SECRET
+from tests.deploy.serving import serve_processes, wait_ready
 from tests.live import free_port
 
 pytestmark = [pytest.mark.postgis, pytest.mark.cluster]
@@ -36,60 +35,6 @@ HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 needs_haproxy = pytest.mark.skipif(
     not os.path.exists(HAPROXY), reason="haproxy is not installed (apt-get install haproxy)"
 )
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} not ready in {seconds} s")
-
-
-@contextmanager
-def _processes(
-    db_url: str, key_file: Path, log_dir: Path, count: int
-) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
-    env = os.environ | {
-        "DATABASE_URL": db_url,
-        "ZHUCUN_SECRET_KEY": TEST_SECRET,
-        "ZHUCUN_SIGNING_KEY_FILE": str(key_file),
-        "ZHUCUN_LOG_LEVEL": "WARNING",
-        "ZHUCUN_TRUSTED_PROXIES": "127.0.0.1/32",
-    }
-    started: list[tuple[str, subprocess.Popen[bytes]]] = []
-    try:
-        for i in range(count):
-            port = free_port()
-            log = (log_dir / f"serve{i}.log").open("wb")
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            started.append((f"127.0.0.1:{port}", proc))
-        for address, proc in started:
-            _wait_ready(f"http://{address}", proc)
-        yield started
-    finally:
-        for _, proc in started:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _, proc in started:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 @contextmanager
@@ -108,7 +53,7 @@ def haproxy(servers: list[str], log_dir: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{port}", proc, 20)
+        wait_ready(f"http://127.0.0.1:{port}", proc, 20)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -130,7 +75,7 @@ def test_uploads_through_haproxy_survive_a_killed_process(world, db, db_url, tmp
     answers: dict[str, list[int]] = {m: [] for m in members}
     retried: list[str] = []
     with (
-        _processes(db_url, settings.signing_key_file, tmp_path, 2) as servers,
+        serve_processes(db_url, settings.signing_key_file, tmp_path, 2) as servers,
         haproxy([a for a, _ in servers], tmp_path) as lb,
     ):
         killed = threading.Event()
