@@ -95,3 +95,15 @@ def test_checkins_bench():
         pytest.skip("checkins_bench drives the server with wrk: apt-get install wrk")
     out = bench("checkins_bench.py", "--smoke")
     assert "chains intact" in out
+
+
+@pytest.mark.postgis
+@pytest.mark.cluster
+def test_replica_bench():
+    """Makes a primary and a replica of its own (root, runuser): behind the cluster marker."""
+    from tests import clusters
+
+    if clusters.available():
+        pytest.skip(str(clusters.available()))
+    out = bench("replica_bench.py", "--smoke")
+    assert "replica/primary" in out
