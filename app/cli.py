@@ -195,6 +195,7 @@ def _register_domain_commands() -> None:
     from app.ledger import commands as ledger_commands
     from app.notify import commands as notify_commands
     from app.org import commands as org_commands
+    from app.rollup import commands as rollup_commands
     from app.supervision import commands as supervision_commands
 
     for module in (
@@ -205,6 +206,7 @@ def _register_domain_commands() -> None:
         leave_commands,
         supervision_commands,
         notify_commands,
+        rollup_commands,
     ):
         module.register(cli)
     ledger_commands.register_assignment(cli)

@@ -211,3 +211,15 @@ checkin_sealed_runs = Table(
     Column("last_hash", String(64), nullable=False),
     Column("rows", Integer, nullable=False),
 )
+# The national rollup (migration 0022, app.rollup).
+rollup_origin = Table("rollup_origin", pg_only, Column("province", String(12), primary_key=True))
+rollup_days = Table(
+    "rollup_days",
+    pg_only,
+    Column("province", String(12), primary_key=True),
+    Column("member_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("counted_checkins", Integer, nullable=False),
+    Column("present", Boolean, nullable=False),
+    Column("leave_id", Integer),
+)
