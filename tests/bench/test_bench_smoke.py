@@ -107,3 +107,13 @@ def test_replica_bench():
         pytest.skip(str(clusters.available()))
     out = bench("replica_bench.py", "--smoke")
     assert "replica/primary" in out
+
+
+@pytest.mark.postgis
+@pytest.mark.cluster
+def test_balancer_bench():
+    """Two servers and HAProxy (apt-get install haproxy wrk): behind the cluster marker."""
+    if not shutil.which("haproxy") or not shutil.which("wrk"):
+        pytest.skip("needs haproxy and wrk")
+    out = bench("balancer_bench.py", "--smoke")
+    assert "haproxy/direct" in out
