@@ -85,6 +85,8 @@ def ensure_month(connection: Connection, month: date) -> bool:
     if month in attached_months(connection):
         return False
     name, lo, hi = partition_name(month), month, next_month(month)
+    # No fix of the month may land in the DEFAULT partition between the move and the attach.
+    connection.execute(text(f"LOCK TABLE {DEFAULT_PARTITION} IN SHARE MODE"))
     # A table, filled from the DEFAULT partition, then attached: CREATE … PARTITION OF would
     # fail while the DEFAULT partition holds a row of the month.
     connection.execute(text(f"CREATE TABLE {name} (LIKE checkins INCLUDING DEFAULTS)"))
@@ -112,13 +114,18 @@ def ensure_month(connection: Connection, month: date) -> bool:
 
 
 def ensure_months(connection: Connection, today: date, ahead: int = MONTHS_AHEAD) -> list[date]:
-    """This month and `ahead` more, made where missing (the daily job). Returns those made."""
-    made, month = [], month_start(today)
+    """This month and `ahead` more, and every month the DEFAULT partition holds rows of (a
+    late fix, a back-filled history), made where missing (the daily job). Returns those
+    made."""
+    wanted, month = set(), month_start(today)
     for _ in range(ahead + 1):
-        if ensure_month(connection, month):
-            made.append(month)
+        wanted.add(month)
         month = next_month(month)
-    return made
+    stray = connection.execute(
+        text(f"SELECT DISTINCT date_trunc('month', local_date)::date FROM {DEFAULT_PARTITION}")
+    ).scalars()
+    wanted.update(stray)
+    return [m for m in sorted(wanted) if ensure_month(connection, m)]
 
 
 # --- detaching and re-attaching an old month ------------------------------------------------
