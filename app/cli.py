@@ -1,4 +1,4 @@
-"""The `zhucun` command line (the README's "Command line" lists the commands)."""
+"""The `zhucun` command line (docs/operator.md "Command line" lists the commands)."""
 
 from __future__ import annotations
 
