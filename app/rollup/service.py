@@ -2,8 +2,9 @@
 province, and the national database subscribes to each (logical replication).
 
 A province: `publish` names the province (rollup_origin), copies its ledger days into
-`rollup_days` (a trigger on presence_days keeps them from then on, in the transaction that
-writes them) and makes the publication `zhucun_rollup` of that table only: no positions, no
+`rollup_days` and makes the trigger on presence_days that keeps them from then on, in the
+transaction that writes them (a database that never publishes has no trigger), and makes
+the publication `zhucun_rollup` of that table only: no positions, no
 names, no check-ins leave the province. The national database: `subscribe` makes one
 subscription per province (its initial copy, then every change; a province offline keeps its
 changes in its replication slot and sends them when it is back). The province is part of
@@ -49,6 +50,16 @@ def publish(connection: Connection, province: str) -> int:
         ),
         {"p": province},
     ).rowcount
+    tracked = connection.execute(
+        text("SELECT 1 FROM pg_trigger WHERE tgname = 'presence_days_rollup'")
+    ).first()
+    if tracked is None:  # from now on, in the transaction of each ledger write
+        connection.execute(
+            text(
+                "CREATE TRIGGER presence_days_rollup AFTER INSERT OR UPDATE OR DELETE ON "
+                "presence_days FOR EACH ROW EXECUTE FUNCTION rollup_days_track()"
+            )
+        )
     exists = connection.execute(
         text("SELECT 1 FROM pg_publication WHERE pubname = :n"), {"n": PUBLICATION}
     ).first()

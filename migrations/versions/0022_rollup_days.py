@@ -1,6 +1,6 @@
 """PostgreSQL: the national rollup's table. A province's ledger days, tagged with the province,
-kept by a trigger on presence_days once `zhucun rollup publish` names the province (nothing
-before: the trigger does nothing without a row in rollup_origin); the national database
+kept by a trigger on presence_days that `zhucun rollup publish` makes (with the province in
+rollup_origin; none before: nothing is paid until then); the national database
 receives every province's rows in the same table by logical replication. SQLite: nothing.
 
 Revision ID: 0022
@@ -49,17 +49,15 @@ def upgrade() -> None:
         "leave_id = EXCLUDED.leave_id; "
         "END IF; RETURN NULL; END $$"
     )
-    op.execute(
-        "CREATE TRIGGER presence_days_rollup AFTER INSERT OR UPDATE OR DELETE ON presence_days "
-        "FOR EACH ROW EXECUTE FUNCTION rollup_days_track()"
-    )
+    # The trigger itself is made by `zhucun rollup publish` (app.rollup.service): a database
+    # that publishes nothing pays nothing on its ledger writes.
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP PUBLICATION IF EXISTS zhucun_rollup")
-    op.execute("DROP TRIGGER presence_days_rollup ON presence_days")
+    op.execute("DROP TRIGGER IF EXISTS presence_days_rollup ON presence_days")
     op.execute("DROP FUNCTION rollup_days_track()")
     op.execute("DROP TABLE rollup_days")
     op.execute("DROP TABLE rollup_origin")
