@@ -197,6 +197,7 @@ def _register_domain_commands() -> None:
     from app.org import commands as org_commands
     from app.rollup import commands as rollup_commands
     from app.supervision import commands as supervision_commands
+    from app.surveys import commands as survey_commands
 
     for module in (
         audit_commands,
@@ -205,6 +206,7 @@ def _register_domain_commands() -> None:
         ledger_commands,
         leave_commands,
         supervision_commands,
+        survey_commands,
         notify_commands,
         rollup_commands,
     ):

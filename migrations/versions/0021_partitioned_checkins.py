@@ -9,7 +9,7 @@ three) are made, the rows are copied, the old table dropped. References to a che
 partitioned table's unique keys must include local_date (app.checkins.partitions).
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-07
 """
 
@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0015"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -33,6 +33,8 @@ _INDEXES = (
     "CREATE INDEX ix_checkins_roll_call_id ON checkins (roll_call_id) "
     "WHERE roll_call_id IS NOT NULL",
     "CREATE INDEX ix_checkins_flagged ON checkins (member_id, local_date) WHERE flags <> ''",
+    "CREATE INDEX ix_checkins_device ON checkins (device_id, member_id, captured_at) "
+    "WHERE device_id IS NOT NULL",
 )
 _UNPARTITIONED_INDEXES = (
     "CREATE INDEX ix_checkins_member_local_date ON checkins (member_id, local_date)",
@@ -42,6 +44,8 @@ _UNPARTITIONED_INDEXES = (
     "CREATE INDEX ix_checkins_roll_call_id ON checkins (roll_call_id) "
     "WHERE roll_call_id IS NOT NULL",
     "CREATE INDEX ix_checkins_flagged ON checkins (member_id, local_date) WHERE flags <> ''",
+    "CREATE INDEX ix_checkins_device ON checkins (device_id, member_id, captured_at) "
+    "WHERE device_id IS NOT NULL",
 )
 
 

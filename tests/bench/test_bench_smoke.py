@@ -98,6 +98,14 @@ def test_checkins_bench():
 
 
 @pytest.mark.postgis
+def test_surveys_bench():
+    out = bench("surveys_bench.py", "--smoke")
+    assert "GET /surveys/{id}/results, 120 answers in 6 villages" in out
+    assert "POST /public/surveys/{code}: p95" in out
+    assert "smoke run: the targets are not judged" in out
+
+
+@pytest.mark.postgis
 @pytest.mark.cluster
 def test_replica_bench():
     """Makes a primary and a replica of its own (root, runuser): behind the cluster marker."""
