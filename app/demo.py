@@ -3,7 +3,8 @@
 Everything comes from a fixed random seed, so every demo database is the same: county 430199
 (示范县, an invented code under city 4301), 3 townships, 12 villages whose boundaries are
 jittered Voronoi cells, 2 dispatching units, 12 members posted since the start of the current
-quarter, and one login per role, all with the password `demo-password` (demo data only).
+quarter, four households paired with each (帮扶到户) and their visits, and one login per
+role, all with the password `demo-password` (demo data only).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.checkins import storing as checkin_storing
+from app.core.config import get_settings
 from app.core.db import make_engine, make_session_factory, session_scope
 from app.core.policy import Policy, get_policy
 from app.core.security import hash_password
 from app.core.time import today, utcnow
 from app.geo.coords import wgs84_to_gcj02
+from app.households import demo as household_demo
 from app.org import service as org_service
 from app.org.boundaries import bump_boundary_revision
 from app.org.models import Assignment, Village, VillageBoundary
@@ -230,6 +233,7 @@ def _load(session: Session) -> int:
     start = quarter_start(today(policy.zone))
     boundaries = {v.code: v.boundary for v in villages}
     postings: list[tuple[int, MultiPolygon]] = []
+    households: list[tuple[int, str, MultiPolygon]] = []
     for m in demo_members(villages):
         unit, _ = org_service.get_or_create_unit(session, m.unit)
         member = org_service.create_member(session, m.full_name, m.position, unit.id)
@@ -238,10 +242,27 @@ def _load(session: Session) -> int:
             _user(m.username, m.full_name, "member", m.village_code, password_hash, member.id)
         )
         postings.append((member.id, boundaries[m.village_code]))
+        households.append((member.id, m.village_code, boundaries[m.village_code]))
     for username, role, scope in LOGINS:
         session.add(_user(username, username, role, scope, password_hash, None))
     session.flush()
-    return _seed_checkins(session, policy, postings, start)
+    stored = _seed_checkins(session, policy, postings, start)
+    # Households paired with each member, and visits on the same days (check-ins too).
+    return stored + household_demo.seed(
+        session,
+        policy,
+        get_settings().secret_key,
+        households,
+        start,
+        _seeded_days(policy, start),
+        SEED + 3,
+    )
+
+
+def _seeded_days(policy: Policy, start: date) -> list[date]:
+    last = today(policy.zone) - timedelta(days=1)
+    days = [last - timedelta(days=n) for n in range(DEMO_CHECKIN_DAYS - 1, -1, -1)]
+    return [d for d in days if d >= start]
 
 
 def _seed_checkins(
@@ -251,9 +272,7 @@ def _seed_checkins(
     follows): most days in the village morning to evening, some a short visit, some absent;
     half the phones send GCJ-02 as WeChat does."""
     rng = random.Random(SEED + 2)
-    last = today(policy.zone) - timedelta(days=1)
-    days = [last - timedelta(days=n) for n in range(DEMO_CHECKIN_DAYS - 1, -1, -1)]
-    days = [d for d in days if d >= start]
+    days = _seeded_days(policy, start)
     stored = 0
     for member_id, boundary in postings:
         gcj = rng.random() < 0.5

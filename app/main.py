@@ -31,10 +31,13 @@ from app.core.replica import open_replica
 from app.core.router import health_router, policy_router
 from app.core.scratch import ScratchFolder
 from app.geofence.router import router as geofence_router
+from app.households.router import public_router as households_public_router
+from app.households.router import router as households_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
 from app.org.router import router as org_router
+from app.pages.router import router as pages_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
@@ -143,6 +146,8 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         ledger_router,
         leave_router,
         supervision_router,
+        households_router,
+        households_public_router,
         surveys_router,
         public_surveys_router,
         compliance_router,
@@ -152,6 +157,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(dashboard_page)
+    app.include_router(pages_router)
 
     if settings.cors_origin_list:
         app.add_middleware(
