@@ -5,11 +5,11 @@ nothing changes.
 The conversion is in place: the table is renamed, a partitioned `checkins` is made with the
 same columns (and the same id sequence), the months the rows hold (and this one and the next
 three) are made, the rows are copied, the old table dropped. References to a check-in by id
-(reviews, findings, rejudgements) keep their indexes and lose their foreign keys: a
-partitioned table's unique keys must include local_date (app.checkins.partitions).
+(reviews, findings, rejudgements, household visits) keep their indexes and lose their foreign
+keys: a partitioned table's unique keys must include local_date (app.checkins.partitions).
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0016
 Create Date: 2026-12-07
 """
 
@@ -19,11 +19,11 @@ from datetime import date, timedelta
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_REFERRING = ("checkin_reviews", "checkin_findings", "checkin_rejudgements")
+_REFERRING = ("checkin_reviews", "checkin_findings", "checkin_rejudgements", "visits")
 _INDEXES = (
     "CREATE INDEX ix_checkins_member_seq ON checkins (member_id, seq)",
     "CREATE INDEX ix_checkins_member_local_date ON checkins (member_id, local_date)",
