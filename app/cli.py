@@ -254,6 +254,7 @@ def _register_domain_commands() -> None:
     from app.notify import commands as notify_commands
     from app.org import commands as org_commands
     from app.privacy import commands as privacy_commands
+    from app.rollup import commands as rollup_commands
     from app.supervision import commands as supervision_commands
     from app.surveys import commands as survey_commands
 
@@ -269,6 +270,7 @@ def _register_domain_commands() -> None:
         survey_commands,
         notify_commands,
         privacy_commands,
+        rollup_commands,
     ):
         module.register(cli)
     ledger_commands.register_assignment(cli)

@@ -18,7 +18,7 @@ import typer
 
 from app.audit.commands import sign_checkpoint
 from app.auth.commands import purge_login_log
-from app.checkins.commands import scan_replayed_tracks
+from app.checkins.commands import make_partitions_ahead, scan_replayed_tracks
 from app.failures import operator_failure
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
@@ -45,6 +45,8 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
+    # First: the coming months' check-in partitions exist before anything writes (PostgreSQL).
+    Job("checkins partitions", lambda run: make_partitions_ahead()),
     Job("leave scan-overdue", lambda run: queue_overdue()),
     Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),

@@ -28,6 +28,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.outage import DatabaseOutageMiddleware, watch_engine
 from app.core.policy import Policy, load_policy
+from app.core.replica import open_replica
 from app.core.router import health_router, policy_router
 from app.core.scratch import ScratchFolder
 from app.geofence.router import router as geofence_router
@@ -68,6 +69,9 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
     watch_engine(engine)  # a lost connection answers 503, and its pool is renewed
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    replica = app.state.replica = open_replica(
+        settings.reports_database_url, settings.reports_max_lag_s
+    )
     # Its own reference: a test may run this app's lifespan twice at once, each on its loop.
     uploads = app.state.uploads = await open_uploads(engine, settings, app.state.policy)
     _remove_dead_exports(app.state.exports)
@@ -82,6 +86,8 @@ async def _database_lifespan(app: FastAPI) -> AsyncIterator[None]:
             notifier.stop()
         if uploads is not None:
             await uploads.close()
+        if replica is not None:
+            replica.dispose()
         engine.dispose()
 
 

@@ -71,6 +71,12 @@ def create_table(url: str) -> None:
         for (name,) in rows:
             conn.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS "{name}"')
             conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+        # The idempotency key as a plain table has it (partitioned `checkins` keeps it in
+        # `checkin_keys`; app.checkins.partitions): what ON CONFLICT needs.
+        conn.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_member_client "
+            f"ON {TABLE} (member_id, client_id)"
+        )
 
 
 class VillageIndex:

@@ -110,7 +110,10 @@ _KEEP_ROWS = {"alembic_version", "boundary_revision", "spatial_ref_sys"}
 
 def _empty_postgres(url: str) -> None:
     engine = create_engine(url)
+    from app.checkins.models import pg_only
+
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in _KEEP_ROWS]
+    tables += [t.name for t in pg_only.sorted_tables]  # the partitioned check-ins' own tables
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE boundary_revision SET revision = revision + 1"))

@@ -7,14 +7,15 @@ import hashlib
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.audit.verify import checkpoint_problems
-from app.checkins import hashing
+from app.checkins import hashing, partitions
 from app.checkins.chain import heads
 from app.checkins.reading import c, checkins
 
@@ -71,12 +72,20 @@ class AuditReport:
 
 
 def verify_chains(
-    session: Session, claim: CheckpointClaim | None = None, *, use_latest: bool = True
+    session: Session,
+    claim: CheckpointClaim | None = None,
+    *,
+    use_latest: bool = True,
+    since: date | None = None,
 ) -> AuditReport:
     """Walk every member's chain in seq order: each row's hash must match its content, link to
     the previous row's hash, follow it by one; the chain head must name the last row. With a
     signed checkpoint (`claim`, or the latest stored one when `use_latest`), each chain must
-    still hold the head the checkpoint signed: a truncated or rewritten chain contradicts it."""
+    still hold the head the checkpoint signed: a truncated or rewritten chain contradicts it.
+
+    With `since` (PostgreSQL, a month): only the rows of that month on are read (the older
+    partitions are not), the months before it bridged by their seals, which must cover them
+    all (`partitions.seal`; PartitionRefused otherwise)."""
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         # One snapshot for the heads and the rows, even while check-ins keep arriving.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -94,28 +103,43 @@ def verify_chains(
     head_rows = session.execute(select(heads.c.member_id, heads.c.seq, heads.c.last_hash)).all()
     expected_heads = {r.member_id: (r.seq, r.last_hash) for r in head_rows}
     seen: set[int] = set()
-    for member_id, rows in _chains(session):
+    # Runs of detached months (app.checkins.partitions): a chain's gap they fill is bridged.
+    sealed = partitions.sealed_runs(session)
+    if since is not None:
+        since = partitions.check_sealed_before(session.connection(), since)
+
+    def walk(member_id: int, rows: Iterator[dict[str, Any]]) -> None:
         seen.add(member_id)
         report.chains += 1
         broken = None
         prev_hash, seq = hashing.GENESIS_HASH, 0
         claimed = signed.pop(member_id, None)
+        runs = sealed.get(member_id, {})
         held = None
         for row in rows:
             report.checkins += 1
             if row["purged_at"] is not None:
                 report.purged += 1
+            if broken is None and runs and row["seq"] > seq + 1:
+                seq, prev_hash, held = _bridge(report, runs, seq, prev_hash, claimed, held)
             if broken is None:
                 broken = _check_link(member_id, row, seq, prev_hash)
             prev_hash, seq = row["row_hash"], row["seq"]
             if claimed is not None and seq == claimed[0]:
                 held = prev_hash
+        if broken is None and runs:
+            seq, prev_hash, held = _bridge(report, runs, seq, prev_hash, claimed, held)
         if broken is None:
             broken = _check_head(member_id, expected_heads.get(member_id), seq, prev_hash)
         if broken is None and claimed is not None:
             broken = _check_extends(member_id, claimed, held, report.checkpoint_id)
         if broken is not None:
             report.broken.append(broken)
+
+    for member_id, rows in _chains(session, since):
+        walk(member_id, rows)
+    for member_id in sorted(set(sealed) - seen):  # every row of the chain detached
+        walk(member_id, iter(()))
     for member_id, (claimed_seq, _) in sorted(signed.items()):
         report.broken.append(
             BrokenLink(
@@ -137,13 +161,38 @@ def verify_chains(
     return report
 
 
-def _chains(session: Session) -> Iterator[tuple[int, Iterator[dict[str, Any]]]]:
+def _bridge(
+    report: AuditReport,
+    runs: dict[int, partitions.SealedRun],
+    seq: int,
+    prev_hash: str,
+    claimed: tuple[int, str] | None,
+    held: str | None,
+) -> tuple[int, str, str | None]:
+    """Follow the sealed runs that continue the chain after (seq, prev_hash): the position,
+    hash and checkpoint hash held after them. A run was checked row by row when sealed; a
+    checkpoint's seq inside a run (not at its end) is taken as held."""
+    while (run := runs.get(seq + 1)) is not None and run.prev_hash == prev_hash:
+        report.checkins += run.rows
+        if claimed is not None and run.first_seq <= claimed[0] <= run.last_seq:
+            held = run.last_hash if claimed[0] == run.last_seq else claimed[1]
+        seq, prev_hash = run.last_seq, run.last_hash
+    return seq, prev_hash, held
+
+
+def chains_statement(since: date | None = None) -> Select[Any]:
+    """Every row (from the month `since` on) in chain order."""
+    query = select(checkins)
+    if since is not None:
+        query = query.where(c.local_date >= since)
+    return query.order_by(c.member_id, c.seq, c.id)
+
+
+def _chains(
+    session: Session, since: date | None = None
+) -> Iterator[tuple[int, Iterator[dict[str, Any]]]]:
     """(member_id, that member's rows in seq order), streamed."""
-    result = session.execute(
-        select(checkins)
-        .order_by(c.member_id, c.seq, c.id)
-        .execution_options(yield_per=_STREAM_ROWS)
-    )
+    result = session.execute(chains_statement(since).execution_options(yield_per=_STREAM_ROWS))
     current: int | None = None
     batch: list[dict[str, Any]] = []
     for row in result.mappings():

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Engine
 
@@ -277,9 +278,8 @@ async def open_uploads(engine: Engine, settings: Settings, policy: Policy) -> Up
     off and generic plans kept, as on the engine's connections (app.core.db)."""
     if engine.dialect.name != "postgresql":
         return None
-    url = engine.url.set(drivername="postgresql")
     pool = AsyncConnectionPool(
-        url.render_as_string(hide_password=False),
+        libpq_conninfo(engine),
         # All opened at start-up: a pool growing one connection at a time under a burst
         # held check-ins for hundreds of milliseconds.
         min_size=settings.upload_connections,
@@ -295,3 +295,12 @@ async def open_uploads(engine: Engine, settings: Settings, policy: Policy) -> Up
     )
     await pool.open(wait=False)
     return Uploads(pool, engine, policy, settings)
+
+
+def libpq_conninfo(engine: Engine) -> str:
+    """The engine's connection as a libpq string, as its dialect would connect: several hosts
+    (`?host=db1:5432&host=db2:5432&target_session_attrs=read-write`, a failover formation's
+    URL) become libpq's `host=db1,db2 port=5432,5432`, which a rendered URL would not."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    options = {k: v for k, v in params.items() if isinstance(v, str | int)}
+    return make_conninfo("", **options)

@@ -9,13 +9,17 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -84,8 +88,17 @@ class CheckIn(Base):
     purge_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        UniqueConstraint("member_id", "client_id", name="uq_checkins_member_client"),
-        UniqueConstraint("member_id", "seq", name="uq_checkins_member_seq"),
+        # SQLite: the idempotency key and the chain's positions are unique constraints. On
+        # PostgreSQL `checkins` is partitioned by month (app.checkins.partitions), where a unique
+        # key must hold local_date: the idempotency key is `checkin_keys`'s primary key, and the
+        # member's chain-head lock keeps seq unique (an index serves the chain walk).
+        UniqueConstraint("member_id", "client_id", name="uq_checkins_member_client").ddl_if(
+            dialect="sqlite"
+        ),
+        UniqueConstraint("member_id", "seq", name="uq_checkins_member_seq").ddl_if(
+            dialect="sqlite"
+        ),
+        Index("ix_checkins_member_seq", "member_id", "seq").ddl_if(dialect="postgresql"),
         Index("ix_checkins_member_local_date", "member_id", "local_date"),
         Index("ix_checkins_member_captured_at", "member_id", "captured_at"),
         Index("ix_checkins_local_date", "local_date"),
@@ -125,11 +138,17 @@ class CheckInReview(Base):
     __tablename__ = "checkin_reviews"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"), index=True)
+    checkin_id: Mapped[int] = mapped_column(BigId, index=True)
     action: Mapped[str] = mapped_column(String(8))  # void | restore
     reason: Mapped[str] = mapped_column(Text)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # To a check-in: a foreign key on SQLite only (a partitioned table's rows are not
+        # referenced by id alone; check-ins are never deleted).
+        ForeignKeyConstraint(["checkin_id"], ["checkins.id"]).ddl_if(dialect="sqlite"),
+    )
 
 
 class CheckInFinding(Base):
@@ -140,7 +159,7 @@ class CheckInFinding(Base):
     __tablename__ = "checkin_findings"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"))
+    checkin_id: Mapped[int] = mapped_column(BigId)
     code: Mapped[str] = mapped_column(String(24))  # a Flag, e.g. replayed_track
     matched_date: Mapped[date | None] = mapped_column(Date)  # the day it repeats
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)  # the numbers behind it
@@ -148,6 +167,9 @@ class CheckInFinding(Base):
 
     __table_args__ = (
         UniqueConstraint("checkin_id", "code", name="uq_checkin_findings_checkin_code"),
+        # To a check-in: a foreign key on SQLite only (a partitioned table's rows are not
+        # referenced by id alone; check-ins are never deleted).
+        ForeignKeyConstraint(["checkin_id"], ["checkins.id"]).ddl_if(dialect="sqlite"),
     )
 
 
@@ -162,7 +184,7 @@ class CheckInRejudgement(Base):
 
     __tablename__ = "checkin_rejudgements"
 
-    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id"), primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     assigned_village_code: Mapped[str | None] = mapped_column(String(12))
     boundary_id: Mapped[int | None] = mapped_column(Integer)
     geofence: Mapped[str | None] = mapped_column(String(8))
@@ -173,3 +195,48 @@ class CheckInRejudgement(Base):
     wifi_match: Mapped[bool | None] = mapped_column(Boolean)
     cause: Mapped[str] = mapped_column(String(32))  # the action, e.g. assignment.move
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # To a check-in: a foreign key on SQLite only (a partitioned table's rows are not
+        # referenced by id alone; check-ins are never deleted).
+        ForeignKeyConstraint(["checkin_id"], ["checkins.id"]).ddl_if(dialect="sqlite"),
+    )
+
+
+# PostgreSQL only (migration 0021, app.checkins.partitions): not in Base.metadata, which both
+# backends build.
+pg_only = MetaData()
+checkin_keys = Table(
+    "checkin_keys",
+    pg_only,
+    # The idempotency key of the partitioned `checkins`, claimed by its insert trigger.
+    Column("member_id", Integer, primary_key=True),
+    Column("client_id", String(36), primary_key=True),
+    Column("checkin_id", BigInteger, nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("body_hash", String(64), nullable=False),
+)
+checkin_sealed_runs = Table(
+    "checkin_sealed_runs",
+    pg_only,
+    # A detached month's runs of consecutive chain positions, per member.
+    Column("member_id", Integer, primary_key=True),
+    Column("first_seq", Integer, primary_key=True),
+    Column("month", Date, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+)
+# The national rollup (migration 0022, app.rollup).
+rollup_origin = Table("rollup_origin", pg_only, Column("province", String(12), primary_key=True))
+rollup_days = Table(
+    "rollup_days",
+    pg_only,
+    Column("province", String(12), primary_key=True),
+    Column("member_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("counted_checkins", Integer, nullable=False),
+    Column("present", Boolean, nullable=False),
+    Column("leave_id", Integer),
+)

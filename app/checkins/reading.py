@@ -4,7 +4,7 @@ findings made later), and a member's check-ins, newest first."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Row, Select, Table, and_, case, exists, or_, select
@@ -190,6 +190,9 @@ def list_checkins(
     if after is not None:
         at, last_id = after
         query = query.where(or_(c.captured_at < at, and_(c.captured_at == at, c.id < last_id)))
+        # Implied (a local date is at most a day past the UTC one), and it names the months
+        # after the cursor's that a partitioned table need not read.
+        query = query.where(c.local_date <= at.astimezone(UTC).date() + timedelta(days=1))
     rows = session.execute(query.order_by(c.captured_at.desc(), c.id.desc()).limit(limit)).all()
     reviews = reviews_of(session, [r.id for r in rows])
     later = findings_service.findings_for(session, [r.id for r in rows])

@@ -24,7 +24,7 @@ from app.auth.service import PRINCIPAL_ROW, principal_params
 from app.checkins import findings as findings_service
 from app.checkins import rules
 from app.checkins.chain import Head, lock_head, new_head
-from app.checkins.errors import IdempotencyConflict, ItemNotStored
+from app.checkins.errors import IdempotencyConflict, ItemNotStored, TooOld
 from app.checkins.judging import Prepared, judge, prepare
 from app.checkins.reading import c, judged, out, stored_out
 from app.checkins.schemas import CheckInCreate, CheckInOut
@@ -208,6 +208,12 @@ def _store(
                 outcomes.append(Outcome(p.client_id, "rejected", error=error))
                 continue
             old = known.get(p.client_id)
+            if old is not None and old not in answers:
+                # Stored in a month since detached (app.checkins.partitions): older than the
+                # upload window, so refused as a new fix would be.
+                gone = refusals[id(p)] or TooOld(max_age_days=policy.flags.max_age_days)
+                outcomes.append(Outcome(p.client_id, "rejected", error=gone))
+                continue
             outcomes.append(
                 Outcome(p.client_id, "duplicate", answers[old] if old is not None else None)
             )

@@ -16,6 +16,7 @@ from app.auth.service import PRINCIPAL_ROW, principal_params
 from app.checkins.chain import ADVANCE, LOCK_HEAD, Head, advance_params
 from app.checkins.findings import findings_table
 from app.checkins.judging import Prepared
+from app.checkins.models import checkin_keys
 from app.checkins.reading import c, checkins
 from app.checkins.surroundings import Span, Surroundings
 from app.core.policy import Policy
@@ -84,6 +85,9 @@ def queue_save(
     return inserted
 
 
+k = checkin_keys.c
+
+
 def _stored_statement(dialect: str) -> Any:
     return _STORED_ANY if dialect == "postgresql" else _STORED_IN
 
@@ -92,10 +96,12 @@ def _stored_params(member_id: int, fixes: list[Prepared]) -> dict[str, Any]:
     return {"m": member_id, "ids": sorted({p.client_id for p in fixes})}
 
 
-# PostgreSQL: one array parameter, one prepared statement whatever the count; SQLite: IN (…).
-_STORED_ANY = select(c.id, c.client_id, c.body_hash).where(
-    c.member_id == bindparam("m"),
-    c.client_id == any_(bindparam("ids", type_=postgresql.ARRAY(String()))),
+# PostgreSQL: one array parameter, one prepared statement whatever the count, read from the
+# idempotency keys (one index whatever the months of history; app.checkins.partitions);
+# SQLite: IN (…) on the check-ins' unique key.
+_STORED_ANY = select(k.checkin_id, k.client_id, k.body_hash).where(
+    k.member_id == bindparam("m"),
+    k.client_id == any_(bindparam("ids", type_=postgresql.ARRAY(String()))),
 )
 _STORED_IN = select(c.id, c.client_id, c.body_hash).where(
     c.member_id == bindparam("m"), c.client_id.in_(bindparam("ids", expanding=True))

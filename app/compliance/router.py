@@ -28,7 +28,7 @@ from app.compliance.schemas import (
     VoiceSourceOut,
 )
 from app.compliance.violations import Violation
-from app.core.deps import PolicyDep, SessionDep
+from app.core.deps import PolicyDep, ReportsSessionDep, SessionDep
 from app.core.errors import error_responses
 from app.core.inputs import MAX_DATE, MIN_DATE, DivisionPrefix, MemberRef
 from app.core.pagination import (
@@ -137,6 +137,7 @@ def member_rules(
 def compliance_list(
     principal: ScopePrincipal,
     session: SessionDep,
+    reports: ReportsSessionDep,
     policy: PolicyDep,
     today: TodayDep,
     period: PeriodQuery = None,
@@ -153,8 +154,8 @@ def compliance_list(
         raise InvalidScope()
     span = _period(policy, period, quarter, today)
     after = _after(decode_cursor(cursor))
-    members = scope_list.scope_filter(session, principal, scope, unit, span)
-    rows = scope_list.scope_rows(session, policy, members, span, today, _within(principal))
+    members = scope_list.scope_filter(reports, principal, scope, unit, span)
+    rows = scope_list.scope_rows(reports, policy, members, span, today, _within(principal))
     summary = dict.fromkeys(rules.STATUS_ORDER, 0)
     for row in rows:
         summary[row.status] += 1
@@ -187,6 +188,7 @@ def member_annual(
     member_id: MemberRef,
     principal: CurrentPrincipal,
     session: SessionDep,
+    reports: ReportsSessionDep,
     policy: PolicyDep,
     today: TodayDep,
     year: Annotated[
@@ -198,7 +200,7 @@ def member_annual(
     member = org_service.get_visible_member(
         session, principal, org_service.member_id_of(principal, member_id)
     )
-    report = annual.annual(session, policy, member, year or today.year, today, _within(principal))
+    report = annual.annual(reports, policy, member, year or today.year, today, _within(principal))
     counts = report.supervision
     return AnnualOut(
         member_id=member.id,

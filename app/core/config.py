@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # each alone. 1 worker, 32 connections: 16 did 2,166/s at p99 24 ms, 1 did 1,541/s at
     # p99 33 ms (bench/checkins_bench.py).
     upload_group: int = Field(default=16, ge=1, le=256, alias="ZHUCUN_UPLOAD_GROUP")
+    # A streaming replica that reports read on (app.core.replica), and the lag past which
+    # they read on the primary instead.
+    reports_database_url: str | None = Field(default=None, alias="ZHUCUN_REPORTS_DATABASE_URL")
+    reports_max_lag_s: float = Field(default=30.0, gt=0, alias="ZHUCUN_REPORTS_MAX_LAG_S")
     docs_enabled: bool = Field(default=True, alias="ZHUCUN_DOCS")
     log_level: str = Field(default="INFO", alias="ZHUCUN_LOG_LEVEL")
     trusted_proxies: str = Field(default="", alias="ZHUCUN_TRUSTED_PROXIES")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -90,7 +91,7 @@ class Visit(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
-    checkin_id: Mapped[int] = mapped_column(BigId, ForeignKey("checkins.id"))
+    checkin_id: Mapped[int] = mapped_column(BigId)
     captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     local_date: Mapped[date] = mapped_column(Date)
     latitude: Mapped[float] = mapped_column(Float)  # WGS84
@@ -110,6 +111,9 @@ class Visit(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
+        # A foreign key to the check-in on SQLite only: PostgreSQL's `checkins` is partitioned
+        # by month (app.checkins.partitions) and has no unique key on `id` alone.
+        ForeignKeyConstraint(["checkin_id"], ["checkins.id"]).ddl_if(dialect="sqlite"),
         UniqueConstraint("member_id", "client_id", name="uq_visits_member_client"),
         CheckConstraint(
             "confirmation IN ('pending', 'confirmed', 'denied', 'unconfirmed')",

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from app.auth.dependencies import require_roles
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
-from app.core.deps import PolicyDep, SessionDep
+from app.core.deps import PolicyDep, ReportsSessionDep, SessionDep
 from app.core.errors import error_responses
 from app.core.inputs import Day, DivisionPrefix
 from app.core.time import today
@@ -40,6 +40,7 @@ DayQuery = Annotated[Day | None, Query(alias="date", description="default: today
 def overview(
     principal: MapPrincipal,
     session: SessionDep,
+    reports: ReportsSessionDep,
     policy: PolicyDep,
     day: DayQuery = None,
     scope: Annotated[
@@ -59,12 +60,12 @@ def overview(
         raise PeriodInFuture(today=now.isoformat())
     prefix = resolve(session, principal, scope).prefix or ""
     by_compliance = (
-        dashboard.compliance_by_village(session, policy, principal, prefix, when, now)
+        dashboard.compliance_by_village(reports, policy, principal, prefix, when, now)
         if colour == "compliance"
         else None
     )
     out = OverviewOut.model_validate(
-        dashboard.overview(session, policy, prefix, when, now, by_compliance)
+        dashboard.overview(reports, policy, prefix, when, now, by_compliance)
     )
     # Validated once and serialised once: the outlines of 300 villages are most of the answer.
     return Response(out.model_dump_json(), media_type="application/json")
@@ -78,6 +79,7 @@ def overview(
 def village_team(
     principal: MapPrincipal,
     session: SessionDep,
+    reports: ReportsSessionDep,
     policy: PolicyDep,
     code: Annotated[str, Path(pattern=r"^\d{12}$")],
     day: DayQuery = None,
@@ -95,7 +97,7 @@ def village_team(
             "code": village.code,
             "name": village.name,
             "boundary": served_outline(session, boundary, policy.villages.outline_tolerance_m),
-            "team": dashboard.village_team(session, policy, code, when, now, days),
+            "team": dashboard.village_team(reports, policy, code, when, now, days),
         }
     )
 

@@ -10,20 +10,16 @@ from sqlalchemy.orm import Session
 
 from app.auth.dependencies import require_roles
 from app.auth.principal import Principal
-from app.core.db import read_only_engine
+from app.core.deps import get_reports_session
 from app.core.scratch import ScratchFolder
 from app.reports.scope import REPORT_ROLES
 
 
 def get_read_session(request: Request) -> Iterator[Session]:
     """A read-only session with one snapshot for a whole export, apart from the request's
-    session (which stores the receipt): a long export never holds the write lock."""
-    session = Session(read_only_engine(request.app.state.engine))
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
+    session (which stores the receipt): a long export never holds the write lock. On the
+    reports' replica when one is configured and in bound (app.core.replica)."""
+    yield from get_reports_session(request)
 
 
 def export_folder(request: Request) -> ScratchFolder:

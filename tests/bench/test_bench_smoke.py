@@ -131,3 +131,25 @@ def test_surveys_bench():
     assert "GET /surveys/{id}/results, 120 answers in 6 villages" in out
     assert "POST /public/surveys/{code}: p95" in out
     assert "smoke run: the targets are not judged" in out
+
+
+@pytest.mark.postgis
+@pytest.mark.cluster
+def test_replica_bench():
+    """Makes a primary and a replica of its own (root, runuser): behind the cluster marker."""
+    from tests import clusters
+
+    if clusters.available():
+        pytest.skip(str(clusters.available()))
+    out = bench("replica_bench.py", "--smoke")
+    assert "replica/primary" in out
+
+
+@pytest.mark.postgis
+@pytest.mark.cluster
+def test_balancer_bench():
+    """Two servers and HAProxy (apt-get install haproxy wrk): behind the cluster marker."""
+    if not shutil.which("haproxy") or not shutil.which("wrk"):
+        pytest.skip("needs haproxy and wrk")
+    out = bench("balancer_bench.py", "--smoke")
+    assert "haproxy/direct" in out
