@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.audit.access import log_read
 from app.auth.principal import Principal
 from app.core.policy import Policy
 from app.core.time import local_date
@@ -140,6 +141,8 @@ def draw(
                 visit_id=visit_id,
             )
         )
+    if items:  # the caller is shown each drawn household's full phone (app.audit.access)
+        log_read(session, principal, what=f"callbacks.phones:{len(items)}")
     return DrawOut(id=row.id, seed=seed, items=items)
 
 

@@ -13,6 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from pydantic import ConfigDict, RootModel
 from sqlalchemy import select
 
+from app.audit.access import log_read
 from app.auth.dependencies import (
     CurrentPrincipal,
     MemberPrincipal,
@@ -479,6 +480,8 @@ def list_callbacks(
     """Call-backs in your scope, newest first."""
     prefix = prefix_for(session, principal, scope)
     rows = callbacks.list_callbacks(session, prefix, status, _after(cursor), limit + 1)
+    if rows[:limit]:  # each call-back shows its household's full phone (app.audit.access)
+        log_read(session, principal, what=f"callbacks.phones:{len(rows[:limit])}")
     return Page(
         items=callbacks.outs(session, rows[:limit]), next_cursor=_next([r.id for r in rows], limit)
     )

@@ -140,10 +140,29 @@ def outs(
     ids = [h.id for h in households]
     pairings = pairings_of(session, ids)
     plans = latest_plans(session, ids)
+    log_phone_reads(session, principal, households)
     return [
         household_out(h, principal, policy, today, pairings.get(h.id, []), plans.get(h.id))
         for h in households
     ]
+
+
+def log_phone_reads(
+    session: Session, principal: Principal, households: Sequence[Household]
+) -> None:
+    """A household's full phone read by anyone but its paired member goes to the access log
+    (app.audit.access): one entry per request, naming the household when there is one."""
+    from app.audit.access import log_read
+
+    shown = [
+        h
+        for h in households
+        if h.phone and sees_phone(principal, h) and h.member_id != principal.member_id
+    ]
+    if len(shown) == 1:
+        log_read(session, principal, what="household.phone", household_id=shown[0].id)
+    elif shown:
+        log_read(session, principal, what=f"households.phones:{len(shown)}")
 
 
 def household_out(

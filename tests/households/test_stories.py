@@ -257,6 +257,24 @@ def test_phones_are_masked_but_for_the_paired_member_and_the_township(world):
     assert "13812345678" not in csv_text
 
 
+def test_a_full_phone_read_by_anyone_but_the_paired_member_is_in_the_access_log(world):
+    hh = _arrange(world)
+    a0 = hh["A0"]["id"]
+
+    def phone_reads() -> list[tuple[str, int | None, str]]:
+        items = world.get("admin", "/audit/access-log").json()["items"]
+        return [(e["what"], e["household_id"], e["viewer_role"]) for e in items]
+
+    before = phone_reads()
+    world.get("alice", f"/households/{a0}")  # the paired member: her own working data
+    world.get("auditor", f"/households/{a0}")  # masked: nothing read
+    assert phone_reads() == before
+    world.get("township1", f"/households/{a0}")
+    assert phone_reads()[0] == ("household.phone", a0, "township")
+    world.get("township1", "/households")
+    assert phone_reads()[0][0].startswith("households.phones:")
+
+
 def test_the_plan_is_kept_in_versions_and_overdue_measures_show(world):
     hh = _arrange(world)
     a0 = hh["A0"]["id"]
