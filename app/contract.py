@@ -83,7 +83,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "description": "RFC 9457 problem details (application/problem+json)",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
-        "type": {"type": "string", "description": "a URI naming the problem type"},
+        "type": {
+            "type": "string",
+            "description": "a URI reference naming the problem type: its page on this service, "
+            "`/problems/{code}`",
+        },
         "title": {"type": "string", "description": "short, in the Accept-Language chosen"},
         "status": {"type": "integer", "description": "the HTTP status"},
         "detail": {"type": "string", "description": "what happened, in the language chosen"},
@@ -107,7 +111,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         },
     },
     "example": {
-        "type": "https://zhucun.example/problems/validation_error",
+        "type": "/problems/validation_error",
         "title": "请求内容校验失败",
         "status": 422,
         "detail": "请求中有 1 处错误。",
