@@ -67,17 +67,26 @@ def policy_show() -> None:
 @cli.command("create-user")
 def create_user(
     username: Annotated[str, typer.Option()],
-    password: Annotated[str, typer.Option()],
     role: Annotated[str, typer.Option(help="member, township, county, city, unit, auditor, admin")],
     scope: Annotated[str | None, typer.Option(help="division prefix, or the unit's name")] = None,
     full_name: Annotated[str, typer.Option()] = "",
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="read the password from the first line of standard input (for scripts); "
+            "without it the password is asked for, twice, and not shown",
+        ),
+    ] = False,
 ) -> None:
-    """Create an account (members come from `import-roster`)."""
+    """Create an account (members come from `import-roster`). The password is never an
+    argument: arguments are seen by every user of the machine (ps) and kept in shell history."""
     from app.audit import actions as audit_actions
     from app.auth.service import create_user as create
 
     if role != "admin" and not scope:
         raise _fail("--scope is required for every role but admin", 2)
+    password = _read_password(password_stdin)
     engine = make_engine(_database_url())
     try:
         with session_scope(make_session_factory(engine)) as session:
@@ -102,6 +111,15 @@ def create_user(
         raise _fail(f"refused: {exc.detail('en')}", 2) from None
     finally:
         engine.dispose()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _fail("--password-stdin: standard input held no password", 2)
+        return password
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from datetime import date
@@ -32,6 +33,8 @@ def register(cli: typer.Typer) -> None:
         to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
     ) -> None:
         """Recompute the ledger from check-ins, reviews and leave (all of it, or a part)."""
+        from tqdm import tqdm
+
         from app.ledger.service import rebuild as run
 
         try:
@@ -43,10 +46,26 @@ def register(cli: typer.Typer) -> None:
             raise typer.BadParameter("--to is before --from")
         engine = make_engine(get_settings().effective_database_url)
         began = time.perf_counter()
+        # A bar on a terminal only: logs and pipes get the summary line alone.
+        bar = tqdm(unit="member", file=sys.stderr, disable=None, leave=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
         try:
             with session_scope(make_session_factory(engine)) as session:
-                result = run(session, get_policy(), member, start, end, after_chunk=session.commit)
+                result = run(
+                    session,
+                    get_policy(),
+                    member,
+                    start,
+                    end,
+                    after_chunk=session.commit,
+                    progress=progress,
+                )
         finally:
+            bar.close()
             engine.dispose()
         typer.echo(
             f"rebuilt {result.days} ledger day(s) of {result.members} member(s) "
