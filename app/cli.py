@@ -1,4 +1,10 @@
-"""The `zhucun` command line (the README's "Command line" lists the commands)."""
+"""The `zhucun` command line (the README's "Command line" lists the commands).
+
+Imports are lazy, here and in every domain's `commands` module: a module that adds commands
+imports typer and the standard library at the top, and what a command needs (SQLAlchemy,
+settings, models…) inside it. `zhucun --help` then starts in a fraction of a second instead of
+importing the whole service (tests/core/test_cli_startup.py holds it to that).
+"""
 
 from __future__ import annotations
 
@@ -9,29 +15,30 @@ import sys
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
-
-import app.models  # noqa: F401  every mapper must be known before any session is used
-from app.audit.keys import SigningKeyError
-from app.core.config import get_settings
-from app.core.db import is_sqlite, make_engine, make_session_factory, session_scope
-from app.core.errors import AppError
-from app.core.policy import get_policy
-from app.failures import MIGRATE_FIRST, operator_failure
 
 cli = typer.Typer(
+    rich_markup_mode=None,
     help="Zhucun (驻村): check-ins and presence ledger.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
-policy_cli = typer.Typer(help="The rules in force.", no_args_is_help=True)
+
+
+@cli.callback()
+def _before_any_command() -> None:
+    # Every mapper must be known before any session is used; not needed for --help.
+    import app.models  # noqa: F401
+
+
+db_cli = typer.Typer(rich_markup_mode=None, help="Database schema.", no_args_is_help=True)
+policy_cli = typer.Typer(rich_markup_mode=None, help="The rules in force.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(policy_cli, name="policy")
 
 
 def _database_url() -> str:
+    from app.core.config import get_settings
+
     return get_settings().effective_database_url
 
 
@@ -61,6 +68,8 @@ def db_downgrade(revision: str) -> None:
 @policy_cli.command("show")
 def policy_show() -> None:
     """Print the effective policy (defaults and the ZHUCUN_POLICY file) as JSON."""
+    from app.core.policy import get_policy
+
     typer.echo(json.dumps(get_policy().model_dump(mode="json"), ensure_ascii=False, indent=2))
 
 
@@ -83,6 +92,8 @@ def create_user(
     argument: arguments are seen by every user of the machine (ps) and kept in shell history."""
     from app.audit import actions as audit_actions
     from app.auth.service import create_user as create
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.errors import AppError
 
     if role != "admin" and not scope:
         raise _fail("--scope is required for every role but admin", 2)
@@ -152,7 +163,10 @@ def serve(
     """Run the API. The embedded SQLite database is created and migrated on first start."""
     import uvicorn
 
+    from app.core.config import get_settings
+    from app.core.db import is_sqlite
     from app.core.migrate import behind, upgrade
+    from app.failures import MIGRATE_FIRST
 
     url = _database_url()
     if get_settings().env == "production":
@@ -193,6 +207,8 @@ def default_workers(url: str) -> int:
     """ZHUCUN_WORKERS, else 1 on SQLite (one writer at a time whatever the count) and one per
     CPU core on PostgreSQL: a check-in is mostly Python CPU, and one process runs on one core
     (bench/checkins_bench.py measures one and two)."""
+    from app.core.db import is_sqlite
+
     configured = os.environ.get("ZHUCUN_WORKERS", "").strip()
     if configured:
         try:
@@ -237,18 +253,31 @@ def main() -> None:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
-    except ValidationError as exc:
+    except Exception as exc:
+        _exit_for(exc)
+        raise
+
+
+def _exit_for(exc: Exception) -> None:
+    """Exits with one line when `exc` is the operator's to fix; returns when it is ours."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError
+
+    from app.audit.keys import SigningKeyError
+    from app.failures import operator_failure
+
+    if isinstance(exc, ValidationError):
         # The environment's settings (app.core.config) are wrong: say what, in one line each.
         for error in exc.errors(include_url=False):
             where = ".".join(str(p) for p in error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
             typer.secho(f"zhucun: {where + ': ' if where else ''}{message}", fg="red", err=True)
         sys.exit(2)
-    except (SigningKeyError, DBAPIError) as exc:
+    if isinstance(exc, SigningKeyError | DBAPIError):
         # A missing key, a database out of reach or not migrated: one line, whichever command.
         reason = operator_failure(exc)
         if reason is None:
-            raise
+            return
         typer.secho(f"zhucun: {reason}", fg="red", err=True)
         sys.exit(2 if isinstance(exc, SigningKeyError) else 1)
 

@@ -18,7 +18,6 @@ import typer
 
 from app.audit.commands import sign_checkpoint
 from app.checkins.commands import scan_replayed_tracks
-from app.failures import operator_failure
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
 from app.supervision.commands import queue_overdue_rectifications
@@ -76,6 +75,8 @@ def daily(
 
 
 def _run_one(job: Job, run: Run) -> bool:
+    from app.failures import operator_failure
+
     try:
         summary = job.run(run)
     except Exception as exc:  # one job's failure must not keep the others from running

@@ -11,15 +11,15 @@ from typing import Annotated
 
 import typer
 
-from app.audit.commands import audit_cli
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun audit` group (made by app.audit)."""
+    from app.audit.commands import audit_cli
+
     audit_cli.command("verify")(verify)
-    checkins_cli = typer.Typer(help="Check-ins: later findings", no_args_is_help=True)
+    checkins_cli = typer.Typer(
+        rich_markup_mode=None, help="Check-ins: later findings", no_args_is_help=True
+    )
     checkins_cli.command("scan-replays")(scan_replays)
     cli.add_typer(checkins_cli, name="checkins")
 
@@ -46,6 +46,8 @@ def scan_replayed_tracks(day: date | None = None) -> str:
     from datetime import timedelta
 
     from app.checkins import findings, storing
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
     from app.core.time import today, utcnow
 
@@ -77,6 +79,8 @@ def verify(
     transition has its logged action; exit 1 naming what is broken, 0 when all holds."""
     from app.audit.actions_verify import verify_actions
     from app.checkins.audit import CheckpointClaim, verify_chains
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
 
     claim = None
     if checkpoint is not None:

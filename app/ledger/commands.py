@@ -10,11 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.errors import AppError
-from app.core.policy import get_policy
-
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -23,7 +18,9 @@ if TYPE_CHECKING:
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun` command line."""
-    ledger_cli = typer.Typer(help="The presence ledger.", no_args_is_help=True)
+    ledger_cli = typer.Typer(
+        rich_markup_mode=None, help="The presence ledger.", no_args_is_help=True
+    )
     cli.add_typer(ledger_cli, name="ledger")
 
     @ledger_cli.command("rebuild")
@@ -35,6 +32,9 @@ def register(cli: typer.Typer) -> None:
         """Recompute the ledger from check-ins, reviews and leave (all of it, or a part)."""
         from tqdm import tqdm
 
+        from app.core.config import get_settings
+        from app.core.db import make_engine, make_session_factory, session_scope
+        from app.core.policy import get_policy
         from app.ledger.service import rebuild as run
 
         try:
@@ -77,10 +77,16 @@ def register_assignment(cli: typer.Typer) -> None:
     """`zhucun assignment end|move`: org changes the assignment, the changed days' fixes are
     judged again and the ledger is refreshed from that day, in one transaction
     (app/ledger/assignments.py)."""
-    assignment_cli = typer.Typer(help="End or move a member's assignment.", no_args_is_help=True)
+    assignment_cli = typer.Typer(
+        rich_markup_mode=None, help="End or move a member's assignment.", no_args_is_help=True
+    )
     cli.add_typer(assignment_cli, name="assignment")
 
     def apply(change_of: Callable[[Session, int, date], Change], username: str) -> None:
+        from app.core.config import get_settings
+        from app.core.db import make_engine, make_session_factory, session_scope
+        from app.core.errors import AppError
+        from app.core.policy import get_policy
         from app.core.time import today
         from app.ledger.assignments import apply_change
         from app.org.assignments import NoOpenAssignment, member_of
