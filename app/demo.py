@@ -33,14 +33,15 @@ from app.core.time import today, utcnow
 from app.geo.coords import wgs84_to_gcj02
 from app.org import service as org_service
 from app.org.boundaries import bump_boundary_revision
+from app.org.division_names import DEMO_COUNTY, DEMO_TOWNSHIPS
 from app.org.models import Assignment, Village, VillageBoundary
 
 SEED = 20240401
 DEMO_PASSWORD = "demo-password"
 CITY = "4301"
-COUNTY = "430199"
-COUNTY_NAME = "示范县"
-TOWNSHIPS = (("430199001", "东湖镇"), ("430199002", "青山铺镇"), ("430199003", "白沙乡"))
+COUNTY = DEMO_COUNTY[0]
+COUNTY_NAME = DEMO_COUNTY[1]
+TOWNSHIPS = DEMO_TOWNSHIPS
 VILLAGE_NAMES = (
     *("枫林村", "石桥村", "白沙村", "青山村", "柳塘村", "杨梅村"),
     *("金井村", "桃花村", "双河村", "龙泉村", "新华村", "高塘村"),
