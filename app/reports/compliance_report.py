@@ -41,23 +41,24 @@ VIOLATION_COLUMNS = (
     ("late_event_report", "迟报大事（次）"),
 )
 _KNOWN = {code for code, _ in VIOLATION_COLUMNS}
+# Widths keep the 24 columns on one printed A4 width at a readable size (headers wrap).
 COLUMNS = (
-    Column("member_id", "队员编号", "int", 10),
-    Column("full_name", "姓名", "text", 12),
-    Column("unit", "派驻单位", "text", 24),
-    Column("village_code", "村编码", "code", 14, nullable=True),
+    Column("member_id", "队员编号", "int", 6),
+    Column("full_name", "姓名", "text", 8),
+    Column("unit", "派驻单位", "text", 14),
+    Column("village_code", "村编码", "code", 13, nullable=True),
     # Names beside the code, for the people who read the printed list.
-    Column("village_name", "村名", "text", 10, nullable=True),
-    Column("township_name", "乡镇", "text", 10, nullable=True),
-    Column("county_name", "县区", "text", 10, nullable=True),
-    Column("period", "考核期", "code", 10),
-    Column("status", "状态", "code", 10, STATUS_LABELS),
-    Column("required_days", "应驻天数", "int", 10),
-    Column("present_days", "在村天数", "int", 10),
-    Column("needed_days", "尚需天数", "int", 10),
-    Column("absent_workdays", "无假缺勤（工作日）", "int", 18),
-    *(Column(code, label, "int", 14) for code, label in VIOLATION_COLUMNS),
-    Column("other_violations", "其他违规（次）", "int", 14),
+    Column("village_name", "村名", "text", 8, nullable=True),
+    Column("township_name", "乡镇", "text", 8, nullable=True),
+    Column("county_name", "县区", "text", 7, nullable=True),
+    Column("period", "考核期", "code", 8),
+    Column("status", "状态", "code", 8, STATUS_LABELS),
+    Column("required_days", "应驻天数", "int", 5),
+    Column("present_days", "在村天数", "int", 5),
+    Column("needed_days", "尚需天数", "int", 5),
+    Column("absent_workdays", "无假缺勤（工作日）", "int", 7),
+    *(Column(code, label, "int", 6) for code, label in VIOLATION_COLUMNS),
+    Column("other_violations", "其他违规（次）", "int", 6),
 )
 
 

@@ -190,6 +190,7 @@ def write_xlsx_tables(
             for c, col in enumerate(table.columns):
                 ws.set_column(c, c, col.width, percent_format if col.kind == "percent" else None)
             ws.freeze_panes(1, 0)
+            ws.set_row(0, 15 * _header_lines(table.columns))  # before the row (constant memory)
             _print_setup(ws, heading or table.title, name)
             ws.write_row(0, 0, [col.header for col in table.columns], header_format)
             return ws
@@ -214,6 +215,15 @@ def write_xlsx_tables(
 
 
 A4 = 9  # XlsxWriter's paper size index
+
+
+def _header_lines(columns: Sequence[Column]) -> int:
+    """Lines the tallest wrapped header takes (a CJK character is two widths)."""
+
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+    return max((-(-width(c.header) // max(c.width, 1)) for c in columns), default=1)
 
 
 def _print_setup(ws: Any, heading: str, sheet: str, *, repeat_header: bool = True) -> None:
