@@ -55,7 +55,7 @@ BOUNDS = {
     "gt": "exclusiveMinimum",
     "lt": "exclusiveMaximum",
 }
-# Codes answered outside the AppError classes (app.core.errors, app.core.router).
+# Codes answered outside the AppError classes (app.core.errors, app.core.router's /readyz).
 OTHER_CODES = ("http_error", "internal_error", "database_unavailable")
 
 

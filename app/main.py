@@ -28,13 +28,14 @@ from app.core.middleware import BodySizeLimitMiddleware, NoCorsMiddleware, Reque
 from app.core.outage import DatabaseOutageMiddleware, watch_engine
 from app.core.policy import Policy, load_policy
 from app.core.problem_pages import router as problem_pages
-from app.core.router import health_router, policy_router
+from app.core.router import health_router
 from app.core.scratch import ScratchFolder
 from app.geofence.router import router as geofence_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
 from app.org.router import router as org_router
+from app.policy.router import router as policy_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
