@@ -1,4 +1,4 @@
-"""The `zhucun` command line (the README's "Command line" lists the commands).
+"""The `zhucun` command line (docs/operator.md "Command line" lists the commands).
 
 Imports are lazy, here and in every domain's `commands` module: a module that adds commands
 imports typer and the standard library at the top, and what a command needs (SQLAlchemy,

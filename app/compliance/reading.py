@@ -61,7 +61,7 @@ def load(
 
     `within` (a division prefix; "" for all) keeps a member's own line to the days assigned
     under it: a township sees a member who moved in or out for its own days only, judged
-    like a member assigned for part of the period (README "Who sees what")."""
+    like a member assigned for part of the period (docs/rules.md "Who sees what")."""
     overlaps = and_(
         Assignment.start_date <= span.end,
         or_(Assignment.end_date.is_(None), Assignment.end_date >= span.start),

@@ -1,6 +1,6 @@
 """Who sees what: the one place that decides scope, for every domain's reads.
 
-Two rules (README, "Who sees what"):
+Two rules (docs/rules.md, "Who sees what"):
 
 1. A `scope` parameter narrows the caller's own view. A division code that lies outside the
    caller's own (disjoint from it, or, for members and units, holding none of their villages)

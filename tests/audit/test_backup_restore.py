@@ -1,6 +1,6 @@
-"""The README's backup and restore, run as an operator would: back up with the checkpoint
-taken beside it, wipe, restore, and `zhucun audit verify` against the checkpoints. A restore
-older than the latest published checkpoint is data loss, and verify says so."""
+"""The backup and restore of docs/operator.md, run as an operator would: back up with the
+checkpoint taken beside it, wipe, restore, and `zhucun audit verify` against the checkpoints.
+A restore older than the latest published checkpoint is data loss, and verify says so."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def check_in(world, hours_ago: float) -> None:
 
 def test_backup_wipe_restore_verify(world, backend, db_url, zhucun, tmp_path):
     if backend != "sqlite":
-        pytest.skip("the SQLite file backup of the README; pg_dump is PostgreSQL's own tool")
+        pytest.skip("the SQLite file backup of docs/operator.md; pg_dump is PostgreSQL's own tool")
     live = Path(db_url.removeprefix("sqlite:///"))
     for hours in (6, 5):
         check_in(world, hours)

@@ -1,4 +1,4 @@
-"""One rule for refusals (README "Who sees what"): a role the route does not serve is 403
+"""One rule for refusals (docs/rules.md "Who sees what"): a role the route does not serve is 403
 `role_required`, whatever the parameters; an allowed role naming something outside its scope
 (a member, a scope, a receipt) is 404, never an empty page. Each case answered otherwise
 before (issue 11)."""

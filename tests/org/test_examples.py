@@ -1,4 +1,4 @@
-"""The sample files the README points operators at import as the README says."""
+"""The sample files the operator's guide (docs/operator.md) points at import as it says."""
 
 from __future__ import annotations
 

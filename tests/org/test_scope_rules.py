@@ -1,4 +1,4 @@
-"""Who sees what (app/org/scope.py, README "Who sees what"), table-driven over the existing
+"""Who sees what (app/org/scope.py, docs/rules.md "Who sees what"), table-driven over the existing
 routes (issue 11, defect 4): scope parameters outside the caller's, /villages/locate, and a
 member who moved from township 1 to township 2, seen day by day."""
 

@@ -90,7 +90,7 @@ def test_event_reads_and_acknowledgements_are_scoped(world):
     assert (r.status_code, r.json()["code"]) == (404, "scope_not_found")
     assert world.get("county", "/events", params={"scope": "430121002"}).json()["items"] == []
     assert world.post("county", "/events/999999/acknowledge").status_code == 404
-    # A member's scope is where she serves (README "Who sees what"): 430121 holds her
+    # A member's scope is where she serves (docs/rules.md "Who sees what"): 430121 holds her
     # village, 430122 does not.
     assert world.get("alice", "/events", params={"scope": "430121"}).status_code == 200
     r = world.get("alice", "/events", params={"scope": "430122"})
