@@ -230,6 +230,7 @@ def _register_domain_commands() -> None:
     from app.notify import commands as notify_commands
     from app.org import commands as org_commands
     from app.supervision import commands as supervision_commands
+    from app.surveys import commands as survey_commands
 
     for module in (
         audit_commands,
@@ -238,6 +239,7 @@ def _register_domain_commands() -> None:
         ledger_commands,
         leave_commands,
         supervision_commands,
+        survey_commands,
         notify_commands,
     ):
         module.register(cli)

@@ -21,6 +21,7 @@ from app.checkins.commands import scan_replayed_tracks
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
 from app.supervision.commands import queue_overdue_rectifications
+from app.surveys.commands import purge_survey_devices
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ JOBS: tuple[Job, ...] = (
     Job("leave scan-overdue", lambda run: queue_overdue()),
     Job("supervision scan-overdue", lambda run: queue_overdue_rectifications()),
     Job("checkins scan-replays", lambda run: scan_replayed_tracks()),
+    Job("surveys purge", lambda run: purge_survey_devices()),
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
     # Last: the checkpoint signs what the jobs before it wrote.
@@ -61,9 +63,9 @@ def daily(
         typer.Option(help="a folder to write each day's checkpoint to, as YYYY-MM-DD.json"),
     ] = None,
 ) -> None:
-    """Run every daily job in order (overdue leave and rectifications, the replay scan, a
-    retry of failed notifications, then a signed checkpoint), one summary line each; exit 1
-    if any failed (the others still run)."""
+    """Run every daily job in order (overdue leave and rectifications, the replay scan, survey
+    device hashes past their days, a retry of failed notifications, then a signed checkpoint),
+    one summary line each; exit 1 if any failed (the others still run)."""
     from app.core.policy import get_policy
     from app.core.time import today
 

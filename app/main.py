@@ -41,6 +41,8 @@ from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
 from app.supervision import roll_calls
 from app.supervision.router import router as supervision_router
+from app.surveys.router import public_router as public_surveys_router
+from app.surveys.router import router as surveys_router
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("zhucun")
@@ -137,6 +139,8 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         ledger_router,
         leave_router,
         supervision_router,
+        surveys_router,
+        public_surveys_router,
         compliance_router,
         audit_router,
         reports_router,

@@ -10,6 +10,7 @@ from app.ledger import models as ledger_models
 from app.notify import models as notify_models
 from app.org import models as org_models
 from app.supervision import models as supervision_models
+from app.surveys import models as survey_models
 
 __all__ = [
     "Base",
@@ -22,4 +23,5 @@ __all__ = [
     "org_models",
     "outbox",
     "supervision_models",
+    "survey_models",
 ]

@@ -57,7 +57,7 @@ class CheckpointOut(BaseModel):
 ReceiptQuery = TypedDict(
     "ReceiptQuery",
     {
-        "report": Literal["presence", "compliance", "monthly"],
+        "report": Literal["presence", "compliance", "monthly", "surveys"],
         "scope": str,
         "format": Literal["csv", "xlsx", "json"],
         "requested_by": str,
@@ -65,6 +65,7 @@ ReceiptQuery = TypedDict(
         "to": NotRequired[date],
         "period": NotRequired[str],
         "month": NotRequired[str],
+        "survey_id": NotRequired[int],
         "cursor": NotRequired[str | None],
         "limit": NotRequired[int],
     },
@@ -172,6 +173,33 @@ CheckinRejudgePayload.__doc__ = (
 )
 
 
+class UnitOfficePayload(TypedDict):
+    """`unit.office`: a dispatching unit's office set or moved (WGS84; `coord_system`: as
+    sent); `replaced`: it had one before"""
+
+    name: str
+    latitude: float
+    longitude: float
+    radius_m: float
+    coord_system: str
+    replaced: bool
+
+
+class SurveyCardsPayload(TypedDict):
+    """`survey.cards`: a village's card sheet printed (its codes shown)"""
+
+    village_code: str
+    format: Literal["html", "csv"]
+    cards: int
+
+
+class SurveyExcludePayload(TypedDict):
+    """`survey.exclude`: answers an auditor left out of the rates, and why"""
+
+    answer_ids: list[int]
+    reason: str
+
+
 class AuditBeginPayload(TypedDict):
     """`audit.begin`: where the chain starts on a database with history, per witnessed table
     the last row id it held before"""
@@ -190,6 +218,9 @@ ACTION_PAYLOADS = (
     AssignmentEndPayload,
     AssignmentMovePayload,
     CheckinRejudgePayload,
+    UnitOfficePayload,
+    SurveyCardsPayload,
+    SurveyExcludePayload,
     AuditBeginPayload,
 )
 

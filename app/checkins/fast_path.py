@@ -34,7 +34,7 @@ from app.checkins.judging import Prepared, judge, prepare
 from app.checkins.reading import out
 from app.checkins.schemas import CheckInCreate, CheckInOut
 from app.checkins.storing import window_error
-from app.checkins.surroundings import Span
+from app.checkins.surroundings import Span, lock_devices
 from app.checkins.trips import FirstTrip, queue_save
 from app.core.config import Settings
 from app.core.errors import AppError
@@ -124,15 +124,25 @@ class Uploads:
         a member in a group being stored: a member's uploads are stored one group after
         another, in the order they came, and groups never wait for each other's locks."""
         group: dict[int, _Upload] = {}
+        devices: set[str] = set()
         later: list[_Upload] = []
         # Looking a few groups deep at most: one member's burst does not make every take
         # walk the whole queue.
         while self._waiting and len(group) < self.group_size and len(later) < 4 * self.group_size:
             upload = self._waiting.popleft()
-            if upload.member_id in group or upload.member_id in self._storing:
+            device = upload.prepared.body.device_id
+            if (
+                upload.member_id in group
+                or upload.member_id in self._storing
+                # Two members' fixes from one device in one transaction would not see each
+                # other (shared_device): the second waits for a later group.
+                or (device is not None and device in devices)
+            ):
                 later.append(upload)
             else:
                 group[upload.member_id] = upload
+                if device is not None:
+                    devices.add(device)
         self._waiting.extendleft(reversed(later))
         self._storing.update(group)
         return list(group.values())
@@ -172,6 +182,12 @@ async def store_group(
     try:
         trip = RoundTrip.on_connection(connection, engine.dialect)
         firsts = [_queue_first(trip, policy, u) for u in group]
+        # The devices' locks after every chain head's, in one sorted order (as a lone upload
+        # takes them): no two groups wait for each other in a cycle.
+        lock_devices(trip, sorted({d for u in group for d in _devices(u)}))
+        for upload, first in zip(group, firsts, strict=True):
+            assert first.loading is not None
+            first.loading.queue_devices(trip, upload.member_id, Span.of([upload.prepared]))
         await trip.run_async()
         save = RoundTrip.on_connection(connection, engine.dialect)
         for upload, first in zip(group, firsts, strict=True):
@@ -202,7 +218,13 @@ async def store_group(
 
 def _queue_first(trip: RoundTrip, policy: Policy, upload: _Upload) -> FirstTrip:
     fixes = [upload.prepared]
-    return FirstTrip.queue(trip, policy, upload.member_id, fixes, Span.of(fixes), upload.token)
+    span = Span.of(fixes)
+    return FirstTrip.queue(trip, policy, upload.member_id, fixes, span, upload.token, devices=False)
+
+
+def _devices(upload: _Upload) -> tuple[str, ...]:
+    device = upload.prepared.body.device_id
+    return (device,) if device else ()
 
 
 def _judge_and_queue(
@@ -231,7 +253,8 @@ def _judge_and_queue(
     head = Head(head_row[0], head_row[1], head_row[2])
     member_id, around = upload.member_id, first.loading.build()
     row = judge(upload.prepared, member_id, upload.received_at, head, index, policy, around)
-    return row, queue_save(save, policy, member_id, head, [row], first.days)
+    shared = list(around.shared_findings.values())
+    return row, queue_save(save, policy, member_id, head, [row], first.days, shared)
 
 
 def _settle(upload: _Upload, outcome: Settled | BaseException) -> None:

@@ -16,6 +16,7 @@ from app.core.policy import Policy
 from app.core.time import local_date
 from app.geo.coords import to_wgs84
 from app.geofence.index import VillageIndex
+from app.ledger.calendar import is_workday
 
 
 @dataclass(slots=True)
@@ -61,11 +62,35 @@ def judge(
     seen = [w.bssid for w in body.wifi] if body.wifi else None
     wifi_match = rules.wifi_match(seen, around.registered_wifi.get(assigned or "", set()))
     previous, following = around.neighbours(p.captured_at)
+    fix = rules.Fix(p.captured_at, p.latitude, p.longitude, body.accuracy_m)
+    office = around.office
+    at_unit = (
+        rules.at_office(
+            fix,
+            (office.latitude, office.longitude, office.radius_m),
+            is_workday(p.local_date, policy.calendar),
+        )
+        if office is not None and assigned is not None
+        else None
+    )
+    uses = around.shared(body.device_id, p.captured_at)
+    shared = None
+    if uses:
+        others = {u.member_id: u.full_name for u in uses}
+        days = policy.flags.shared_device_days
+        shared = rules.shared_device(others, others.values(), days)
+        # Beside the other members' fixes: this member named (to reviewers only).
+        around.note_shared(
+            uses,
+            rules.shared_device([member_id], [around.own_name or f"#{member_id}"], days),
+            p.local_date,
+            received_at,
+        )
     findings = rules.judge_flags(
         rules.Evidence(
             body=body,
             received_at=received_at,
-            fix=rules.Fix(p.captured_at, p.latitude, p.longitude, body.accuracy_m),
+            fix=fix,
             previous=previous,
             following=following,
             replayed_day=around.replayed_day(body, p.latitude, p.longitude, p.local_date),
@@ -74,6 +99,8 @@ def judge(
             village_code=match.village_code,
             geofence=match.geofence,
             wifi_match=wifi_match,
+            at_home_unit=at_unit,
+            shared_device=shared,
         ),
         policy,
     )

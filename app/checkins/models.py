@@ -91,6 +91,16 @@ class CheckIn(Base):
             sqlite_where=text("roll_call_id IS NOT NULL"),
             postgresql_where=text("roll_call_id IS NOT NULL"),
         ),
+        # Shared devices (代打卡): a device's fixes of other members than the uploader, as two
+        # index ranges either side of the uploader's id. Only fixes that carry a device.
+        Index(
+            "ix_checkins_device",
+            "device_id",
+            "member_id",
+            "captured_at",
+            sqlite_where=text("device_id IS NOT NULL"),
+            postgresql_where=text("device_id IS NOT NULL"),
+        ),
         # Compliance counts flagged fixes over a whole city: only they are indexed.
         Index(
             "ix_checkins_flagged",

@@ -66,13 +66,15 @@ def is_rejudged(checkin_id: Any) -> ColumnElement[bool]:
     return exists().where(r.checkin_id == checkin_id)
 
 
-def stored_out(session: Session, rows: Iterable[Row[Any]]) -> dict[int, CheckInOut]:
+def stored_out(
+    session: Session, rows: Iterable[Row[Any]], named: bool = False
+) -> dict[int, CheckInOut]:
     """Stored check-ins as answered, by id (their reviews and findings read here)."""
     rows = list(rows)
     ids = [row.id for row in rows]
     reviews = reviews_of(session, ids)
     later = findings_service.findings_for(session, ids)
-    return {row.id: out_row(row, reviews.get(row.id), later.get(row.id)) for row in rows}
+    return {row.id: out_row(row, reviews.get(row.id), later.get(row.id), named) for row in rows}
 
 
 def reviews_of(session: Session, checkin_ids: Iterable[int]) -> dict[int, list[ReviewOut]]:
@@ -103,9 +105,12 @@ def out(
     checkin_id: int,
     reviews: list[ReviewOut],
     later: list[Any] | None = None,
+    named: bool = False,
 ) -> CheckInOut:
     """The check-in as stored (and judged again, from `judged()`), with the findings made
-    `later` (findings_service rows): their codes join the flags, their numbers the reasons."""
+    `later` (findings_service rows): their codes join the flags, their numbers the reasons.
+    `named`: read by a reviewer, to whom the reasons name the other members of a shared
+    device (a member reads them without)."""
     flag_list = row["flags"].split(",") if row["flags"] else []
     evidence = row["flag_evidence"]
     if later:
@@ -132,7 +137,7 @@ def out(
         credited=row["credited"],
         flags=flag_list,
         wifi_match=row["wifi_match"],
-        flag_reasons=flag_reasons(flag_list, evidence, current_language()),
+        flag_reasons=flag_reasons(flag_list, evidence, current_language(), named),
         findings=[findings_service.finding_out(finding) for finding in later or ()],
         voided=bool(reviews) and reviews[-1].action == "void",
         reviews=reviews,
@@ -153,9 +158,12 @@ def _utc(moment: datetime) -> datetime:
 
 
 def out_row(
-    row: Row[Any], reviews: list[ReviewOut] | None = None, later: list[Any] | None = None
+    row: Row[Any],
+    reviews: list[ReviewOut] | None = None,
+    later: list[Any] | None = None,
+    named: bool = False,
 ) -> CheckInOut:
-    return out(row._asdict(), row.id, reviews or [], later)
+    return out(row._asdict(), row.id, reviews or [], later, named)
 
 
 def list_checkins(
@@ -166,9 +174,11 @@ def list_checkins(
     after: tuple[datetime, int] | None,
     limit: int,
     visible: ColumnElement[bool] | None = None,
+    named: bool = False,
 ) -> list[CheckInOut]:
     """The member's check-ins, newest first (by capture time), after the cursor key; only
-    those that `visible` keeps (app.org.scope.day_filter over `current_assigned_village`)."""
+    those that `visible` keeps (app.org.scope.day_filter over `current_assigned_village`);
+    `named` for a reviewer (`out`)."""
     query = judged().where(c.member_id == member_id)
     if visible is not None:
         query = query.where(visible)
@@ -182,4 +192,4 @@ def list_checkins(
     rows = session.execute(query.order_by(c.captured_at.desc(), c.id.desc()).limit(limit)).all()
     reviews = reviews_of(session, [r.id for r in rows])
     later = findings_service.findings_for(session, [r.id for r in rows])
-    return [out_row(r, reviews.get(r.id), later.get(r.id)) for r in rows]
+    return [out_row(r, reviews.get(r.id), later.get(r.id), named) for r in rows]

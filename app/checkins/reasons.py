@@ -70,6 +70,19 @@ _TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "定位当天没有驻村安排",
         "no assignment on the fix's day",
     ),
+    "at_home_unit": (
+        "工作日在派驻单位办公地点定位（距其 {distance_m:g} 米，范围 {radius_m:g} 米）",
+        "on a working day at the dispatching unit's office ({distance_m:g} m from it, radius "
+        "{radius_m:g} m)",
+        "工作日在派驻单位办公地点定位",
+        "at the dispatching unit's office on a working day",
+    ),
+    "shared_device": (
+        "该设备 {days} 天内也上传过其他成员的定位：{names}",
+        "this device sent fixes of other members within {days} days: {names}",
+        "该设备也上传过其他成员的定位",
+        "this device sent fixes of other members too",
+    ),
     "replayed_track": (
         "当天 {fixes} 次连续定位与 {date} 的轨迹逐点重合（每点 {max_m:g} 米内，不超过 "
         "{tolerance_m:g} 米），时间整体平移 {days} 天又 {shift_min:g} 分钟",
@@ -87,8 +100,22 @@ _TEMPLATES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def reason(flag: str, numbers: Mapping[str, Any] | None, lang: Language) -> str:
+# Flags whose numbers name another member: the name is shown to reviewers only; a member
+# reads these templates (the window, no name).
+_UNNAMED: dict[str, tuple[str, str]] = {
+    "shared_device": (
+        "该设备 {days} 天内也上传过其他成员的定位",
+        "this device sent fixes of other members within {days} days",
+    ),
+}
+
+
+def reason(
+    flag: str, numbers: Mapping[str, Any] | None, lang: Language, named: bool = False
+) -> str:
     zh, en, zh_bare, en_bare = _TEMPLATES[flag]
+    if flag in _UNNAMED and not named:
+        zh, en = _UNNAMED[flag]
     if numbers is None:
         return zh_bare if lang == "zh-CN" else en_bare
     try:
@@ -98,10 +125,14 @@ def reason(flag: str, numbers: Mapping[str, Any] | None, lang: Language) -> str:
 
 
 def flag_reasons(
-    flags: list[str], evidence: Mapping[str, Mapping[str, Any]] | None, lang: Language
+    flags: list[str],
+    evidence: Mapping[str, Mapping[str, Any]] | None,
+    lang: Language,
+    named: bool = False,
 ) -> list[dict[str, str]]:
+    """The reasons of `flags`; `named`: for a reviewer (another member is named)."""
     return [
-        {"flag": flag, "reason": reason(flag, (evidence or {}).get(flag), lang)}
+        {"flag": flag, "reason": reason(flag, (evidence or {}).get(flag), lang, named)}
         for flag in flags
         if flag in _TEMPLATES
     ]

@@ -61,7 +61,7 @@ def review(
     )
     on_days_changed(session, policy, row.member_id, [row.local_date])
     later = findings_service.findings_for(session, [row.id]).get(row.id)
-    return out_row(row, reviews_of(session, [row.id]).get(row.id), later)
+    return out_row(row, reviews_of(session, [row.id]).get(row.id), later, named=True)
 
 
 def _reviewable_by(session: Session, principal: Principal, row: Row[Any]) -> bool:

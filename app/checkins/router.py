@@ -209,7 +209,8 @@ def list_checkins(
     get_visible_member(session, principal, member_id)
     after = cursor_instant_id(cursor)
     visible = day_filter(principal, reading.current_assigned_village())
-    items = reading.list_checkins(session, member_id, from_, to, after, limit + 1, visible)
+    named = principal.role != "member"  # reviewers see who else used a shared device
+    items = reading.list_checkins(session, member_id, from_, to, after, limit + 1, visible, named)
     add_roll_call_status(request.app, session, items[:limit])
     next_cursor = None
     if len(items) > limit:

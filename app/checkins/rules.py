@@ -211,6 +211,31 @@ class Evidence:
     village_code: str | None
     geofence: str | None
     wifi_match: bool | None = None
+    # The numbers behind `at_home_unit` (`at_office`) and `shared_device` (`shared_device`),
+    # judged by the caller from the unit's office and the device's other fixes.
+    at_home_unit: dict[str, Any] | None = None
+    shared_device: dict[str, Any] | None = None
+
+
+def at_office(
+    fix: Fix, office: tuple[float, float, float] | None, workday: bool
+) -> dict[str, Any] | None:
+    """The numbers of `at_home_unit` when a fix of a working day lies within the office's
+    radius of its point (latitude, longitude, radius_m), else None: a member called back to
+    the dispatching unit (两头跑). The fix's own position, not its accuracy circle, is judged."""
+    if office is None or not workday:
+        return None
+    latitude, longitude, radius_m = office
+    metres = distance_m(fix, Fix(fix.captured_at, latitude, longitude))
+    if metres > radius_m:
+        return None
+    return {"distance_m": round(metres, 1), "radius_m": radius_m}
+
+
+def shared_device(member_ids: Iterable[int], names: Iterable[str], days: int) -> dict[str, Any]:
+    """The numbers of `shared_device`: the other members (ids and names, shown to reviewers
+    only) and the window."""
+    return {"members": list(member_ids), "names": "、".join(names), "days": days}
 
 
 def wifi_match(seen: Iterable[str] | None, registered: set[str]) -> bool | None:
@@ -269,6 +294,10 @@ def judge_flags(ev: Evidence, policy: Policy) -> Findings:
     device = ev.body.device_id
     if device is not None and ev.last_device_id is not None and device != ev.last_device_id:
         found["device_change"] = {"previous": ev.last_device_id, "device": device}
+    if ev.at_home_unit is not None:
+        found["at_home_unit"] = ev.at_home_unit
+    if ev.shared_device is not None:
+        found["shared_device"] = ev.shared_device
     found.update(
         place_flags(
             ev.assigned_village_code,

@@ -30,7 +30,7 @@ Geofence = Literal["inside", "near", "outside"]
 Provider = Literal["gps", "network", "wifi", "fused", "unknown"]
 ReviewAction = Literal["void", "restore"]
 # How a roll call judged a fix answering it (judged by supervision; see app/checkins/answers.py).
-RollCallStatus = Literal["answered", "late", "outside", "mock", "not_called"]
+RollCallStatus = Literal["answered", "late", "outside", "mock", "at_home_unit", "not_called"]
 
 
 def _number(value: Any) -> Any:
@@ -144,10 +144,14 @@ class FlagReason(BaseModel):
 
 
 class FindingOut(BaseModel):
-    """A judgement made after the fix was stored (e.g. `replayed_track`), kept beside it."""
+    """A judgement made after the fix was stored (`replayed_track`; `shared_device`: another
+    member's later fix came from this fix's device), kept beside it."""
 
     code: Flag
-    matched_date: date | None = Field(description="the earlier day the fix's track repeats")
+    matched_date: date | None = Field(
+        description="replayed_track: the earlier day the fix's track repeats; shared_device: "
+        "the day of the other member's fix that revealed it"
+    )
     found_at: UtcDateTime
 
 

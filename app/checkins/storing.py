@@ -221,7 +221,9 @@ def _store(
         hashes[p.client_id] = p.body_hash
         outcomes.append(Outcome(p.client_id, "created"))
     if new_rows:
-        fresh = _save(session, policy, member_id, head, new_rows, days, received_at)
+        assert around is not None
+        shared = list(around.shared_findings.values())
+        fresh = _save(session, policy, member_id, head, new_rows, days, received_at, shared)
         for outcome in outcomes:
             if outcome.checkin is None and outcome.status != "rejected":
                 assert outcome.client_id is not None
@@ -237,12 +239,13 @@ def _save(
     rows: list[dict[str, Any]],
     days: DayReads | None,
     received_at: datetime,
+    shared: list[dict[str, Any]],
 ) -> dict[str, CheckInOut]:
     """INSERT the new rows, move the chain head, bring their days up to date: one round trip,
     with the COMMIT unless the batch brought a track to scan for replays. By client_id."""
     assert days is not None
     trip = RoundTrip(session)
-    inserted = queue_save(trip, policy, member_id, head, rows, days)
+    inserted = queue_save(trip, policy, member_id, head, rows, days, shared)
     tracks = _track_days(rows, policy)
     trip.run(commit=not tracks)
     ids = {client_id: new_id for new_id, client_id in inserted.rows}

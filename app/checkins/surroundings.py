@@ -1,17 +1,19 @@
-"""What new fixes are judged by: the member's assignments and their boundary versions, the
-fixes stored around them in capture order, the fixes they may replay, and the registered
-Wi-Fi of the assigned villages. Read in one round trip for one fix or a batch, and kept up to
-date in memory as each fix of a batch is judged."""
+"""What new fixes are judged by: the member's assignments and their boundary versions (with
+the office of the member's dispatching unit), the fixes stored around them in capture order,
+the fixes they may replay, the registered Wi-Fi of the assigned villages, and other members'
+fixes sent from the same devices. Read in one round trip for one fix or a batch, and kept up
+to date in memory as each fix of a batch is judged."""
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, or_, select
+from sqlalchemy import String, Table, any_, bindparam, or_, select, text, union_all
+from sqlalchemy.dialects import postgresql
 
 from app.checkins import rules
 from app.checkins.models import CheckIn
@@ -19,7 +21,7 @@ from app.checkins.schemas import CheckInCreate
 from app.core.policy import Policy
 from app.core.roundtrip import Answer, RoundTrip
 from app.core.time import as_utc
-from app.org.models import Assignment, VillageAccessPoint, VillageBoundary
+from app.org.models import Assignment, Member, Unit, VillageAccessPoint, VillageBoundary
 
 if TYPE_CHECKING:  # judging reads the surroundings: its fixes are only named here
     from app.checkins.judging import Prepared
@@ -39,6 +41,7 @@ class Span:
     high_lat: float
     motion: bool  # some fix reports altitude, speed or heading (it may be a replay)
     wifi: bool  # some fix reports Wi-Fi
+    devices: tuple[str, ...] = ()  # the device_ids the fixes carry, sorted
 
     @classmethod
     def of(cls, fixes: Sequence[Prepared]) -> Span:
@@ -52,7 +55,27 @@ class Span:
             high_lat=max(p.latitude for p in fixes),
             motion=any(_moves(p.body) for p in fixes),
             wifi=any(p.body.wifi for p in fixes),
+            devices=tuple(sorted({p.body.device_id for p in fixes if p.body.device_id})),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """The office of the member's dispatching unit (WGS84) and its radius."""
+
+    latitude: float
+    longitude: float
+    radius_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceUse:
+    """A stored fix of another member sent from one of the new fixes' devices."""
+
+    member_id: int
+    full_name: str
+    checkin_id: int
+    captured_at: datetime
 
 
 @dataclass
@@ -66,21 +89,58 @@ class Surroundings:
     places: list[tuple[float, float, date, rules.Reading]]
     registered_wifi: dict[str, set[str]]
     policy: Policy
+    office: Office | None = None
+    own_name: str = ""  # the member's (from an assignment row; else their id)
+    # Other members' fixes from the new fixes' devices, by device, in capture order.
+    device_uses: dict[str, list[DeviceUse]] = field(default_factory=dict)
+    # `shared_device` findings to record beside those fixes (checkin_findings rows), by fix.
+    shared_findings: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @staticmethod
-    def queue(trip: RoundTrip, policy: Policy, member_id: int, span: Span) -> _Loading:
-        """Queue the reads on `trip`; `build()` the surroundings once it has run."""
+    def queue(
+        trip: RoundTrip, policy: Policy, member_id: int, span: Span, *, devices: bool = True
+    ) -> _Loading:
+        """Queue the reads on `trip`; `build()` the surroundings once it has run. With
+        `devices` false the device reads are left to `_Loading.queue_devices`, after every
+        chain head of a group is locked (fast_path)."""
         days = {"m": member_id, "lo": span.first_day, "hi": span.last_day}
         times = {"m": member_id, "t0": span.earliest, "t1": span.latest}
         margin, _ = rules.replay_box(0.0, policy.flags.repeat_tolerance_m)
         band = {"m": member_id, "lo": span.low_lat - margin, "hi": span.high_lat + margin}
-        return _Loading(
+        loading = _Loading(
             policy,
             trip.add(_ASSIGNMENTS, days),
             trip.add(_AROUND, times),
             trip.add(_CANDIDATES, band) if span.motion else None,
             trip.add(_WIFI, days) if span.wifi else None,
         )
+        if devices:
+            lock_devices(trip, span.devices)
+            loading.queue_devices(trip, member_id, span)
+        return loading
+
+    def shared(self, device: str | None, at: datetime) -> list[DeviceUse]:
+        """Other members' fixes from `device` within `shared_device_days` of `at`."""
+        if device is None:
+            return []
+        window = timedelta(days=self.policy.flags.shared_device_days)
+        return [u for u in self.device_uses.get(device, ()) if abs(u.captured_at - at) <= window]
+
+    def note_shared(
+        self, uses: list[DeviceUse], evidence: dict[str, Any], day: date, at: datetime
+    ) -> None:
+        """Keep the `shared_device` findings to record beside the other members' fixes."""
+        for use in uses:
+            self.shared_findings.setdefault(
+                use.checkin_id,
+                {
+                    "checkin_id": use.checkin_id,
+                    "code": SHARED_DEVICE,
+                    "matched_date": day,
+                    "evidence": evidence,
+                    "found_at": at,
+                },
+            )
 
     def assigned_on(self, day: date) -> str | None:
         for start, end, code in self.assignments:
@@ -135,6 +195,17 @@ def _moves(body: CheckInCreate) -> bool:
     return not (body.altitude_m is None and body.speed_mps is None and body.heading_deg is None)
 
 
+SHARED_DEVICE = "shared_device"
+
+
+def lock_devices(trip: RoundTrip, devices: Sequence[str]) -> None:
+    """PostgreSQL: take the transaction's advisory lock of each device (in sorted order, after
+    the chain heads), so that two members uploading from one device at once are judged one
+    after the other: the second sees the first's fix. SQLite writers are serial already."""
+    if devices and trip.dialect_name == "postgresql":
+        trip.add(_LOCK_DEVICES, {"keys": [f"device:{d}" for d in sorted(devices)]})
+
+
 @dataclass(slots=True)
 class _Loading:
     policy: Policy
@@ -142,10 +213,41 @@ class _Loading:
     around: Answer
     candidates: Answer | None
     wifi: Answer | None
+    devices: Answer | None = None
+
+    def queue_devices(self, trip: RoundTrip, member_id: int, span: Span) -> None:
+        """Queue the read of other members' fixes from the span's devices (one indexed query:
+        two ranges of `ix_checkins_device` either side of the member)."""
+        if not span.devices:
+            return
+        window = timedelta(days=self.policy.flags.shared_device_days)
+        params = {
+            "m": member_id,
+            "devices": list(span.devices),
+            "t0": span.earliest - window,
+            "t1": span.latest + window,
+        }
+        pg = trip.dialect_name == "postgresql"
+        self.devices = trip.add(_DEVICE_USES_ANY if pg else _DEVICE_USES_IN, params)
 
     def build(self) -> Surroundings:
-        spans = [(start, end, code) for start, end, code, _ in self.assignments.rows]
-        boundary_ids = {code: bid for _, _, code, bid in self.assignments.rows if bid is not None}
+        spans = [(start, end, code) for start, end, code, *_ in self.assignments.rows]
+        boundary_ids = {
+            code: bid for _, _, code, bid, *_ in self.assignments.rows if bid is not None
+        }
+        office = next(
+            (
+                Office(lat, lon, radius)
+                for *_, lat, lon, radius in self.assignments.rows
+                if radius is not None
+            ),
+            None,
+        )
+        uses: dict[str, list[DeviceUse]] = {}
+        for device, member, name, checkin_id, at in sorted(
+            self.devices.rows if self.devices else (), key=lambda row: (row[4], row[3])
+        ):
+            uses.setdefault(device, []).append(DeviceUse(member, name, checkin_id, as_utc(at)))
         # Before, between and after never overlap; ties in time keep the id order.
         fixes = sorted((as_utc(at), k, lat, lon, acc) for at, k, lat, lon, acc in self.around.rows)
         candidates = self.candidates.rows if self.candidates else []
@@ -168,6 +270,9 @@ class _Loading:
             places=places,
             registered_wifi=registered,
             policy=self.policy,
+            office=office,
+            own_name=next((row[4] for row in self.assignments.rows), ""),
+            device_uses=uses,
         )
 
 
@@ -177,6 +282,8 @@ _on_days = (
     Assignment.start_date <= bindparam("hi"),
     or_(Assignment.end_date.is_(None), Assignment.end_date >= bindparam("lo")),
 )
+# With the office of the member's unit on every row (primary-key joins): a fix with no
+# assignment on its day is never judged at the office - the member owes the village nothing.
 _ASSIGNMENTS = (
     select(
         Assignment.start_date,
@@ -189,7 +296,13 @@ _ASSIGNMENTS = (
         )
         .limit(1)
         .scalar_subquery(),
+        Member.full_name,
+        Unit.office_latitude,
+        Unit.office_longitude,
+        Unit.office_radius_m,
     )
+    .join(Member, Member.id == Assignment.member_id)
+    .join(Unit, Unit.id == Member.unit_id)
     .where(*_on_days)
     .order_by(Assignment.start_date, Assignment.id)
 )
@@ -224,4 +337,34 @@ _CANDIDATES = select(
 )
 _WIFI = select(VillageAccessPoint.village_code, VillageAccessPoint.bssid).where(
     VillageAccessPoint.village_code.in_(select(Assignment.village_code).where(*_on_days))
+)
+
+
+# Other members' fixes from these devices in the window: the member's own fixes (most of the
+# device's) are never read - the two branches are the index's ranges below and above them.
+def _device_uses(devices: Any) -> Any:
+    t0 = bindparam("t0", type_=c.captured_at.type)
+    t1 = bindparam("t1", type_=c.captured_at.type)
+
+    def side(other: Any) -> Any:
+        return (
+            select(c.device_id, c.member_id, Member.full_name, c.id, c.captured_at)
+            .join(Member, Member.id == c.member_id)
+            .where(devices, other, c.captured_at.between(t0, t1))
+            .limit(_MAX_DEVICE_USES)
+        )
+
+    below = side(c.member_id < bindparam("m")).subquery()
+    above = side(c.member_id > bindparam("m")).subquery()
+    return union_all(select(*below.c), select(*above.c))
+
+
+_MAX_DEVICE_USES = 500  # per side: enough to name the members and find their fixes
+_DEVICE_USES_ANY = _device_uses(
+    c.device_id == any_(bindparam("devices", type_=postgresql.ARRAY(String())))
+)
+_DEVICE_USES_IN = _device_uses(c.device_id.in_(bindparam("devices", expanding=True)))
+# The keys in the order given (sorted): unnest yields an array's elements in order.
+_LOCK_DEVICES = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k"
 )

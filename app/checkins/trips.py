@@ -4,15 +4,17 @@ the ledger days). `storing` runs them on a session, `fast_path` on an async conn
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import String, any_, bindparam, insert, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.service import PRINCIPAL_ROW, principal_params
 from app.checkins.chain import ADVANCE, LOCK_HEAD, Head, advance_params
+from app.checkins.findings import findings_table
 from app.checkins.judging import Prepared
 from app.checkins.reading import c, checkins
 from app.checkins.surroundings import Span, Surroundings
@@ -43,13 +45,17 @@ class FirstTrip:
         fixes: list[Prepared],
         span: Span | None,
         token: TokenClaims | None,
+        *,
+        devices: bool = True,
     ) -> FirstTrip:
         who = None
         if token is not None:
             who = trip.add(PRINCIPAL_ROW, principal_params(token.user_id, token.session_id))
         locked = trip.add(LOCK_HEAD, {"m": member_id})
         stored = trip.add(_stored_statement(trip.dialect_name), _stored_params(member_id, fixes))
-        loading = Surroundings.queue(trip, policy, member_id, span) if span else None
+        loading = (
+            Surroundings.queue(trip, policy, member_id, span, devices=devices) if span else None
+        )
         days = (
             DayReads.queue_additions(trip, member_id, span.first_day, span.last_day)
             if span
@@ -65,10 +71,13 @@ def queue_save(
     head: Head,
     rows: list[dict[str, Any]],
     days: DayReads,
+    shared: Sequence[dict[str, Any]] = (),
 ) -> Answer:
-    """Queue the INSERT of the judged rows (answer: id, client_id), the chain head's move and
-    the ledger days they change."""
+    """Queue the INSERT of the judged rows (answer: id, client_id), the chain head's move, the
+    ledger days they change and the `shared_device` findings beside other members' fixes."""
     inserted = _queue_insert(trip, rows)
+    if shared:
+        _queue_findings(trip, shared)
     trip.add(ADVANCE, advance_params(member_id, head))
     counted = [(row["local_date"], row["captured_at"]) for row in rows if row["credited"]]
     days.queue_writes(trip, policy, member_id, {day for day, _ in counted}, counted)
@@ -104,6 +113,25 @@ _INSERT_JSON = text(
 )
 # SQLite (in-process: no message to save): the rows as parameter sets, ids in input order.
 _INSERT_MANY = insert(checkins).returning(c.id, c.client_id, sort_by_parameter_order=True)
+
+
+_FINDING_NAMES = ("checkin_id", "code", "matched_date", "evidence", "found_at")
+# A fix already found (by another revealing fix, or a third member) keeps its first finding.
+_INSERT_FINDINGS_JSON = text(
+    "INSERT INTO checkin_findings ({names}) SELECT {names} FROM "
+    "json_populate_recordset(NULL::checkin_findings, CAST(:rows AS json)) "
+    "ON CONFLICT (checkin_id, code) DO NOTHING".format(names=", ".join(_FINDING_NAMES))
+)
+_INSERT_FINDINGS = sqlite.insert(findings_table).on_conflict_do_nothing(
+    index_elements=["checkin_id", "code"]
+)
+
+
+def _queue_findings(trip: RoundTrip, shared: Sequence[dict[str, Any]]) -> None:
+    if trip.dialect_name == "postgresql":
+        trip.add(_INSERT_FINDINGS_JSON, {"rows": orjson.dumps(list(shared)).decode()})
+    else:
+        trip.add_many(_INSERT_FINDINGS, list(shared))
 
 
 def _queue_insert(trip: RoundTrip, rows: list[dict[str, Any]]) -> Answer:

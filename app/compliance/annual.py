@@ -1,7 +1,7 @@
 """The annual evaluation (年考) of one member: each quarter, every rule's periods, the year's
 leave and violations, and the supervision records of the year. The whole answer is put
 together here (`annual`); the router only shapes it. What the year adds from other domains
-(supervision today; the rates of households and surveys) joins `Annual` beside them.
+(supervision; what villagers said, `voice`, source by source) joins `Annual` beside them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from app.compliance import periods, rules
+from app.compliance import periods, rules, voice
 from app.compliance.periods import Judged
 from app.compliance.violations import Violation
 from app.core.policy import Policy, QuotaRule
@@ -29,6 +29,7 @@ class Annual:
     leave_days: int
     violations: list[Violation]
     supervision: AnnualSupervision  # roll calls, event reports, rectifications
+    voice: list[voice.VoiceCount]  # satisfaction and known, each source counted apart
 
 
 def annual(
@@ -47,6 +48,7 @@ def annual(
         whole.leave_days,
         facts.violations,
         supervision_findings.annual_supervision(session, policy, member.id, year),
+        voice.voice(session, policy, member.id, span.start, span.end),
     )
 
 

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Query
 from app.auth.dependencies import CurrentPrincipal, require_roles
 from app.auth.errors import RoleRequired
 from app.auth.principal import Principal
-from app.compliance import annual, periods, rules, scope_list
+from app.compliance import annual, periods, rules, scope_list, voice
 from app.compliance.errors import InvalidPeriod
 from app.compliance.schemas import (
     AnnualOut,
+    AnnualRatesOut,
     ComplianceListOut,
     ComplianceRow,
     EventsOut,
@@ -23,6 +24,7 @@ from app.compliance.schemas import (
     RollCallsOut,
     RuleOut,
     ViolationOut,
+    VoiceSourceOut,
 )
 from app.compliance.violations import Violation
 from app.core.deps import PolicyDep, SessionDep
@@ -197,6 +199,7 @@ def member_annual(
     )
     report = annual.annual(session, policy, member, year or today.year, today, _within(principal))
     counts = report.supervision
+    satisfaction, known = voice.pooled(report.voice)
     return AnnualOut(
         member_id=member.id,
         year=report.year,
@@ -213,6 +216,21 @@ def member_annual(
             closed=counts.rectifications_closed,
             overdue=counts.rectifications_overdue,
         ),
+        rates=AnnualRatesOut(satisfaction=satisfaction, known=known),
+        voice=[_voice_out(c) for c in report.voice],
+    )
+
+
+def _voice_out(c: voice.VoiceCount) -> VoiceSourceOut:
+    return VoiceSourceOut(
+        source=c.source,
+        answers=c.answers,
+        satisfaction_answers=c.satisfaction_answers,
+        satisfied=c.satisfied,
+        satisfaction_rate=voice.pooled([c])[0],
+        known_answers=c.known_answers,
+        known=c.known,
+        known_rate=voice.pooled([c])[1],
     )
 
 

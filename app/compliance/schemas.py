@@ -105,6 +105,26 @@ class RectificationsOut(BaseModel):
     overdue: int
 
 
+class VoiceSourceOut(BaseModel):
+    source: str = Field(description="surveys (满意度测评); later countersigns, callbacks")
+    answers: int = Field(description="answers received, excluded ones included")
+    satisfaction_answers: int = Field(
+        description="answers to satisfaction questions that were not 不清楚, exclusions left out"
+    )
+    satisfied: int = Field(description="of them, 4–5")
+    satisfaction_rate: float | None
+    known_answers: int
+    known: int
+    known_rate: float | None
+
+
+class AnnualRatesOut(BaseModel):
+    satisfaction: float | None = Field(
+        description="satisfied ÷ satisfaction answers, pooled over every source in `voice`"
+    )
+    known: float | None = Field(description="the same for the `known` question")
+
+
 class AnnualOut(BaseModel):
     member_id: int
     year: int
@@ -121,4 +141,8 @@ class AnnualOut(BaseModel):
     rectifications: RectificationsOut = Field(
         description="rectifications opened for the member that year (整改); closed and overdue "
         "count among them, overdue as of today"
+    )
+    rates: AnnualRatesOut
+    voice: list[VoiceSourceOut] = Field(
+        description="what villagers said, each source counted apart (the rates pool them)"
     )

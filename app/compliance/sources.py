@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.checkins import reading as checkin_reading
 from app.checkins import rules as checkin_rules
+from app.checkins.counting import latest_review_action
 from app.checkins.models import CheckIn, CheckInFinding
 from app.compliance.violations import FindingLike, Violation
 from app.core.policy import Policy
@@ -160,6 +161,8 @@ _FLAG_NAMES_ZH = {
     "no_assignment": "无派驻",
     "wifi_mismatch": "Wi-Fi 不符",
     "replayed_track": "轨迹重放",
+    "at_home_unit": "在派驻单位",
+    "shared_device": "共用设备",
 }
 
 
@@ -254,6 +257,48 @@ def overstay_detail(days: int, leave_id: int, ended: date, returned_on: date | N
     return f"{told}; {back} (超假，逾期销假)"
 
 
+def recalled_to_unit(
+    session: Session, policy: Policy, member_ids: Sequence[int], start: date, end: date
+) -> dict[int, list[Violation]]:
+    """Members called back to their dispatching unit (两头跑): fixes flagged `at_home_unit`
+    (raised on working days only) on `policy.compliance.unit_days` or more days of the period,
+    voided fixes left out. One entry per period, naming the days."""
+    if not member_ids:
+        return {}
+    days: dict[int, list[date]] = {}
+    padded = "," + CheckIn.flags + ","
+    for member_id, day in session.execute(
+        select(CheckIn.member_id, CheckIn.local_date)
+        .where(
+            member_in(session, CheckIn.member_id, member_ids),
+            CheckIn.flags != "",  # the partial index of flagged fixes
+            CheckIn.local_date.between(start, end),
+            padded.contains(",at_home_unit,"),
+            # NULL (no review) is not a void.
+            func.coalesce(latest_review_action(CheckIn.id), "") != "void",
+        )
+        .distinct()
+        .order_by(CheckIn.member_id, CheckIn.local_date)
+    ):
+        days.setdefault(member_id, []).append(day)
+    needed = policy.compliance.unit_days
+    return {
+        m: [
+            Violation(
+                "recalled_to_unit",
+                None,
+                found[0],
+                found[-1],
+                f"at the dispatching unit's office on {len(found)} working day(s) "
+                f"({', '.join(d.isoformat() for d in found)}); {needed} or more make it "
+                "(两头跑，被派出单位召回)",
+            )
+        ]
+        for m, found in days.items()
+        if len(found) >= needed
+    }
+
+
 # An overstay that began this long before the span and still runs into it is found too.
 _LONGEST_LOOKBACK = timedelta(days=366)
 
@@ -267,6 +312,7 @@ def _is_pg(session: Session) -> bool:
 SOURCES: tuple[Source, ...] = (
     suspicious_checkins,
     leave_overstays,
+    recalled_to_unit,
     # Missed roll calls, inspection discrepancies, late event reports.
     supervision_findings.findings_for_members,
 )

@@ -34,6 +34,8 @@ Flag = Literal[
     "wrong_village",
     "no_assignment",
     "wifi_mismatch",
+    "at_home_unit",  # at the dispatching unit's office on a working day (两头跑)
+    "shared_device",  # the device sent another member's fixes too (代打卡)
     "replayed_track",  # a finding recorded later beside the fixes, never a stored flag
 ]
 
@@ -196,11 +198,24 @@ class FlagPolicy(_Section):
     late_sync_hours: float = Field(72.0, ge=0)
     max_age_days: int = Field(30, ge=1, description="older fixes are refused (too_old)")
     max_future_hours: float = Field(24.0, ge=0, description="later fixes are refused (in_future)")
+    shared_device_days: int = Field(
+        30,
+        ge=1,
+        description="a device that sent another member's fixes this many days before or after "
+        "a fix makes it shared_device",
+    )
     uncredited: tuple[Flag, ...] = Field(
         ("mock_location",), description="flags that leave a fix uncredited"
     )
     serious: tuple[Flag, ...] = Field(
-        ("mock_location", "impossible_speed", "repeated_fix", "clock_skew", "replayed_track"),
+        (
+            "mock_location",
+            "impossible_speed",
+            "repeated_fix",
+            "clock_skew",
+            "replayed_track",
+            "shared_device",
+        ),
         description="flags that compliance counts as suspicious_checkins",
     )
 
@@ -237,6 +252,12 @@ class CompliancePolicy(_Section):
         0.5, ge=0, le=1, description="…and at least this share of the days the member came"
     )
     rotation: RotationPolicy = RotationPolicy()
+    unit_days: int = Field(
+        3,
+        ge=1,
+        description="working days of a period with fixes at the dispatching unit's office "
+        "that make recalled_to_unit (两头跑)",
+    )
 
 
 class SupervisionPolicy(_Section):
@@ -315,6 +336,79 @@ class DivisionPolicy(_Section):
         return self
 
 
+QuestionKind = Literal["known", "presence", "visited", "satisfaction"]
+
+
+class SurveyQuestion(_Section):
+    """One question of a satisfaction wave, answered 1–5 or `unknown` (不清楚)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$", description="e.g. q1")
+    text: str = Field(min_length=1, max_length=200)
+    kind: QuestionKind
+
+
+DEFAULT_QUESTIONS = (
+    SurveyQuestion(id="q1", text="认识驻村第一书记和工作队员吗", kind="known"),
+    SurveyQuestion(id="q2", text="他们经常在村吗", kind="presence"),
+    SurveyQuestion(id="q3", text="到你家走访过吗", kind="visited"),
+    SurveyQuestion(id="q4", text="对帮扶工作满意吗", kind="satisfaction"),
+    SurveyQuestion(id="q5", text="对工作作风满意吗", kind="satisfaction"),
+)
+
+
+class SurveyPolicy(_Section):
+    """Satisfaction waves (满意度测评): the standard questions, the codes, the throttle of the
+    public answering routes, and the thresholds of the anomaly checks."""
+
+    questions: tuple[SurveyQuestion, ...] = Field(
+        DEFAULT_QUESTIONS, description="the questions of a wave opened without its own"
+    )
+    codes_per_village: int = Field(30, ge=1, le=1000, description="cards printed per village")
+    max_answers_per_address: int = Field(
+        30, ge=1, description="answers from one address within throttle_minutes (then 429)"
+    )
+    throttle_minutes: int = Field(10, ge=1, le=1440)
+    identical_min_answers: int = Field(
+        5, ge=2, description="identical answer vectors needed before chance is weighed"
+    )
+    identical_max_probability: float = Field(
+        0.001,
+        gt=0,
+        lt=1,
+        description="a vector given this many times or more is flagged when chance (each "
+        "question answered independently, as the village answered it) gives it a smaller "
+        "probability than this",
+    )
+    burst_minutes: int = Field(10, ge=1, le=1440, description="the window of a burst")
+    burst_min_answers: int = Field(
+        6, ge=2, description="answers in one village within burst_minutes that make a burst"
+    )
+    same_device_min_answers: int = Field(
+        3, ge=2, description="codes answered from one device (address and browser) in a village"
+    )
+    off_hours_start: int = Field(23, ge=0, le=23, description="local hour odd hours begin")
+    off_hours_end: int = Field(6, ge=0, le=23, description="local hour odd hours end")
+    off_hours_min_answers: int = Field(
+        3, ge=1, description="answers at odd hours in a village that are shown as an anomaly"
+    )
+    device_days: int = Field(
+        90,
+        ge=1,
+        description="days after a wave closes that its device hashes are kept; then each is "
+        "replaced by a number that only groups the wave's own answers",
+    )
+
+    @field_validator("questions")
+    @classmethod
+    def _well_formed(cls, questions: tuple[SurveyQuestion, ...]) -> tuple[SurveyQuestion, ...]:
+        ids = [q.id for q in questions]
+        if not questions or len(set(ids)) != len(ids):
+            raise ValueError("surveys.questions needs questions with distinct ids")
+        if sum(q.kind == "known" for q in questions) > 1:
+            raise ValueError("surveys.questions may hold one `known` question")
+        return questions
+
+
 class Policy(_Section):
     timezone: str = "Asia/Shanghai"
     quota: QuotaPolicy = QuotaPolicy()
@@ -328,6 +422,7 @@ class Policy(_Section):
     dashboard: DashboardPolicy = DashboardPolicy()
     villages: VillagePolicy = VillagePolicy()
     divisions: DivisionPolicy = DivisionPolicy()
+    surveys: SurveyPolicy = SurveyPolicy()
 
     @model_validator(mode="after")
     def _known_zone(self) -> Policy:

@@ -51,3 +51,11 @@ class ScopeNotFound(NotFound):
     title_en = "Scope not found"
     detail_zh = "范围 {scope} 不在您的管辖范围内。"
     detail_en = "Scope {scope} is outside yours."
+
+
+class UnitNotFound(NotFound):
+    code = "unit_not_found"
+    title_zh = "派驻单位不存在"
+    title_en = "Unit not found"
+    detail_zh = "没有名为 {name} 的派驻单位，或不在您的管辖范围内。"
+    detail_en = "No dispatching unit named {name} in your scope."

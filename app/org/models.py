@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -77,12 +78,21 @@ class BoundaryRevision(Base):
 
 
 class Unit(Base):
-    """A dispatching unit (派驻单位)."""
+    """A dispatching unit (派驻单位), with its office when one was set (两头跑: a member's fix
+    there on a working day is the evidence flag `at_home_unit`)."""
 
     __tablename__ = "units"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The office: a point (WGS84, after conversion) and a radius; all NULL until set.
+    office_latitude: Mapped[float | None] = mapped_column(Float)
+    office_longitude: Mapped[float | None] = mapped_column(Float)
+    office_radius_m: Mapped[float | None] = mapped_column(Float)
+    office_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The user who set it (the actions log holds each change). No foreign key: adding one
+    # would rebuild this much-referenced table on SQLite.
+    office_set_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class Member(Base):

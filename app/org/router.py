@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from app.auth.dependencies import CurrentPrincipal, MemberPrincipal, SupervisorPrincipal
+from app.auth.dependencies import (
+    CurrentPrincipal,
+    MemberPrincipal,
+    SupervisorPrincipal,
+    require_roles,
+)
 from app.auth.errors import RoleRequired
+from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.inputs import DivisionPrefix
@@ -22,9 +28,15 @@ from app.core.pagination import (
     encode_cursor,
 )
 from app.core.time import today, utcnow
-from app.org import access_points, service
+from app.org import access_points, service, units
 from app.org.divisions import county_of, township_of
-from app.org.errors import InvalidScope, NoAssignment, ScopeNotFound, VillageNotFound
+from app.org.errors import (
+    InvalidScope,
+    NoAssignment,
+    ScopeNotFound,
+    UnitNotFound,
+    VillageNotFound,
+)
 from app.org.models import Village, VillageAccessPoint
 from app.org.outlines import served_outline
 from app.org.schemas import (
@@ -32,6 +44,8 @@ from app.org.schemas import (
     AccessPointList,
     AccessPointOut,
     MyAssignment,
+    UnitOfficeIn,
+    UnitOfficeOut,
     VillageFeature,
     VillageProperties,
     VillageSummary,
@@ -153,6 +167,47 @@ def get_my_assignment(
         end_date=assignment.end_date,
         boundary=served_outline(session, boundary, policy.villages.outline_tolerance_m),
     )
+
+
+UnitName = Annotated[
+    str, Path(min_length=1, max_length=200, description="the dispatching unit's name")
+]
+OfficeSetter = Annotated[Principal, Depends(require_roles("county", "city", "admin"))]
+OfficeReader = Annotated[
+    Principal, Depends(require_roles("township", "county", "city", "unit", "auditor", "admin"))
+]
+
+
+@router.put(
+    "/units/{name}/office",
+    response_model=UnitOfficeOut,
+    responses=error_responses(RoleRequired, UnitNotFound),
+    tags=["units"],
+)
+def put_unit_office(
+    name: UnitName, body: UnitOfficeIn, principal: OfficeSetter, session: SessionDep
+) -> UnitOfficeOut:
+    """Set or move a dispatching unit's office (两头跑), county users and up, for a unit with
+    a member posted in their scope: a member's fix within `radius_m` of it on a working day
+    carries the evidence flag `at_home_unit`, a roll-call answer from there is rejected
+    (`at_home_unit`), and such fixes on `policy.compliance.unit_days` working days of a
+    period make the violation `recalled_to_unit`. Fixes stored before keep their judgement."""
+    return units.set_office(session, principal, name, body, utcnow())
+
+
+@router.get(
+    "/units/{name}/office",
+    response_model=UnitOfficeOut,
+    responses=error_responses(RoleRequired, UnitNotFound),
+    tags=["units"],
+)
+def get_unit_office(name: UnitName, principal: OfficeReader, session: SessionDep) -> UnitOfficeOut:
+    """The unit's office (404 `unit_not_found` when none is set or the unit is outside the
+    caller's scope; a `unit` user reads their own)."""
+    office = units.office_of(units.visible_unit(session, principal, name))
+    if office is None:
+        raise UnitNotFound(name=name)
+    return office
 
 
 def _summary(village: Village) -> VillageSummary:

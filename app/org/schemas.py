@@ -99,3 +99,40 @@ class AccessPointOut(BaseModel):
 class AccessPointList(BaseModel):
     items: list[AccessPointOut]
     next_cursor: str | None = None
+
+
+class UnitOfficeIn(BaseModel):
+    """A dispatching unit's office (两头跑): a fix within `radius_m` of the point on a working
+    day carries the evidence flag `at_home_unit`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "latitude": 28.2282,
+                    "longitude": 112.9388,
+                    "coord_system": "gcj02",
+                    "radius_m": 150,
+                }
+            ]
+        },
+    )
+
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
+    coord_system: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="as the point was read (a map app in China: gcj02); stored as WGS84"
+    )
+    radius_m: float = Field(
+        gt=0, le=5000, allow_inf_nan=False, strict=True, description="metres around the point"
+    )
+
+
+class UnitOfficeOut(BaseModel):
+    name: str = Field(description="the dispatching unit's name")
+    latitude: float = Field(description="WGS84")
+    longitude: float = Field(description="WGS84")
+    radius_m: float
+    set_at: UtcDateTime
+    set_by: int | None = Field(description="the user who set it")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
@@ -14,7 +14,9 @@ from app.audit import service as audit_service
 from app.audit.dependencies import SigningKeyDep
 from app.audit.errors import ReceiptNotFound
 from app.audit.schemas import ReceiptOut
+from app.auth.dependencies import require_roles
 from app.auth.errors import RoleRequired
+from app.auth.principal import Principal
 from app.compliance import rules as compliance_rules
 from app.compliance.errors import InvalidPeriod as InvalidCompliancePeriod
 from app.core.deps import PolicyDep, SessionDep
@@ -25,12 +27,19 @@ from app.core.schema_ref import schema_ref
 from app.core.time import today
 from app.ledger.errors import InvalidPeriod
 from app.org.errors import ScopeNotFound
-from app.reports import compliance_report, monthly, presence, service
+from app.reports import compliance_report, monthly, presence, service, surveys_report
 from app.reports.dependencies import ExportFolderDep, ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture
 from app.reports.export import Render, Row, disposition
-from app.reports.schemas import ComplianceReportPage, MonthlyBulletin, PresenceReportPage
+from app.reports.schemas import (
+    ComplianceReportPage,
+    MonthlyBulletin,
+    PresenceReportPage,
+    SurveyReport,
+)
 from app.reports.scope import covers_receipt, resolve
+from app.surveys import waves as survey_waves
+from app.surveys.errors import SurveyNotFound
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -251,6 +260,52 @@ def monthly_bulletin(
         title="每月考勤通报",
         filename=f"每月考勤通报_{where.label}_{span.label}",
         zone=policy.zone,
+    )
+    return _send(made)
+
+
+SurveyReaderPrincipal = Annotated[Principal, Depends(require_roles(*survey_waves.READERS))]
+
+
+@router.get(
+    "/surveys",
+    response_class=FileResponse,
+    responses={
+        **export_responses(SurveyReport),
+        **error_responses(RoleRequired, SurveyNotFound),
+    },
+)
+def survey_report(
+    principal: SurveyReaderPrincipal,
+    session: SessionDep,
+    read: ReadSessionDep,
+    policy: PolicyDep,
+    key: SigningKeyDep,
+    folder: ExportFolderDep,
+    survey_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    format: FormatQuery = "csv",
+) -> FileResponse:
+    """A satisfaction wave's results (county, city, auditor): per village the answers, the
+    rates with and without excluded answers and the answers each kind of anomaly names; per
+    member the rates of the villages served during the wave. Signed."""
+    survey = survey_waves.get_visible(read, principal, survey_id)
+    prefix = survey_waves.within(principal, survey)
+    query: dict[str, Any] = {
+        "report": "surveys",
+        "survey_id": survey.id,
+        "scope": prefix,
+        "format": format,
+        "requested_by": principal.username,
+    }
+    made = service.produce_tables(
+        session,
+        key,
+        query=query,
+        tables=surveys_report.tables(read, policy, survey, prefix, format),
+        fmt=format,
+        folder=folder,
+        title="满意度测评结果",
+        filename=f"满意度测评结果_{survey.id}_{prefix or 'all'}",
     )
     return _send(made)
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.core.geojson import Geometry
 from app.ledger.schemas import DayStatus
-from app.reports import compliance_report, monthly, presence
+from app.reports import compliance_report, monthly, presence, surveys_report
 from app.reports.columns import row_model
 from app.reports.rules import VillageState
 
@@ -31,6 +31,25 @@ BelowPaceRow = row_model(
     "A member below pace in the current quota period (进度落后名单).",
     monthly.BELOW_PACE_COLUMNS,
 )
+
+
+SurveyVillageRow = row_model(
+    "SurveyVillageRow",
+    "A village's wave results (满意度测评·各村); anomaly columns count the answers named.",
+    surveys_report.VILLAGE_COLUMNS,
+)
+SurveyMemberRow = row_model(
+    "SurveyMemberRow",
+    "A member's wave results (满意度测评·队员): the villages served during the wave.",
+    surveys_report.MEMBER_COLUMNS,
+)
+
+
+class SurveyReport(BaseModel):
+    """`format=json`: the wave's two tables."""
+
+    villages: list[SurveyVillageRow]  # type: ignore[valid-type]
+    members: list[SurveyMemberRow]  # type: ignore[valid-type]
 
 
 class PresenceReportPage(BaseModel):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from app.core.policy import SupervisionPolicy
 
-AnswerStatus = Literal["answered", "late", "outside", "mock", "not_called"]
+AnswerStatus = Literal["answered", "late", "outside", "mock", "at_home_unit", "not_called"]
 Bucket = Literal["responded", "excused", "rejected", "missing"]
 Level = Literal["township", "county", "city"]
 
@@ -26,6 +26,7 @@ VIOLATION_CODES = frozenset(
         "inspection_discrepancy",
         "late_event_report",
         "absent_run",
+        "recalled_to_unit",
     }
 )
 _PERIOD = re.compile(r"\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?")
@@ -58,9 +59,12 @@ class Answer:
 def judge_answer(answer: Answer, issued_at: datetime, deadline: datetime) -> AnswerStatus:
     """How a called member's answer fares: a mock fix is never an answer; one captured outside
     the window is late (before the call too: it cannot be answering it); one not inside or near
-    the assigned village is outside."""
+    the assigned village is outside; one from the dispatching unit's office on a working day
+    is at_home_unit (两头跑), whatever else it is."""
     if "mock_location" in answer.flags:
         return "mock"
+    if "at_home_unit" in answer.flags:
+        return "at_home_unit"
     if not issued_at <= answer.captured_at <= deadline:
         return "late"
     if answer.geofence not in ("inside", "near"):
@@ -80,7 +84,7 @@ def verdict(
 ) -> Verdict:
     """Where a called member stands: responded (the first good answer) beats excused (on
     approved leave that day), which beats rejected (the first bad answer, with its reason:
-    late, outside, mock or voided); no answer at all is missing."""
+    late, outside, mock, at_home_unit or voided); no answer at all is missing."""
     rejected: Verdict | None = None
     for answer in sorted(answers, key=lambda a: (a.captured_at, a.checkin_id)):
         status = "voided" if answer.voided else judge_answer(answer, issued_at, deadline)

@@ -63,7 +63,10 @@ class RollCallEntry(BaseModel):
     full_name: str
     village_code: str
     checkin_id: int | None
-    reason: str | None = Field(description="rejected: late, outside, mock or voided")
+    reason: str | None = Field(
+        description="rejected: late, outside, mock, at_home_unit (from the dispatching unit's "
+        "office) or voided"
+    )
 
 
 class RollCallCounts(BaseModel):

@@ -32,7 +32,12 @@ CALLERS = (
     "auditor",
     "admin",
 )
-PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/wechat"}
+PUBLIC = {
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/wechat",
+    "/api/v1/public/surveys/{code}",
+}
 VILLAGE = "430121001001"
 
 
@@ -81,6 +86,16 @@ ROWS: dict[tuple[str, str], Row] = {
         f"/villages/{VILLAGE}/wifi",
         {"bssid": "aa:bb:cc:dd:ee:{n:02x}", "label": "村委会"},
         "403 403 201 404 201 404 201 403 403 201",
+    ),
+    ("PUT", "/units/{name}/office"): (
+        "/units/市农业农村局/office",
+        {"latitude": 28.31, "longitude": 112.95, "radius_m": 150},
+        "403 403 403 403 200 404 200 403 403 200",
+    ),
+    ("GET", "/units/{name}/office"): (
+        "/units/市农业农村局/office",
+        None,
+        "403 403 200 404 200 404 200 200 200 200",
     ),
     ("POST", "/checkins"): ("/checkins", "fix", "201 201 403 403 403 403 403 403 403 403"),
     ("POST", "/checkins/batch"): (
@@ -228,6 +243,36 @@ ROWS: dict[tuple[str, str], Row] = {
         {"evidence": "已整改"},
         "403 403 200 404 409 404 409 403 403 403",
     ),
+    ("POST", "/surveys"): (
+        "/surveys",
+        {"scope": "430121001", "title": "测评", "opens_at": _ago(1), "closes_at": _ago(-48)},
+        "403 403 403 403 201 404 201 403 403 403",
+    ),
+    ("GET", "/surveys"): (
+        "/surveys?scope=430121001",
+        None,
+        "403 403 403 403 200 404 200 403 200 403",
+    ),
+    ("GET", "/surveys/{survey_id}"): (
+        "/surveys/{survey}",
+        None,
+        "403 403 403 403 200 404 200 403 200 403",
+    ),
+    ("GET", "/surveys/{survey_id}/cards"): (
+        f"/surveys/{{survey}}/cards?village_code={VILLAGE}",
+        None,
+        "403 403 403 403 200 404 200 403 200 403",
+    ),
+    ("GET", "/surveys/{survey_id}/results"): (
+        "/surveys/{survey}/results",
+        None,
+        "403 403 403 403 200 404 200 403 200 403",
+    ),
+    ("POST", "/surveys/{survey_id}/exclusions"): (
+        "/surveys/{survey}/exclusions",
+        {"answer_ids": ["{answer}"], "reason": "代答"},
+        "403 403 403 403 403 403 403 403 200 403",
+    ),
     ("GET", "/compliance/members/{member_id}"): (
         "/compliance/members/{alice}",
         None,
@@ -282,6 +327,11 @@ ROWS: dict[tuple[str, str], Row] = {
         "/reports/monthly?scope=430121001&month={month}",
         None,
         "403 403 200 404 200 404 200 200 200 200",
+    ),
+    ("GET", "/reports/surveys"): (
+        "/reports/surveys?survey_id={survey}",
+        None,
+        "403 403 403 403 200 404 200 403 200 403",
     ),
     ("GET", "/reports/receipts/{receipt_id}"): (
         "/reports/receipts/{receipt}",
@@ -348,6 +398,16 @@ def _arrange(world: World) -> dict[str, Any]:
     r = world.post("county", "/rectifications", json=item)
     assert r.status_code == 201, r.text
     ids["rectification"] = r.json()["id"]
+    wave = {"scope": "430121001", "title": "测评", "opens_at": _ago(1), "closes_at": _ago(-48)}
+    r = world.post("county", "/surveys", json=wave)
+    assert r.status_code == 201, r.text
+    ids["survey"] = r.json()["id"]
+    r = world.get("county", f"/surveys/{ids['survey']}/cards?village_code={VILLAGE}&format=csv")
+    code = r.text.splitlines()[1].split(",")[3]
+    answers = dict.fromkeys(("q1", "q2", "q3", "q4", "q5"), 4)
+    r = world.client.post(f"/api/v1/public/surveys/{code}", json={"answers": answers})
+    assert r.status_code == 200, r.text
+    ids["answer"] = r.json()["answer_id"]
     today = date.today()
     ids["month"] = today.strftime("%Y-%m")
     ids["quarter"] = f"{today.year}Q{(today.month - 1) // 3 + 1}"

@@ -22,6 +22,7 @@ PUBLIC = {
     "/openapi.json",
     "/docs",
     "/dashboard",
+    "/api/v1/public/surveys/{code}",
 }
 PARAM_VALUES = {"code": "430121001001", "member_id": "me"}
 # Valid bodies, so that a route that validates its body before the token (the check-in hot

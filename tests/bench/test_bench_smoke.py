@@ -95,3 +95,11 @@ def test_checkins_bench():
         pytest.skip("checkins_bench drives the server with wrk: apt-get install wrk")
     out = bench("checkins_bench.py", "--smoke")
     assert "chains intact" in out
+
+
+@pytest.mark.postgis
+def test_surveys_bench():
+    out = bench("surveys_bench.py", "--smoke")
+    assert "GET /surveys/{id}/results, 120 answers in 6 villages" in out
+    assert "POST /public/surveys/{code}: p95" in out
+    assert "smoke run: the targets are not judged" in out

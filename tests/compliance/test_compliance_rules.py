@@ -189,6 +189,7 @@ def test_policy_quota_rules_and_the_older_days_per_quarter(tmp_path: Path):
             load_policy(path)
     assert Policy().flags.serious == (
         "mock_location", "impossible_speed", "repeated_fix", "clock_skew", "replayed_track",
+        "shared_device",  # issue 19: one phone for several members counts by default
     )  # fmt: skip
 
 
