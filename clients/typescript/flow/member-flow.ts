@@ -52,9 +52,12 @@ type Answer<T> = { data?: T; error?: Problem | unknown; response: Response };
 
 /** `call` with the session's token; once more after a refresh when the token has expired. */
 async function signedIn<T>(call: () => Promise<Answer<T>>): Promise<T> {
+  const sentWith = tokens?.access_token;
   let answer = await call();
   if (answer.response.status === 401 && (answer.error as Problem | undefined)?.code === "invalid_token") {
-    await refresh();
+    // Refreshed meanwhile by another call (its refresh done before this answer came back):
+    // the new token is already here. Otherwise refresh, or join the refresh under way.
+    if (tokens?.access_token === sentWith) await refresh();
     answer = await call();
   }
   if (answer.data === undefined) {
