@@ -225,6 +225,7 @@ def _register_domain_commands() -> None:
     from app import daily
     from app.audit import commands as audit_commands
     from app.checkins import commands as checkin_commands
+    from app.households import commands as household_commands
     from app.leave import commands as leave_commands
     from app.ledger import commands as ledger_commands
     from app.notify import commands as notify_commands
@@ -239,6 +240,7 @@ def _register_domain_commands() -> None:
         ledger_commands,
         leave_commands,
         supervision_commands,
+        household_commands,
         survey_commands,
         notify_commands,
     ):

@@ -3,7 +3,8 @@
 Everything comes from a fixed random seed, so every demo database is the same: county 430199
 (示范县, an invented code under city 4301), 3 townships, 12 villages whose boundaries are
 jittered Voronoi cells, 2 dispatching units, 12 members posted since the start of the current
-quarter, and one login per role, all with the password `demo-password` (demo data only).
+quarter, four households paired with each (帮扶到户) and their visits, and one login per
+role, all with the password `demo-password` (demo data only).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.checkins import storing as checkin_storing
+from app.core.config import get_settings
 from app.core.db import make_engine, make_session_factory, session_scope
 from app.core.policy import Policy, get_policy
 from app.core.security import hash_password
 from app.core.time import today, utcnow
 from app.geo.coords import wgs84_to_gcj02
+from app.households import demo as household_demo
 from app.ledger import calendar
 from app.org import service as org_service
 from app.org.boundaries import bump_boundary_revision
@@ -57,6 +60,7 @@ DEFAULT_DOCS_URL = "http://127.0.0.1:8000/docs"
 ROTATING = (1, 9)  # first secretary and team member of the second village
 AT_RISK = (6, 7)
 LUNCH_VISITOR = 5
+VISIT_DAYS = 5  # household visits (app.households.demo) on the last days before today
 ON_LEAVE = 3  # in the first township, whose login approves short leave
 LEAVE_DAYS_BEFORE, LEAVE_DAYS_AFTER = 3, 4  # around today
 # (username, role, scope): one login per role, all with DEMO_PASSWORD.
@@ -241,6 +245,7 @@ def _load(session: Session) -> int:
     boundaries = {v.code: v.boundary for v in villages}
     postings: list[tuple[int, MultiPolygon]] = []
     users: list[User] = []
+    households: list[tuple[int, str, MultiPolygon]] = []
     for m in demo_members(villages):
         unit, _ = org_service.get_or_create_unit(session, m.unit)
         member = org_service.create_member(session, m.full_name, m.position, unit.id)
@@ -249,13 +254,31 @@ def _load(session: Session) -> int:
             _user(m.username, m.full_name, "member", m.village_code, password_hash, member.id)
         )
         postings.append((member.id, boundaries[m.village_code]))
+        households.append((member.id, m.village_code, boundaries[m.village_code]))
     session.add_all(users)
     for username, role, scope in LOGINS:
         session.add(_user(username, username, role, scope, password_hash, None))
     session.flush()
     stored = _seed_checkins(session, policy, postings, start)
+    # Households paired with each member, and visits on the last days (check-ins too).
+    stored += household_demo.seed(
+        session,
+        policy,
+        get_settings().secret_key,
+        households,
+        start,
+        _visit_days(policy, start),
+        SEED + 3,
+    )
     _seed_leave(session, policy, [(u.member_id or 0, u.id) for u in users])
     return stored
+
+
+def _visit_days(policy: Policy, start: date) -> list[date]:
+    """The days of the demo's household visits: the last few before today, in the quarter."""
+    last = today(policy.zone) - timedelta(days=1)
+    days = [last - timedelta(days=n) for n in range(VISIT_DAYS - 1, -1, -1)]
+    return [d for d in days if d >= start]
 
 
 def _seed_checkins(

@@ -31,6 +31,8 @@ from app.core.problem_pages import router as problem_pages
 from app.core.router import health_router
 from app.core.scratch import ScratchFolder
 from app.geofence.router import router as geofence_router
+from app.households.router import public_router as households_public_router
+from app.households.router import router as households_router
 from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         ledger_router,
         leave_router,
         supervision_router,
+        households_router,
+        households_public_router,
         surveys_router,
         public_surveys_router,
         compliance_router,

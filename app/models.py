@@ -5,6 +5,7 @@ from app.auth import models as auth_models
 from app.checkins import models as checkin_models
 from app.core import outbox
 from app.core.db import Base
+from app.households import models as household_models
 from app.leave import models as leave_models
 from app.ledger import models as ledger_models
 from app.notify import models as notify_models
@@ -17,6 +18,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "checkin_models",
+    "household_models",
     "leave_models",
     "ledger_models",
     "notify_models",

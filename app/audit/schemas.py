@@ -149,6 +149,26 @@ class RosterImportPayload(TypedDict):
     generated_for: list[str]
 
 
+class HouseholdImportPayload(TypedDict):
+    """`import.households` (zhucun import-households, POST /households/import): the file's
+    digest and what became of its households"""
+
+    file: str
+    sha256: str
+    households: int
+    created: int
+    updated: int
+    unchanged: int
+    pairings_started: int
+    pairings_ended: int
+
+
+HouseholdPairPayload = TypedDict(
+    "HouseholdPairPayload", {"household_code": str, "member_id": int, "from": date}
+)
+HouseholdPairPayload.__doc__ = "`household.pair`: a new pairing (帮扶责任人) from the day `from`"
+
+
 class AssignmentEndPayload(TypedDict):
     """`assignment.end`"""
 
@@ -215,6 +235,8 @@ ACTION_PAYLOADS = (
     PasswordChangePayload,
     VillageImportPayload,
     RosterImportPayload,
+    HouseholdImportPayload,
+    HouseholdPairPayload,
     AssignmentEndPayload,
     AssignmentMovePayload,
     CheckinRejudgePayload,

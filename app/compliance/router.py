@@ -13,6 +13,7 @@ from app.auth.principal import Principal
 from app.compliance import annual, periods, rules, scope_list, voice
 from app.compliance.errors import InvalidPeriod
 from app.compliance.schemas import (
+    AnnualHouseholdsOut,
     AnnualOut,
     AnnualRatesOut,
     ComplianceListOut,
@@ -199,7 +200,6 @@ def member_annual(
     )
     report = annual.annual(session, policy, member, year or today.year, today, _within(principal))
     counts = report.supervision
-    satisfaction, known = voice.pooled(report.voice)
     return AnnualOut(
         member_id=member.id,
         year=report.year,
@@ -216,7 +216,9 @@ def member_annual(
             closed=counts.rectifications_closed,
             overdue=counts.rectifications_overdue,
         ),
-        rates=AnnualRatesOut(satisfaction=satisfaction, known=known),
+        households=AnnualHouseholdsOut.model_validate(vars(report.households)),
+        rates=AnnualRatesOut.model_validate(vars(report.rates)),
+        grade_hint=report.grade_hint,
         voice=[_voice_out(c) for c in report.voice],
     )
 

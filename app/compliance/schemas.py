@@ -24,7 +24,7 @@ class ViolationOut(BaseModel):
     code: str = Field(
         description="absent_without_leave, absent_run, short_visits, rotation, leave_overstay, "
         "suspicious_checkins; more may come (missed_roll_call, inspection_discrepancy, "
-        "late_event_report)"
+        "late_event_report, households_overdue, visit_denied, unknown_to_household)"
     )
     date: dt.date | None
     from_: dt.date | None = Field(alias="from", serialization_alias="from")
@@ -105,6 +105,19 @@ class RectificationsOut(BaseModel):
     overdue: int
 
 
+class AnnualHouseholdsOut(BaseModel):
+    paired: int = Field(description="households paired with the member in the year")
+    visited_on_time_rate: float | None = Field(
+        description="入户率: the share of them never overdue during the member's pairing days"
+    )
+    confirmed_rate: float | None = Field(
+        description="the share of credited visits a countersign or call-back confirmed"
+    )
+    known_rate: float | None = Field(description="the share of answers that know the member")
+    answers: int = Field(description="countersigns and reached call-backs")
+    satisfaction_rate: float | None = Field(description="the share of 4–5 among 1–5 answers")
+
+
 class VoiceSourceOut(BaseModel):
     source: str = Field(description="surveys (满意度测评); later countersigns, callbacks")
     answers: int = Field(description="answers received, excluded ones included")
@@ -119,10 +132,12 @@ class VoiceSourceOut(BaseModel):
 
 
 class AnnualRatesOut(BaseModel):
+    residence: float | None = Field(description="住村率: credited ÷ required days, capped at 1")
+    visits: float | None = Field(description="入户率: households.visited_on_time_rate")
     satisfaction: float | None = Field(
-        description="satisfied ÷ satisfaction answers, pooled over every source in `voice`"
+        description="满意度: satisfied ÷ satisfaction answers, pooled over every source in `voice`"
     )
-    known: float | None = Field(description="the same for the `known` question")
+    known: float | None = Field(description="认识度: the same for the `known` question")
 
 
 class AnnualOut(BaseModel):
@@ -142,7 +157,12 @@ class AnnualOut(BaseModel):
         description="rectifications opened for the member that year (整改); closed and overdue "
         "count among them, overdue as of today"
     )
-    rates: AnnualRatesOut
+    households: AnnualHouseholdsOut
+    rates: AnnualRatesOut = Field(description="the four rates; null where there is nothing to rate")
+    grade_hint: Literal["excellent_eligible", "ordinary", "referral"] = Field(
+        description="from policy.evaluation: excellent_eligible when every rate is at or above "
+        "excellent_min_rate, referral when any is below referral_below_rate. A hint; people grade"
+    )
     voice: list[VoiceSourceOut] = Field(
         description="what villagers said, each source counted apart (the rates pool them)"
     )

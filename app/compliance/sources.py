@@ -34,6 +34,7 @@ from app.checkins.models import CheckIn, CheckInFinding
 from app.compliance.violations import FindingLike, Violation
 from app.core.policy import Policy
 from app.core.time import today as local_today
+from app.households import findings as household_findings
 from app.leave.models import LeaveRequest
 from app.ledger import rules as ledger_rules
 from app.ledger.models import PresenceDay
@@ -315,6 +316,8 @@ SOURCES: tuple[Source, ...] = (
     recalled_to_unit,
     # Missed roll calls, inspection discrepancies, late event reports.
     supervision_findings.findings_for_members,
+    # Households overdue, visits the household denied, members the household does not know.
+    household_findings.findings_for_members,
 )
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.core.policy import Policy
+from app.households import findings as household_findings
 from app.surveys import results as survey_results
 
 
@@ -40,7 +41,27 @@ def surveys_voice(
     return VoiceCount("surveys", t.answers, t.satisfaction_n, t.satisfied, t.known_n, t.known)
 
 
-VOICE_SOURCES: tuple[VoiceSource, ...] = (surveys_voice,)
+def countersigns_voice(
+    session: Session, policy: Policy, member_id: int, first: date, last: date
+) -> VoiceCount:
+    """The households' countersigns of the member's visits (app.households)."""
+    h = household_findings.countersigns_heard(session, policy, member_id, first, last)
+    return VoiceCount(
+        "countersigns", h.answers, h.satisfaction_answers, h.satisfied, h.known_answers, h.known
+    )
+
+
+def callbacks_voice(
+    session: Session, policy: Policy, member_id: int, first: date, last: date
+) -> VoiceCount:
+    """The call-backs (回访) that reached the member's households (app.households)."""
+    h = household_findings.callbacks_heard(session, policy, member_id, first, last)
+    return VoiceCount(
+        "callbacks", h.answers, h.satisfaction_answers, h.satisfied, h.known_answers, h.known
+    )
+
+
+VOICE_SOURCES: tuple[VoiceSource, ...] = (surveys_voice, countersigns_voice, callbacks_voice)
 
 
 def voice(

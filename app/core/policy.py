@@ -336,6 +336,45 @@ class DivisionPolicy(_Section):
         return self
 
 
+class VisitIntervals(_Section):
+    """Days between visits a household is due, by its risk tier."""
+
+    high: int = Field(7, ge=1, le=366)
+    key: int = Field(30, ge=1, le=366)
+    general: int = Field(90, ge=1, le=366)
+
+
+class VisitPolicy(_Section):
+    """Household visits (帮扶到户): when a visit is at the household, when it is due, and the
+    household's countersign."""
+
+    interval_days: VisitIntervals = VisitIntervals()
+    radius_m: float = Field(
+        100.0, ge=0, description="a fix this close to the household's point (minus accuracy)"
+    )
+    countersign_minutes: float = Field(
+        30.0, gt=0, description="a countersign is offered only for a fix younger than this"
+    )
+    countersign_valid_hours: float = Field(
+        48.0, gt=0, le=24 * 30, description="how long the household's link and code answer"
+    )
+    max_households_per_confirmer: int = Field(
+        3,
+        ge=1,
+        description="a browser confirming visits of more households in 30 days marks "
+        "same_confirmer",
+    )
+
+
+class EvaluationPolicy(_Section):
+    """The annual evaluation's grade hint from the four rates (住村率, 入户率, 满意度, 认识度)."""
+
+    excellent_min_rate: float = Field(
+        0.98, ge=0, le=1, description="every rate at or above it: excellent_eligible"
+    )
+    referral_below_rate: float = Field(0.80, ge=0, le=1, description="any rate below it: referral")
+
+
 QuestionKind = Literal["known", "presence", "visited", "satisfaction"]
 
 
@@ -422,6 +461,9 @@ class Policy(_Section):
     dashboard: DashboardPolicy = DashboardPolicy()
     villages: VillagePolicy = VillagePolicy()
     divisions: DivisionPolicy = DivisionPolicy()
+
+    visits: VisitPolicy = VisitPolicy()
+    evaluation: EvaluationPolicy = EvaluationPolicy()
     surveys: SurveyPolicy = SurveyPolicy()
 
     @model_validator(mode="after")

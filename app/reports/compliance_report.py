@@ -14,6 +14,7 @@ from app.compliance import periods as compliance_periods
 from app.compliance import rules as compliance_rules
 from app.compliance import scope_list
 from app.core.policy import Policy
+from app.households import findings as household_findings
 from app.org.division_names import DivisionNames
 from app.org.models import Village
 from app.reports.columns import Column
@@ -39,6 +40,9 @@ VIOLATION_COLUMNS = (
     ("missed_roll_call", "未应点名（次）"),
     ("inspection_discrepancy", "暗访不符（次）"),
     ("late_event_report", "迟报大事（次）"),
+    ("households_overdue", "入户逾期（次）"),
+    ("visit_denied", "农户否认走访（次）"),
+    ("unknown_to_household", "农户不认识（次）"),
 )
 _KNOWN = {code for code, _ in VIOLATION_COLUMNS}
 # Widths keep the 24 columns on one printed A4 width at a readable size (headers wrap).
@@ -59,6 +63,11 @@ COLUMNS = (
     Column("absent_workdays", "无假缺勤（工作日）", "int", 7),
     *(Column(code, label, "int", 6) for code, label in VIOLATION_COLUMNS),
     Column("other_violations", "其他违规（次）", "int", 6),
+    # The annual evaluation's rates over the period (null where there is nothing to rate).
+    Column("residence_rate", "住村率", "percent", 6, nullable=True),
+    Column("visits_rate", "入户率", "percent", 6, nullable=True),
+    Column("satisfaction_rate", "满意度", "percent", 6, nullable=True),
+    Column("known_rate", "认识度", "percent", 6, nullable=True),
 )
 
 
@@ -81,9 +90,21 @@ def rows(
     order), after `after` (a page's cursor)."""
     members = scope_list.scope_filter(session, principal, where.prefix or None, where.unit, span)
     place = Places(session, policy)
-    for row in scope_list.scope_rows(session, policy, members, span, today):
-        if after is not None and row.order <= after:
-            continue
+    listed = [
+        row
+        for row in scope_list.scope_rows(session, policy, members, span, today)
+        if after is None or row.order > after
+    ]
+    rates = household_findings.period_rates(
+        session, policy, [r.member_id for r in listed], span.start, span.end
+    )
+    for row in listed:
+        rated = rates[row.member_id]
+        residence = (
+            None
+            if row.required_days <= 0
+            else round(min(1.0, row.present_days / row.required_days), 4)
+        )
         counts: Sequence[int] = [row.violations.get(code, 0) for code, _ in VIOLATION_COLUMNS]
         other = sum(n for code, n in row.violations.items() if code not in _KNOWN)
         yield render.part(
@@ -102,6 +123,10 @@ def rows(
                 row.absent_workdays,
                 *counts,
                 other,
+                residence,
+                rated.visits,
+                rated.satisfaction,
+                rated.known,
             ),
         )
 

@@ -26,6 +26,9 @@ VIOLATION_CODES = frozenset(
         "inspection_discrepancy",
         "late_event_report",
         "absent_run",
+        "households_overdue",
+        "visit_denied",
+        "unknown_to_household",
         "recalled_to_unit",
     }
 )

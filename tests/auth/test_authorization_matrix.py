@@ -293,6 +293,74 @@ ROWS: dict[tuple[str, str], Row] = {
         None,
         "403 403 200 404 200 404 200 200 200 200",
     ),
+    ("POST", "/households/import"): (
+        "/households/import",
+        {"not": "a csv"},
+        "403 403 403 403 422 422 422 403 403 422",
+    ),
+    ("GET", "/households"): (
+        "/households?scope=430121001",
+        None,
+        "403 403 200 404 200 404 200 200 200 200",
+    ),
+    ("GET", "/me/households"): ("/me/households", None, "200 200 403 403 403 403 403 403 403 403"),
+    ("GET", "/households/{household_id}"): (
+        "/households/{household}",
+        None,
+        "200 404 200 404 200 404 200 200 200 200",
+    ),
+    ("POST", "/households/{household_id}/pairing"): (
+        "/households/{household}/pairing",
+        {"member_id": "{alice}", "from": _days(-30)},
+        "403 403 200 404 200 404 200 403 403 200",
+    ),
+    ("PUT", "/households/{household_id}/plan"): (
+        "/households/{household}/plan",
+        {"measures": [{"kind": "health", "description": "慢病随访", "status": "planned"}]},
+        "200 404 200 404 200 404 200 403 403 200",
+    ),
+    ("GET", "/households/{household_id}/plan/history"): (
+        "/households/{household}/plan/history",
+        None,
+        "200 404 200 404 200 404 200 200 200 200",
+    ),
+    ("POST", "/visits"): ("/visits", "visit", "201 404 403 403 403 403 403 403 403 403"),
+    # Public (no sign-in): every caller alike; the code and the page before the answer.
+    ("POST", "/public/countersign"): (
+        "/public/countersign",
+        {"code": "{code}"},
+        "200 200 200 200 200 200 200 200 200 200",
+    ),
+    ("GET", "/public/countersign/{token}"): (
+        "/public/countersign/{token}",
+        None,
+        "200 200 200 200 200 200 200 200 200 200",
+    ),
+    ("POST", "/public/countersign/{token}"): (
+        "/public/countersign/{token}",
+        {"confirmed": True, "knows_member": True},
+        "200 409 409 409 409 409 409 409 409 409",
+    ),
+    ("POST", "/callbacks/draws"): (
+        "/callbacks/draws",
+        {"scope": "430121001", "from": _days(-7), "to": _days(0)},
+        "403 403 201 404 201 404 403 403 403 403",
+    ),
+    ("POST", "/callbacks/{callback_id}/outcome"): (
+        "/callbacks/{callback}/outcome",
+        {"reached": False},
+        "403 403 200 404 409 404 403 403 403 403",
+    ),
+    ("GET", "/callbacks"): (
+        "/callbacks?scope=430121001",
+        None,
+        "403 403 200 404 200 404 200 403 200 200",
+    ),
+    ("GET", "/reports/households"): (
+        "/reports/households?scope=430121001",
+        None,
+        "403 403 200 404 200 404 200 200 200 200",
+    ),
     ("GET", "/audit/public-keys"): (
         "/audit/public-keys",
         None,
@@ -398,6 +466,7 @@ def _arrange(world: World) -> dict[str, Any]:
     r = world.post("county", "/rectifications", json=item)
     assert r.status_code == 201, r.text
     ids["rectification"] = r.json()["id"]
+    ids |= _arrange_households(world)
     wave = {"scope": "430121001", "title": "测评", "opens_at": _ago(1), "closes_at": _ago(-48)}
     r = world.post("county", "/surveys", json=wave)
     assert r.status_code == 201, r.text
@@ -418,6 +487,29 @@ def _arrange(world: World) -> dict[str, Any]:
     return ids
 
 
+def _arrange_households(world: World) -> dict[str, Any]:
+    """A household paired with Alice, her visit (its countersign) and a call-back draw."""
+    from tests.households.support import csv_of, import_csv, row, visit
+
+    r = import_csv(world, csv_of(row("H1", 0, "alice", date.today() - timedelta(days=30))))
+    assert r.status_code == 200, r.text
+    household = world.get("county", "/households").json()["items"][0]
+    r = world.post("alice", "/visits", json=visit(household))
+    assert r.status_code == 201, r.text
+    offer = r.json()["countersign"]
+    r = world.post(
+        "county", "/callbacks/draws", json={"scope": "430121001", "from": _days(-7), "to": _days(0)}
+    )
+    assert r.status_code == 201, r.text
+    return {
+        "household": household["id"],
+        "household_body": household,
+        "token": offer["url"].rsplit("/", 1)[1],
+        "code": offer["code"],
+        "callback": r.json()["items"][0]["callback_id"],
+    }
+
+
 def _fill(value: Any, ids: dict[str, Any], n: int) -> Any:
     if isinstance(value, str):
         if value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
@@ -433,6 +525,10 @@ def _fill(value: Any, ids: dict[str, Any], n: int) -> Any:
 def _body(spec: Any, ids: dict[str, Any], n: int) -> Any:
     if spec == "fix":
         return fix(VILLAGE, ago=timedelta(minutes=5 + n))
+    if spec == "visit":
+        from tests.households.support import visit
+
+        return visit(ids["household_body"])
     if spec == "batch":
         return {"items": [fix(VILLAGE, ago=timedelta(minutes=30 + n))]}
     return _fill(spec, ids, n)

@@ -22,6 +22,9 @@ PUBLIC = {
     "/openapi.json",
     "/docs",
     "/dashboard",
+    # The household's countersign (API.md "Households and visits"): no sign-in.
+    "/api/v1/public/countersign",
+    "/api/v1/public/countersign/{token}",
     "/api/v1/public/surveys/{code}",
 }
 PARAM_VALUES = {"code": "430121001001", "member_id": "me"}
@@ -30,6 +33,7 @@ PARAM_VALUES = {"code": "430121001001", "member_id": "me"}
 BODIES = {
     "/api/v1/checkins": fix(),
     "/api/v1/checkins/batch": {"items": [fix()]},
+    "/api/v1/visits": {**fix(), "household_id": 1},
     "/api/v1/leave-requests": {
         "type": "personal",
         "start_date": "2099-01-01",

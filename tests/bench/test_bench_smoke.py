@@ -97,6 +97,15 @@ def test_checkins_bench():
     assert "chains intact" in out
 
 
+def test_households_bench(backend):
+    if backend != "postgis":
+        pytest.skip("households_bench makes its own PostGIS database: run in the PostGIS half")
+    out = bench("households_bench.py", "--smoke")
+    assert "GET /households?scope=430101" in out
+    assert "a visit costs" in out
+    assert "annual evaluation of county 430101" in out
+
+
 @pytest.mark.postgis
 def test_surveys_bench():
     out = bench("surveys_bench.py", "--smoke")

@@ -30,6 +30,9 @@ NEVER_ANSWERED: dict[tuple[str, str], dict[str, str]] = {
         "invalid_credentials": "the shared password check's default; this route passes its own"
     },
     ("POST", "/api/v1/users/{user_id}/activate"): {"cannot_deactivate_self": "deactivating only"},
+    ("POST", "/api/v1/households/import"): {
+        "invalid_pairing": "caught by the import: answered as a line of import_refused"
+    },
     **{
         ("GET", path): {"invalid_scope": "a scope that is no division code: scope_not_found"}
         for path in (

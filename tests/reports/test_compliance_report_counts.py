@@ -66,7 +66,9 @@ def _check_table(header: list[str], row: list[object]) -> None:
     # every violation column says it counts entries; the days column stands beside them
     at = header.index("无假缺勤（工作日）")
     assert header[at - 1] == "尚需天数"
-    assert all(h.endswith("（次）") for h in header[at + 1 :])
+    rates = header.index("住村率")  # the annual evaluation's four rates close the row
+    assert all(h.endswith("（次）") for h in header[at + 1 : rates])
+    assert header[rates:] == ["住村率", "入户率", "满意度", "认识度"]
 
 
 def test_csv_headers_say_entries_beside_the_days_absent(world, zhao):

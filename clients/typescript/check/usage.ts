@@ -78,7 +78,7 @@ typed<ActionOut["payload"]>(true);
 typed<VillageTeamOut["boundary"]>(true);
 typed<ReadyOut["status"]>(true);
 
-function reportOf(receipt: ReceiptOut): "presence" | "compliance" | "monthly" {
+function reportOf(receipt: ReceiptOut): "presence" | "compliance" | "monthly" | "surveys" {
   return receipt.query.report;
 }
 
