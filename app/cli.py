@@ -73,10 +73,39 @@ def policy_show() -> None:
     typer.echo(json.dumps(get_policy().model_dump(mode="json"), ensure_ascii=False, indent=2))
 
 
+@policy_cli.command("check")
+def policy_check() -> None:
+    """Print the 等保 2.0 level-3 items the service covers and whether each is on under the
+    policy in force (policy.security), for an assessor."""
+    from pathlib import Path
+
+    from app.audit.keys import SigningKeyError, read_key_file
+    from app.auth.level3 import report
+    from app.core.config import get_settings
+    from app.core.policy import get_policy
+
+    settings = get_settings()
+    alg = None
+    key_file = settings.signing_key_file
+    if key_file is not None and Path(key_file).exists():
+        try:
+            alg = read_key_file(Path(key_file)).alg
+        except SigningKeyError:
+            alg = None
+    for line in report(get_policy(), alg):
+        typer.echo(line)
+
+
 @cli.command("create-user")
 def create_user(
     username: Annotated[str, typer.Option()],
-    role: Annotated[str, typer.Option(help="member, township, county, city, unit, auditor, admin")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="member, township, county, city, unit, auditor, admin, sysadmin, "
+            "security_admin, audit_admin"
+        ),
+    ],
     scope: Annotated[str | None, typer.Option(help="division prefix, or the unit's name")] = None,
     full_name: Annotated[str, typer.Option()] = "",
     password_stdin: Annotated[
@@ -88,16 +117,29 @@ def create_user(
         ),
     ] = False,
 ) -> None:
-    """Create an account (members come from `import-roster`). The password is never an
-    argument: arguments are seen by every user of the machine (ps) and kept in shell history."""
+    """Create an account (members come from `import-roster`). With separation of duties
+    (policy.security) no account may hold admin. The password is never an argument: arguments
+    are seen by every user of the machine (ps) and kept in shell history."""
     from app.audit import actions as audit_actions
+    from app.auth.hardening import complexity_problem
+    from app.auth.roles import UNSCOPED_ROLES
     from app.auth.service import create_user as create
     from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.errors import AppError
+    from app.core.policy import get_policy
 
-    if role != "admin" and not scope:
-        raise _fail("--scope is required for every role but admin", 2)
+    if role not in UNSCOPED_ROLES and not scope:
+        raise _fail(
+            "--scope is required for every role but admin, sysadmin, security_admin and "
+            "audit_admin",
+            2,
+        )
     password = _read_password(password_stdin)
+    security = get_policy().security
+    if security.password_classes:
+        problem = complexity_problem(security, password)
+        if problem is not None:
+            raise _fail(f"refused: {problem[1]}", 2)
     engine = make_engine(_database_url())
     try:
         with session_scope(make_session_factory(engine)) as session:
@@ -109,6 +151,7 @@ def create_user(
                 scope=scope,
                 full_name=full_name,
                 member_id=None,
+                separation_of_duties=security.separation_of_duties,
             )
             audit_actions.record(
                 session,
@@ -181,6 +224,8 @@ def serve(
         upgrade(url)
     elif behind(url):  # a server database is migrated by its operator, on purpose
         raise _fail(MIGRATE_FIRST)
+    if get_settings().env == "production":
+        _check_separation(url)
     workers = workers or default_workers(url)
     if demo:
         from app.demo import load_demo_if_empty
@@ -201,6 +246,21 @@ def serve(
         # over and over, so that the service never came up.
         timeout_worker_healthcheck=30,
     )
+
+
+def _check_separation(url: str) -> None:
+    """Under separation of duties a production start refuses while an account holds admin
+    (DutiesNotSeparated: one line, app.failures)."""
+    from app.auth.level3 import check_separation
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.policy import get_policy
+
+    engine = make_engine(url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            check_separation(session, get_policy())
+    finally:
+        engine.dispose()
 
 
 def default_workers(url: str) -> int:
@@ -224,6 +284,7 @@ def default_workers(url: str) -> int:
 def _register_domain_commands() -> None:
     from app import daily
     from app.audit import commands as audit_commands
+    from app.auth import commands as auth_commands
     from app.checkins import commands as checkin_commands
     from app.households import commands as household_commands
     from app.leave import commands as leave_commands
@@ -235,6 +296,7 @@ def _register_domain_commands() -> None:
 
     for module in (
         audit_commands,
+        auth_commands,
         org_commands,
         checkin_commands,
         ledger_commands,
@@ -268,6 +330,7 @@ def _exit_for(exc: Exception) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from app.audit.keys import SigningKeyError
+    from app.auth.level3 import DutiesNotSeparated
     from app.failures import operator_failure
 
     if isinstance(exc, ValidationError):
@@ -277,13 +340,14 @@ def _exit_for(exc: Exception) -> None:
             message = str(error["msg"]).removeprefix("Value error, ")
             typer.secho(f"zhucun: {where + ': ' if where else ''}{message}", fg="red", err=True)
         sys.exit(2)
-    if isinstance(exc, SigningKeyError | DBAPIError):
-        # A missing key, a database out of reach or not migrated: one line, whichever command.
+    if isinstance(exc, SigningKeyError | DBAPIError | DutiesNotSeparated):
+        # A missing key, a database out of reach or not migrated, an admin account under
+        # separation of duties: one line, whichever command.
         reason = operator_failure(exc)
         if reason is None:
             return
         typer.secho(f"zhucun: {reason}", fg="red", err=True)
-        sys.exit(2 if isinstance(exc, SigningKeyError) else 1)
+        sys.exit(2 if isinstance(exc, SigningKeyError | DutiesNotSeparated) else 1)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 from the route table, so that a new router gets it without writing anything.
 
 - an operation that takes the bearer token (a security dependency, so FastAPI lists its
-  `security`) declares 401 (`not_authenticated`, `invalid_token`); any other is public
-  (`security: []`);
+  `security`) declares 401 (`not_authenticated`, `invalid_token`, and `session_idle` of
+  policy.security) and 403 (`password_expired`, `second_factor_enrolment_required`: a
+  restricted session's refusals, app.auth.hardening); any other is public (`security: []`);
 - one behind `require_roles` declares 403 `role_required`;
 - one with a body declares 413 `payload_too_large` and 422 `validation_error`;
 - every operation under /api/v1 (each reads the database) declares 503
@@ -30,7 +31,13 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
 from app.auth.dependencies import RoleCheck
-from app.auth.errors import InvalidTokenError, RoleRequired
+from app.auth.errors import (
+    InvalidTokenError,
+    PasswordExpired,
+    RoleRequired,
+    SecondFactorEnrolmentRequired,
+    SessionIdle,
+)
 from app.core.bodies import BODY_MODELS
 from app.core.errors import (
     HTTP_CODES,
@@ -249,7 +256,14 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             if operation.get("security"):
-                _declare(operation, NotAuthenticated, InvalidTokenError)
+                _declare(
+                    operation,
+                    NotAuthenticated,
+                    InvalidTokenError,
+                    SessionIdle,
+                    PasswordExpired,
+                    SecondFactorEnrolmentRequired,
+                )
             else:
                 operation["security"] = []
             if (path, method) in role_checked:

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from app.audit.commands import sign_checkpoint
+from app.auth.commands import purge_login_log
 from app.checkins.commands import scan_replayed_tracks
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
@@ -48,6 +49,7 @@ JOBS: tuple[Job, ...] = (
     Job("surveys purge", lambda run: purge_survey_devices()),
     # After the scans, so that what they queued goes out now.
     Job("outbox retry", lambda run: retry_deliveries()),
+    Job("auth purge-login-log", lambda run: purge_login_log()),
     # Last: the checkpoint signs what the jobs before it wrote.
     Job("audit checkpoint", lambda run: sign_checkpoint(run.checkpoint_file())),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.keys import SigningKeyError
+from app.auth.level3 import DutiesNotSeparated
 from app.core.config import get_settings
 from app.core.db import shown_url
 from app.core.errors import AppError
@@ -15,7 +16,7 @@ MIGRATE_FIRST = "the database lacks this version's migrations: run `zhucun db up
 def operator_failure(exc: BaseException) -> str | None:
     """The one line that explains `exc` to the operator, or None when it is a fault of ours
     (which keeps its traceback)."""
-    if isinstance(exc, SigningKeyError):
+    if isinstance(exc, SigningKeyError | DutiesNotSeparated):
         return str(exc)
     if isinstance(exc, AppError):
         return exc.detail("en")

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.audit.keys import signing_key
 from app.audit.router import router as audit_router
+from app.auth.router import audit_router as login_log_router
 from app.auth.router import router as auth_router
 from app.auth.router import users_router
 from app.checkins.fast_path import open_uploads
@@ -37,6 +38,7 @@ from app.leave.router import router as leave_router
 from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
 from app.org.router import router as org_router
+from app.pages.router import router as pages_router
 from app.policy.router import router as policy_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
@@ -147,11 +149,13 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         public_surveys_router,
         compliance_router,
         audit_router,
+        login_log_router,
         reports_router,
         dashboard_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(dashboard_page)
+    app.include_router(pages_router)
     app.include_router(problem_pages)
 
     if settings.cors_origin_list:

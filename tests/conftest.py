@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,15 @@ from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
 from app.core.policy import Policy
 from app.models import Base
+
+# Property tests judge the code, not the machine: the suite runs on two shared cores, where a
+# draw or an example can take seconds. A test's own @settings still sets its example count.
+settings.register_profile(
+    "zhucun",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("zhucun")
 
 BACKEND = os.environ.get("ZHUCUN_TEST_BACKEND", "sqlite")
 PG_ADMIN_URL = os.environ.get(

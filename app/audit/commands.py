@@ -24,17 +24,28 @@ def register(cli: typer.Typer) -> None:
 
 
 @audit_cli.command("keygen")
-def keygen(file: Path) -> None:
-    """Write a new Ed25519 signing key to FILE (PKCS#8 PEM, mode 0600). Point every process at
-    it with ZHUCUN_SIGNING_KEY_FILE; to rotate, make a new file and restart (old public keys
-    stay listed at /audit/public-keys)."""
-    from app.audit.keys import generate_key_file
+def keygen(
+    file: Path,
+    algorithm: Annotated[
+        str,
+        typer.Option(
+            help="ed25519 (default), or sm2: SM2 signatures over SM3 digests (国密, "
+            "GB/T 32918 / GB/T 32905), alg sm2-sm3"
+        ),
+    ] = "ed25519",
+) -> None:
+    """Write a new signing key to FILE (PKCS#8 PEM, mode 0600). Point every process at it with
+    ZHUCUN_SIGNING_KEY_FILE; to rotate, make a new file and restart (old public keys stay
+    listed at /audit/public-keys, each with its alg)."""
+    from app.audit.keys import ALGORITHMS, generate_key_file
 
+    if algorithm not in ALGORITHMS:
+        raise _fail(f"--algorithm is ed25519 or sm2, not {algorithm!r}", 2)
     try:
-        key = generate_key_file(file)
+        key = generate_key_file(file, algorithm)
     except FileExistsError:
         raise _fail(f"{file} exists; refusing to overwrite a key", 2) from None
-    typer.echo(f"key {key.key_id} written to {file}; public key {key.public_b64}")
+    typer.echo(f"{key.alg} key {key.key_id} written to {file}; public key {key.public_b64}")
 
 
 @audit_cli.command("checkpoint")
@@ -122,7 +133,7 @@ def _verifying_keys(given: str | None) -> dict[str, bytes]:
         try:
             raw = public_key_from_text(text)
         except ValueError as exc:
-            raise _fail(f"--public-key is not an Ed25519 public key: {exc}", 2) from None
+            raise _fail(f"--public-key is not an Ed25519 or SM2 public key: {exc}", 2) from None
         return {key_id_of(raw): raw}
     # Without a key: the keys this deployment lists (needs its database).
     from app.audit import service

@@ -67,7 +67,9 @@ class SigningKey(Base):
     __tablename__ = "signing_keys"
 
     key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    public_key: Mapped[str] = mapped_column(String(64))  # base64 of the raw 32 bytes
+    # base64 of the raw public key: 32 bytes (Ed25519), or 65 (SM2, uncompressed 04‖x‖y)
+    public_key: Mapped[str] = mapped_column(String(200))
+    alg: Mapped[str] = mapped_column(String(16), default="ed25519", server_default="ed25519")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -83,6 +85,7 @@ class Checkpoint(Base):
     root: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
     signature: Mapped[str] = mapped_column(String(128))
+    alg: Mapped[str] = mapped_column(String(16), default="ed25519", server_default="ed25519")
     # The actions chain's head when it was taken (signed with the rest); None on checkpoints
     # made before the actions chain existed, which do not cover it.
     actions_seq: Mapped[int | None] = mapped_column(BigId)
@@ -112,3 +115,4 @@ class ExportReceipt(Base):
     checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("audit_checkpoints.id"))
     key_id: Mapped[str] = mapped_column(ForeignKey("signing_keys.key_id"))
     signature: Mapped[str] = mapped_column(String(128))
+    alg: Mapped[str] = mapped_column(String(16), default="ed25519", server_default="ed25519")

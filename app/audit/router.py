@@ -38,10 +38,11 @@ from app.org.scope import member_day_filter
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-AdminPrincipal = Annotated[Principal, Depends(require_roles("admin"))]
-AuditorPrincipal = Annotated[Principal, Depends(require_roles("auditor", "admin"))]
-# Who reads every entry of the actions log (`audit_admin` joins with the privacy roles).
-WHOLE_LOG_ROLES = ("admin",)
+# Signing is a key's use: the admin, or under separation of duties the security administrator.
+AdminPrincipal = Annotated[Principal, Depends(require_roles("admin", "security_admin"))]
+AuditorPrincipal = Annotated[Principal, Depends(require_roles("auditor", "admin", "audit_admin"))]
+# Who reads every entry of the actions log.
+WHOLE_LOG_ROLES = ("admin", "audit_admin")
 
 
 @router.get("/public-keys", response_model=PublicKeysOut)
@@ -53,6 +54,7 @@ def public_keys(_: CurrentPrincipal, session: SessionDep) -> PublicKeysOut:
             PublicKeyOut(
                 key_id=k.key_id,
                 public_key=k.public_key,
+                alg=k.alg,
                 created_at=k.created_at,
                 retired_at=k.retired_at,
             )

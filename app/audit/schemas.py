@@ -11,10 +11,17 @@ from typing_extensions import TypedDict
 from app.core.schema_ref import schema_ref
 from app.core.time import UtcDateTime
 
+SignatureAlg = Literal["ed25519", "sm2-sm3"]
+
 
 class PublicKeyOut(BaseModel):
     key_id: str
-    public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
+    public_key: str = Field(
+        description="base64 of the raw public key: 32 bytes (Ed25519), or 65 (SM2: 04‖x‖y)"
+    )
+    alg: SignatureAlg = Field(
+        "ed25519", description="ed25519, or sm2-sm3 (GB/T 32918 over SM3, GB/T 32905)"
+    )
     created_at: UtcDateTime
     retired_at: UtcDateTime | None
 
@@ -50,6 +57,11 @@ class CheckpointOut(BaseModel):
     actions_hash: str | None = Field(
         None, description="hex SHA-256 of that entry (64 zeros when empty); signed when present"
     )
+    alg: SignatureAlg = Field(
+        "ed25519",
+        description="the signature's algorithm: ed25519, or sm2-sm3 (SM2 over the SM3 digest, "
+        "DER r‖s, signer ID 1234567812345678); not itself signed: the key fixes it",
+    )
 
 
 # The query a receipt signs, as the report routes write it (app/reports/router.py). Typed for
@@ -81,7 +93,10 @@ class ReceiptOut(BaseModel):
     content_digest: str = Field(description="RFC 9530, sha-256=:<base64>:")
     checkpoint_id: int | None
     key_id: str
-    signature: str = Field(description="base64 Ed25519 over the RFC 8785 JSON of the other fields")
+    signature: str = Field(
+        description="base64 signature (`alg`) over the RFC 8785 JSON of the other fields"
+    )
+    alg: SignatureAlg = Field("ed25519", description="ed25519, or sm2-sm3")
 
 
 # What each action records in its payload (the call sites of app.audit.actions.record). Times
@@ -124,6 +139,19 @@ class PasswordChangePayload(TypedDict):
     """`user.password_change`: the user's other sessions it ended"""
 
     sessions_ended: int
+
+
+class UserUnlockPayload(TypedDict):
+    """`user.unlock` (a security administrator ends a lockout early)"""
+
+    username: str
+    was_locked_until: str | None
+
+
+class TotpConfirmPayload(TypedDict):
+    """`user.totp_confirm`: the user confirmed their TOTP second factor"""
+
+    username: str
 
 
 class VillageImportPayload(TypedDict):
@@ -233,6 +261,8 @@ ACTION_PAYLOADS = (
     UserCreatePayload,
     UserActivePayload,
     PasswordChangePayload,
+    UserUnlockPayload,
+    TotpConfirmPayload,
     VillageImportPayload,
     RosterImportPayload,
     HouseholdImportPayload,

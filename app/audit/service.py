@@ -43,7 +43,13 @@ def register_key(session: Session, key: Key) -> None:
     )
     listed = session.execute(
         dialect_insert(SigningKey)
-        .values(key_id=key.key_id, public_key=key.public_b64, created_at=now, retired_at=None)
+        .values(
+            key_id=key.key_id,
+            public_key=key.public_b64,
+            alg=key.alg,
+            created_at=now,
+            retired_at=None,
+        )
         .on_conflict_do_nothing(index_elements=[SigningKey.key_id])
         .returning(SigningKey.key_id)
     ).scalar_one_or_none()
@@ -92,6 +98,7 @@ def make_checkpoint(session: Session, key: Key) -> SignedCheckpoint:
         root=rules.heads_root(heads),
         key_id=key.key_id,
         signature="",
+        alg=key.alg,
         actions_seq=actions_seq,
         actions_hash=actions_hash,
     )
@@ -123,6 +130,7 @@ def checkpoint_document(checkpoint: Checkpoint) -> dict[str, Any]:
         "signature": checkpoint.signature,
         "actions_seq": checkpoint.actions_seq,
         "actions_hash": checkpoint.actions_hash,
+        "alg": checkpoint.alg,
     }
 
 
@@ -175,6 +183,7 @@ def sign_receipt(
         "key_id": key.key_id,
     }
     document["signature"] = key.sign(rules.signed_payload(document, rules.RECEIPT_SIGNED))
+    document["alg"] = key.alg
     session.add(
         ExportReceipt(
             id=receipt_id,
@@ -184,6 +193,7 @@ def sign_receipt(
             checkpoint_id=document["checkpoint_id"],
             key_id=key.key_id,
             signature=document["signature"],
+            alg=key.alg,
         )
     )
     session.flush()
@@ -202,4 +212,5 @@ def get_receipt(session: Session, receipt_id: str) -> dict[str, Any]:
         "checkpoint_id": receipt.checkpoint_id,
         "key_id": receipt.key_id,
         "signature": receipt.signature,
+        "alg": receipt.alg,
     }

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from app.audit import rules
-from app.audit.keys import verify_signature
+from app.audit.keys import alg_of, verify_signature
+
+
+def _alg_problem(document: dict[str, Any], public: bytes, what: str) -> str | None:
+    """A document whose `alg` is not its key's (documents older than `alg` are Ed25519)."""
+    alg = document.get("alg", "ed25519")
+    if alg != alg_of(public):
+        return f"{what}: it says alg {alg}, but key {document['key_id']} is {alg_of(public)}"
+    return None
 
 
 def checkpoint_problems(
@@ -16,6 +24,8 @@ def checkpoint_problems(
     public = keys.get(document["key_id"])
     if public is None:
         problems.append(f"checkpoint {document['id']}: key {document['key_id']} is not listed")
+    elif (mismatch := _alg_problem(document, public, f"checkpoint {document['id']}")) is not None:
+        problems.append(mismatch)
     elif not verify_signature(
         public,
         rules.signed_payload(document, rules.checkpoint_signed_fields(document)),
@@ -41,6 +51,8 @@ def receipt_problems(receipt: dict[str, Any], digest: str, keys: dict[str, bytes
     public = keys.get(receipt["key_id"])
     if public is None:
         problems.append(f"key: no public key with id {receipt['key_id']} to verify with")
+    elif (mismatch := _alg_problem(receipt, public, "alg")) is not None:
+        problems.append(mismatch)
     elif not verify_signature(
         public, rules.signed_payload(receipt, rules.RECEIPT_SIGNED), receipt["signature"]
     ):

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import actions as audit_actions
-from app.auth import sessions
+from app.auth import hardening, sessions
 from app.auth.errors import (
     CannotDeactivateSelf,
     UserNotFound,
     WeakPassword,
     WechatBoundElsewhere,
 )
-from app.auth.models import User, WechatBinding
+from app.auth.models import AuthSession, User, WechatBinding
 from app.auth.service import MIN_PASSWORD_LENGTH
 from app.auth.wechat import WechatIdentity
+from app.core.policy import SecurityPolicy
 from app.core.security import hash_password, verify_password
 from app.core.time import utcnow
 
@@ -33,15 +34,34 @@ def logged_about(user: User, today: date) -> audit_actions.About | None:
 
 
 def change_password(
-    session: Session, user: User, new_password: str, *, keep_session: str, today: date
+    session: Session,
+    user: User,
+    new_password: str,
+    *,
+    keep_session: str,
+    today: date,
+    security: SecurityPolicy | None = None,
 ) -> int:
     """Set a new password and end every other session of the user; how many were ended.
 
-    The caller has checked the current password (with throttling). `today`: the local date."""
+    The caller has checked the current password (with throttling). `today`: the local date.
+    `security`: the complexity and history rules in force (app.auth.hardening)."""
     if len(new_password) < MIN_PASSWORD_LENGTH or verify_password(new_password, user.password_hash):
         raise WeakPassword(min_length=MIN_PASSWORD_LENGTH)
+    now = utcnow()
+    if security is not None:
+        hardening.check_new_password(session, security, user, new_password)
+        if security.password_history:
+            hardening.remember_password(session, user, now)
     user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
     ended = sessions.revoke_user_sessions(session, user.id, "password_changed", keep=keep_session)
+    # This session was limited for the old password's age only: it is free again.
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == keep_session, AuthSession.restriction == hardening.EXPIRED)
+        .values(restriction=None)
+    )
     audit_actions.record(
         session,
         actor=user.id,
@@ -119,3 +139,46 @@ def bind_wechat(session: Session, user: User, identity: WechatIdentity) -> None:
             )
     except IntegrityError:
         raise WechatBoundElsewhere() from None
+
+
+def unlock(session: Session, user_id: int, *, acting_user_id: int, today: date) -> User:
+    """End a lockout early (a security administrator)."""
+    user = _locked_user(session, user_id)
+    was = user.locked_until
+    user.locked_until = None
+    user.failed_logins = 0
+    audit_actions.record(
+        session,
+        actor=acting_user_id,
+        action="user.unlock",
+        subject=f"user:{user.id}",
+        payload={"username": user.username, "was_locked_until": was},
+        about=logged_about(user, today),
+    )
+    session.flush()
+    return user
+
+
+def confirm_totp(session: Session, user: User, code: str, *, session_id: str) -> None:
+    """Confirm an enrolment with its first code: from now on the user signs in with codes,
+    and this session (which proved both factors) is no longer limited to enrolling."""
+    from app.auth.errors import RejectedTotpCode, SecondFactorEnrolled
+
+    if user.totp_confirmed_at is not None:
+        raise SecondFactorEnrolled()
+    if not hardening.accept_code(session, user, code):
+        raise RejectedTotpCode()
+    user.totp_confirmed_at = utcnow()
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.restriction == hardening.ENROLMENT)
+        .values(restriction=None)
+    )
+    audit_actions.record(
+        session,
+        actor=user.id,
+        action="user.totp_confirm",
+        subject=f"user:{user.id}",
+        payload={"username": user.username},
+    )
+    session.flush()

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.auth.errors import InvalidTokenError, RoleRequired
+from app.auth import hardening
+from app.auth.errors import InvalidTokenError, RoleRequired, SessionIdle
+from app.auth.models import AuthSession
 from app.auth.principal import SUPERVISOR_ROLES, Principal
 from app.auth.roles import Role
 from app.auth.service import principal_for, principal_from_row
+from app.auth.sessions import revoke_session
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotAuthenticated
 from app.core.security import InvalidToken, TokenClaims, read_token
+from app.core.time import utcnow
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -34,7 +40,39 @@ def current_principal(
     if principal is None:
         raise InvalidTokenError()
     request.state.user_id = principal.user_id
+    _security_gate(request, session, principal)
     return principal
+
+
+def _security_gate(request: Request, session: Session, principal: Principal) -> None:
+    """policy.security on every request: an idle non-member session ends (401
+    `session_idle`); a session limited to enrolling a second factor, or whose password has
+    expired, reaches only `/me`, `/me/password`, `/me/totp…` and `/auth/*` (403). Under the
+    `basic` profile nothing here reads or writes anything."""
+    security = request.app.state.policy.security
+    now = utcnow()
+    idle = hardening.idle_for(security, principal, now)
+    if idle is not None:
+        timeout = timedelta(minutes=security.idle_timeout_minutes)
+        if idle > timeout:
+            revoke_session(session, principal.session_id, "idle")
+            session.commit()  # the refusal rolls back; the session must stay ended
+            hardening.security_event(
+                "session_idle", user_id=principal.user_id, session_id=principal.session_id
+            )
+            raise SessionIdle(minutes=security.idle_timeout_minutes)
+        if idle > hardening.SEEN_GRANULARITY:
+            session.execute(
+                update(AuthSession)
+                .where(AuthSession.id == principal.session_id)
+                .values(last_seen_at=now)
+            )
+    restriction = hardening.effective_restriction(security, principal, now)
+    if restriction is not None:
+        path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+        path = path.removeprefix("/api/v1")
+        if not hardening.restricted_path_open(path):
+            hardening.refuse_restricted(restriction)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -82,11 +120,15 @@ def uploading_member(session: Session, claims: TokenClaims) -> int:
 
 def check_uploader(row: Any, claims: TokenClaims, member_id: int) -> None:
     """Refuse the upload unless `row` (a `PRINCIPAL_ROW` answer read in the upload's own
-    transaction) shows an active member `member_id` signed in to an open session."""
+    transaction) shows an active member `member_id` signed in to an open session, not
+    limited to changing an expired password (policy.security: decided at sign-in and
+    refresh)."""
     principal = principal_from_row(row, claims.user_id, claims.session_id)
     if _member_of(principal) != member_id:
         _members.pop(claims.user_id, None)
         raise InvalidTokenError()
+    assert principal is not None
+    hardening.refuse_restricted(principal.restriction)
 
 
 def _member_of(principal: Principal | None) -> int:

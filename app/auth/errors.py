@@ -143,3 +143,102 @@ class WechatBoundElsewhere(AppError):
     title_en = "WeChat binding conflict"
     detail_zh = "此微信已绑定其他账号，或此账号已绑定其他微信。"
     detail_en = "This WeChat user is bound to another account, or the account to another WeChat."
+
+
+# --- 等保 level 3 (policy.security) --------------------------------------------------------
+
+
+class AccountLocked(AppError):
+    status = 423
+    code = "account_locked"
+    title_zh = "账号已锁定"
+    title_en = "The account is locked"
+    detail_zh = "连续登录失败次数过多，账号已锁定，请 {retry_after} 秒后再试或联系安全管理员解锁。"
+    detail_en = (
+        "Too many wrong passwords in a row locked the account; try again in {retry_after} "
+        "seconds or ask a security administrator to unlock it."
+    )
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after=retry_after)
+        self.headers["Retry-After"] = str(retry_after)
+
+
+class PasswordExpired(AppError):
+    status = 403
+    code = "password_expired"
+    title_zh = "密码已过期"
+    title_en = "The password has expired"
+    detail_zh = "密码已超过最长使用期限，请先修改密码（POST /me/password）。"
+    detail_en = "The password is older than the policy allows; change it first (POST /me/password)."
+
+
+class SessionIdle(AppError):
+    status = 401
+    code = "session_idle"
+    title_zh = "会话因长时间未操作已结束"
+    title_en = "The session ended after being idle"
+    detail_zh = "超过 {minutes} 分钟未操作，会话已结束，请重新登录。"
+    detail_en = "No request for {minutes} minutes ended the session; sign in again."
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(minutes=minutes)
+        self.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+
+
+class SecondFactorRequired(AppError):
+    status = 401
+    code = "second_factor_required"
+    title_zh = "需要动态口令"
+    title_en = "A second factor is required"
+    detail_zh = "此账号需同时提交密码和动态口令（totp）。"
+    detail_en = "This account signs in with its password and a TOTP code (`totp`)."
+
+
+class InvalidSecondFactor(AppError):
+    status = 401
+    code = "invalid_second_factor"
+    title_zh = "动态口令错误"
+    title_en = "Wrong second factor"
+    detail_zh = "动态口令错误、已过期或已被使用。"
+    detail_en = "The TOTP code is wrong, expired or was used already."
+
+
+class RejectedTotpCode(AppError):
+    """A wrong code confirming an enrolment: the session stays (not a sign-in refusal)."""
+
+    status = 422
+    code = "invalid_second_factor"
+    title_zh = "动态口令错误"
+    title_en = "Wrong second factor"
+    detail_zh = "动态口令错误或已过期，请用认证器应用中当前显示的 6 位数字。"
+    detail_en = "The TOTP code is wrong or expired; send the 6 digits the app shows now."
+
+
+class SecondFactorEnrolmentRequired(AppError):
+    status = 403
+    code = "second_factor_enrolment_required"
+    title_zh = "请先绑定动态口令"
+    title_en = "Enrol a second factor first"
+    detail_zh = "此角色须使用动态口令：先 POST /me/totp，再 POST /me/totp/confirm。"
+    detail_en = "This role needs a TOTP second factor: POST /me/totp, then POST /me/totp/confirm."
+
+
+class SecondFactorEnrolled(AppError):
+    status = 409
+    code = "second_factor_enrolled"
+    title_zh = "已绑定动态口令"
+    title_en = "A second factor is enrolled already"
+    detail_zh = "此账号已绑定动态口令；如需更换，请联系安全管理员重置。"
+    detail_en = "This account has a confirmed TOTP factor; a security administrator resets it."
+
+
+class PasswordRejected(AppError):
+    """A new password the security policy refuses (complexity or history)."""
+
+    status = 422
+    code = "weak_password"
+    title_zh = "新密码不符合要求"
+    title_en = "The new password is too weak"
+    detail_zh = "{reason_zh}"
+    detail_en = "{reason_en}"

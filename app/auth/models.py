@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -21,7 +22,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.auth.roles import ROLES
 from app.core.db import Base
 
-__all__ = ["ROLES", "AuthSession", "LoginFailure", "RefreshToken", "User", "WechatBinding"]
+__all__ = [
+    "ROLES",
+    "AuthSession",
+    "LoginAttempt",
+    "LoginFailure",
+    "PasswordHistory",
+    "RefreshToken",
+    "User",
+    "WechatBinding",
+]
+
+ROLE_CHECK = "role IN ({})".format(", ".join(f"'{r}'" for r in ROLES))
 
 
 class User(Base):
@@ -37,13 +49,46 @@ class User(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The dengbao3 items (policy.security): when the password was last set (None: at
+    # created_at), wrong passwords in a row, and the end of a lockout.
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # TOTP (RFC 6238): the base32 secret, when its first code was confirmed, and the last time
+    # step accepted (a code is accepted once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('member', 'township', 'county', 'city', 'unit', 'auditor', 'admin')",
-            name="role",
-        ),
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
+
+
+class PasswordHistory(Base):
+    """A password a user had before (its argon2 hash): a new one may not repeat the last few."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    replaced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Every login attempt, successful or not (等保: 登录日志), kept `login_log_days`."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    method: Mapped[str] = mapped_column(String(16))  # password, wechat
+    result: Mapped[str] = mapped_column(String(40))  # success, or the refusal's code
 
 
 class LoginFailure(Base):
@@ -79,8 +124,13 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # logout, password_changed, deactivated, refresh_reuse
+    # logout, password_changed, deactivated, refresh_reuse, idle
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # The last request seen (kept only while an idle timeout is in force, to the minute).
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the session may do besides /me, /me/password, /me/totp… and /auth/*: nothing while
+    # "second_factor_enrolment" or "password_expired"; None: everything its role allows.
+    restriction: Mapped[str | None] = mapped_column(String(32))
 
 
 class RefreshToken(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.auth.roles import Role
 
@@ -20,10 +21,17 @@ class Principal:
     scope: str
     member_id: int | None
     session_id: str = ""
+    # policy.security: what the session is limited to (app.auth.hardening), when the password
+    # was set, and the session's last request (or its start).
+    restriction: str | None = None
+    password_set_at: datetime | None = None
+    last_active_at: datetime | None = None
 
     @property
     def division_prefix(self) -> str | None:
         """The division-code prefix this caller sees, "" for everything, None if not by code."""
+        # The separated administrators (sysadmin, security_admin, audit_admin) read no
+        # member's records by division: their duties are accounts, keys and the logs.
         if self.role == "admin":
             return ""
         if self.role in DIVISION_ROLES or self.role == "auditor":

@@ -15,6 +15,13 @@ class Role(StrEnum):
     UNIT = "unit"  # 派驻单位
     AUDITOR = "auditor"  # 审计、督查
     ADMIN = "admin"
+    # Separation of duties (三员分立, 等保 2.0): the three that replace `admin` when
+    # `policy.security.separation_of_duties` is on.
+    SYSADMIN = "sysadmin"  # 系统管理员: users, villages, households, settings
+    SECURITY_ADMIN = "security_admin"  # 安全管理员: keys, security policy, unlocking accounts
+    AUDIT_ADMIN = "audit_admin"  # 审计管理员: reads the action, access and login logs only
 
 
 ROLES = tuple(role.value for role in Role)
+# Roles that hold no scope: they see everything their duty covers.
+UNSCOPED_ROLES = (Role.ADMIN, Role.SYSADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)

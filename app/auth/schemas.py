@@ -42,6 +42,12 @@ class LoginForm(BaseModel):
     username: Credential = Field(min_length=1, max_length=200, description="sign-in name (用户名)")
     password: Credential = Field(min_length=1, max_length=200, description="password (密码)")
     scope: str = Field(default="", description="ignored: what a user sees follows their role")
+    totp: Annotated[str | None, WithJsonSchema({"type": "string", "maxLength": 16})] = Field(
+        default=None,
+        max_length=16,
+        description="TOTP code (动态口令) of an account that signs in with one",
+        json_schema_extra=_no_null_default,
+    )
 
 
 class LoginIn(BaseModel):
@@ -54,6 +60,42 @@ class LoginIn(BaseModel):
 
     username: Credential = Field(min_length=1, max_length=200, description="sign-in name (用户名)")
     password: Credential = Field(min_length=1, max_length=200, description="password (密码)")
+    totp: str | None = Field(
+        default=None,
+        max_length=16,
+        description="TOTP code (动态口令) of an account that signs in with one",
+    )
+
+
+class TotpEnrolmentOut(BaseModel):
+    """A new TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s): scan the QR code or type the
+    secret into an authenticator app, then confirm with `POST /me/totp/confirm`."""
+
+    secret: str = Field(description="base32 secret")
+    otpauth_uri: str = Field(description="otpauth://totp/… (Key Uri Format)")
+    qr_svg: str = Field(description="the URI as a QR code, an SVG document")
+
+
+class TotpConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "492039"}]})
+
+    code: str = Field(min_length=1, max_length=16, description="the 6 digits the app shows")
+
+
+class LoginAttemptOut(BaseModel):
+    """One login attempt (登录日志)."""
+
+    id: int
+    at: UtcDateTime
+    username: str = Field(description="as typed")
+    user_id: int | None = Field(description="the account, when the username named one")
+    address: str
+    user_agent: str
+    method: Literal["password", "wechat"]
+    result: str = Field(
+        description="success, or the refusal's code (invalid_credentials, too_many_attempts, "
+        "account_locked, second_factor_required, invalid_second_factor, …)"
+    )
 
 
 class Token(BaseModel):
@@ -165,7 +207,8 @@ class Me(BaseModel):
     full_name: str = Field(description="name (姓名)")
     role: Role = Field(
         description="member (队员), township (乡镇党委), county (县区组织部门), city (市委组织部), "
-        "unit (派驻单位), auditor (督查审计), admin; later versions may add roles"
+        "unit (派驻单位), auditor (督查审计), admin, sysadmin (系统管理员), security_admin "
+        "(安全管理员), audit_admin (审计管理员); later versions may add roles"
     )
     scope: str = Field(
         description="division-code prefix seen (township 9 digits, county 6, city 4), "

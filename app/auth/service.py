@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from app.auth.errors import InvalidUser, TooManyAttempts
 from app.auth.models import ROLES, AuthSession, LoginFailure, User
 from app.auth.principal import DIVISION_ROLES, Principal
+from app.auth.roles import UNSCOPED_ROLES
 from app.core.security import hash_password, verify_password
 from app.core.text_fields import column_length, line_problem
 from app.core.time import as_utc, utcnow
@@ -29,7 +30,7 @@ def validate_role_scope(role: str, scope: str | None) -> str:
     """The scope to store for `role`, or InvalidUser explaining what is wrong."""
     if role not in ROLES:
         raise InvalidUser(reason=f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if role == "admin":
+    if role in UNSCOPED_ROLES:
         return scope or ""
     if not scope:
         raise InvalidUser(reason=f"role {role} needs a scope")
@@ -51,7 +52,14 @@ def create_user(
     scope: str | None,
     full_name: str = "",
     member_id: int | None = None,
+    separation_of_duties: bool = False,
 ) -> User:
+    """A new account. Under separation of duties (三员分立) no account may hold `admin`."""
+    if separation_of_duties and role == "admin":
+        raise InvalidUser(
+            reason="separation of duties is on: no account may hold admin; "
+            "use sysadmin, security_admin or audit_admin"
+        )
     if not USERNAME_RE.fullmatch(username):  # `$` alone lets a final "\n" through
         raise InvalidUser(reason="a username is 2–64 letters, digits or . _ - @")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -98,19 +106,25 @@ def _retry_after(
     return max(1, int((oldest_counted + THROTTLE_WINDOW - now).total_seconds()) + 1)
 
 
-def begin_attempt(session: Session, username: str, address: str) -> LoginFailure:
+def begin_attempt(
+    session: Session, username: str, address: str, *, per_username: bool = True
+) -> LoginFailure:
     """Count a login attempt as a failure before its password is checked.
 
     Raises TooManyAttempts while throttled: even the right password is refused until the
     window passes, otherwise guessing could go on at full speed. The caller commits the
     returned attempt before checking the password (`check_password`), so that parallel
     attempts each see the others: only as many passwords are ever checked as the limits allow.
+    `per_username` False: the account lockout (app.auth.hardening) replaces the per-username
+    throttle; the per-address one stays.
     """
     now = utcnow()
     username, address = username[:64], address[:64]  # as stored, so that they are counted
     _serialise_attempts(session, username, address)
     wait = max(
-        _retry_after(session, LoginFailure.username, username, MAX_FAILURES_PER_USERNAME, now),
+        _retry_after(session, LoginFailure.username, username, MAX_FAILURES_PER_USERNAME, now)
+        if per_username
+        else 0,
         _retry_after(session, LoginFailure.address, address, MAX_FAILURES_PER_ADDRESS, now),
     )
     if wait:
@@ -167,7 +181,19 @@ def principal_from_row(row: Any, user_id: int, session_id: str) -> Principal | N
     user is active and the session open."""
     if row is None:
         return None
-    username, role, scope, member_id, is_active, revoked_at = row
+    (
+        username,
+        role,
+        scope,
+        member_id,
+        is_active,
+        revoked_at,
+        restriction,
+        password_changed_at,
+        created_at,
+        last_seen_at,
+        session_created_at,
+    ) = row
     if not is_active or revoked_at is not None:
         return None
     return Principal(
@@ -177,6 +203,9 @@ def principal_from_row(row: Any, user_id: int, session_id: str) -> Principal | N
         scope=scope,
         member_id=member_id,
         session_id=session_id,
+        restriction=restriction,
+        password_set_at=password_changed_at or created_at,
+        last_active_at=last_seen_at or session_created_at,
     )
 
 
@@ -190,6 +219,11 @@ PRINCIPAL_ROW = (
         _users.member_id,
         _users.is_active,
         _sessions.revoked_at,
+        _sessions.restriction,
+        _users.password_changed_at,
+        _users.created_at,
+        _sessions.last_seen_at,
+        _sessions.created_at,
     )
     .select_from(User.__table__.join(AuthSession.__table__, _sessions.user_id == _users.id))
     .where(_users.id == bindparam("id"), _sessions.id == bindparam("sid"))

@@ -19,9 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth import successor
-from app.auth.errors import InvalidRefreshToken
+from app.auth.errors import InvalidRefreshToken, SessionIdle
+from app.auth.hardening import EXPIRED, password_expired, security_event
 from app.auth.models import AuthSession, RefreshToken, User
 from app.core.config import Settings
+from app.core.policy import SecurityPolicy
 from app.core.security import TokenClaims, issue_token
 from app.core.time import as_utc, utcnow
 
@@ -67,15 +69,23 @@ def _issue(
 
 
 def open_session(
-    session: Session, user: User, settings: Settings, *, method: str, user_agent: str = ""
+    session: Session,
+    user: User,
+    settings: Settings,
+    *,
+    method: str,
+    user_agent: str = "",
+    restriction: str | None = None,
 ) -> TokenPair:
-    """A new session for `user` (signed in by `method`), with its first token pair."""
+    """A new session for `user` (signed in by `method`), with its first token pair;
+    `restriction`: what it is limited to (app.auth.hardening), if anything."""
     auth_session = AuthSession(
         id=secrets.token_hex(16),
         user_id=user.id,
         method=method,
         user_agent=user_agent[:200],
         created_at=utcnow(),
+        restriction=restriction,
     )
     session.add(auth_session)
     session.flush()
@@ -84,7 +94,9 @@ def open_session(
     return pair
 
 
-def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
+def refresh(
+    session: Session, raw: str, settings: Settings, security: SecurityPolicy | None = None
+) -> TokenPair:
     """The next token pair for a refresh token, retiring it; for a token retired less than the
     grace ago, the pair it was exchanged for.
 
@@ -111,6 +123,9 @@ def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
         again = _within_grace(token, raw, now, settings)
         if again is None:
             revoke_session(session, auth_session.id, "refresh_reuse")
+            security_event(
+                "refresh_reuse", user_id=auth_session.user_id, session_id=auth_session.id
+            )
             raise InvalidRefreshToken()
         return again
     if as_utc(token.expires_at) <= now:
@@ -118,6 +133,8 @@ def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
     user = session.get(User, auth_session.user_id)
     if user is None or not user.is_active:
         raise InvalidRefreshToken()
+    if security is not None:
+        _idle_or_expired(session, security, user, auth_session, now)
     token.rotated_at = now
     auth_session.last_refreshed_at = now
     pair = _issue(session, user, auth_session, settings, now)
@@ -134,6 +151,26 @@ def refresh(session: Session, raw: str, settings: Settings) -> TokenPair:
     )
     session.flush()
     return pair
+
+
+def _idle_or_expired(
+    session: Session,
+    security: SecurityPolicy,
+    user: User,
+    auth_session: AuthSession,
+    now: datetime,
+) -> None:
+    """An idle non-member session ends here too (a refresh is not activity); a password that
+    expired since the sign-in limits the session from now on."""
+    if security.idle_timeout_minutes and user.role != "member":
+        last = as_utc(auth_session.last_seen_at or auth_session.created_at)
+        if now - last > timedelta(minutes=security.idle_timeout_minutes):
+            revoke_session(session, auth_session.id, "idle")
+            raise SessionIdle(minutes=security.idle_timeout_minutes)
+    if auth_session.restriction is None and password_expired(
+        security, user.password_changed_at or user.created_at, now
+    ):
+        auth_session.restriction = EXPIRED
 
 
 def _sealable(pair: TokenPair, now: datetime) -> successor.Successor:

@@ -48,6 +48,8 @@ class CheckpointClaim:
         document = {k: data[k] for k in ("id", "created_at", "members", "root", "key_id")}
         # The actions chain's head, on checkpoints made since it exists (app.audit.actions).
         document |= {k: data.get(k) for k in ("actions_seq", "actions_hash")}
+        # Its algorithm (ed25519 on checkpoints older than the 国密 option).
+        document["alg"] = data.get("alg", "ed25519")
         return cls({**document, "signature": data["signature"]}, heads)
 
 

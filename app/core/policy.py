@@ -375,6 +375,77 @@ class EvaluationPolicy(_Section):
     referral_below_rate: float = Field(0.80, ge=0, le=1, description="any rate below it: referral")
 
 
+SecurityProfile = Literal["basic", "dengbao3"]
+# The roles that need a second factor under the dengbao3 profile (API.md, "Privacy and the
+# government-app rules"): the administrative and the supervising ones.
+SECOND_FACTOR_ROLES = (
+    "admin",
+    "sysadmin",
+    "security_admin",
+    "audit_admin",
+    "auditor",
+    "city",
+    "county",
+)
+# What `profile = "dengbao3"` turns on; `basic` leaves each at its `None` (today's behaviour).
+DENGBAO3: dict[str, Any] = {
+    "password_min_length": 8,
+    "password_classes": 3,
+    "password_history": 5,
+    "password_max_age_days": 90,
+    "lockout_failures": 5,
+    "lockout_minutes": 30,
+    "idle_timeout_minutes": 30,
+    "second_factor_roles": SECOND_FACTOR_ROLES,
+    "separation_of_duties": True,
+}
+
+
+class SecurityPolicy(_Section):
+    """Sign-in hardening for 等保 2.0 level 3 (GB/T 22239-2019). `profile = "dengbao3"` turns
+    on every item at the values of `DENGBAO3`; each may still be set one by one. Under
+    `basic` (the default) every item is off (None/empty/false): today's sign-in, plus the
+    login log, which both profiles keep."""
+
+    profile: SecurityProfile = "basic"
+    password_min_length: int = Field(8, ge=8, le=200, description="shortest password")
+    password_classes: int | None = Field(
+        None, ge=0, le=4, description="character classes (lower, upper, digit, other) needed"
+    )
+    password_history: int | None = Field(
+        None,
+        ge=0,
+        le=24,
+        description="a new password may not be one of the last N (current included)",
+    )
+    password_max_age_days: int | None = Field(
+        None, ge=0, description="older passwords must be changed before anything else"
+    )
+    lockout_failures: int | None = Field(
+        None, ge=0, description="wrong passwords in a row that lock the account (423)"
+    )
+    lockout_minutes: int = Field(30, ge=1, description="how long a lockout lasts")
+    idle_timeout_minutes: int | None = Field(
+        None, ge=0, description="a non-member session idle this long ends (401 session_idle)"
+    )
+    second_factor_roles: tuple[str, ...] = Field(
+        (), description="roles that sign in with a TOTP code (RFC 6238) beside the password"
+    )
+    separation_of_duties: bool = Field(
+        False,
+        description="三员分立: no account may hold `admin` (sysadmin, security_admin, audit_admin)",
+    )
+    login_log_days: int = Field(180, ge=1, description="days every login attempt is kept")
+    # An item set to 0 (TOML has no null) is off, as under `basic`.
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("profile") == "dengbao3":
+            return {**DENGBAO3, **data}
+        return data
+
+
 QuestionKind = Literal["known", "presence", "visited", "satisfaction"]
 
 
@@ -464,6 +535,7 @@ class Policy(_Section):
 
     visits: VisitPolicy = VisitPolicy()
     evaluation: EvaluationPolicy = EvaluationPolicy()
+    security: SecurityPolicy = SecurityPolicy()
     surveys: SurveyPolicy = SurveyPolicy()
 
     @model_validator(mode="after")

@@ -53,9 +53,14 @@ def test_admin_makes_a_checkpoint_that_verifies_with_the_listed_key(checked_in):
     public = base64.b64decode(key["public_key"])
     assert len(public) == 32
     assert key_id_of(public) == doc["key_id"]
-    # Signed: every field but `signature` and `heads` (the actions head included).
-    assert (doc["actions_seq"], doc["actions_hash"]) == (0, rules.GENESIS_HASH)
-    signed = sorted(k for k in doc if k not in ("signature", "heads"))
+    # Signed: every field but `signature`, `heads` and `alg` (the key fixes the algorithm; the
+    # actions head included).
+    assert (doc["actions_seq"], doc["actions_hash"], doc["alg"]) == (
+        0,
+        rules.GENESIS_HASH,
+        "ed25519",
+    )
+    signed = sorted(k for k in doc if k not in ("signature", "heads", "alg"))
     assert sorted(rules.checkpoint_signed_fields(doc)) == signed
     assert verify_signature(public, rules.signed_payload(doc, signed), doc["signature"])
     latest = world.get("auditor", "/audit/checkpoints/latest")

@@ -426,6 +426,22 @@ ROWS: dict[tuple[str, str], Row] = {
         {},
         "403 403 403 403 403 403 403 403 403 200",
     ),
+    ("POST", "/users/{user_id}/unlock"): (
+        "/users/{target}/unlock",
+        {},
+        "403 403 403 403 403 403 403 403 403 200",
+    ),
+    ("GET", "/audit/logins"): (
+        "/audit/logins",
+        None,
+        "403 403 403 403 403 403 403 403 200 200",
+    ),
+    ("POST", "/me/totp"): ("/me/totp", {}, "200 200 200 200 200 200 200 200 200 200"),
+    ("POST", "/me/totp/confirm"): (
+        "/me/totp/confirm",
+        {"code": "abcdef"},
+        "422 422 422 422 422 422 422 422 422 422",
+    ),
     # Last: it ends each caller's session.
     ("POST", "/auth/logout"): ("/auth/logout", {}, "204 204 204 204 204 204 204 204 204 204"),
 }
@@ -658,3 +674,119 @@ def test_a_moved_member_is_seen_by_each_township_for_their_days_and_by_the_count
         assert township_a["required_days"] < county["required_days"]
         assert township_b["required_days"] < county["required_days"]
         assert township_a["present_days"] + township_b["present_days"] == county["present_days"]
+
+
+# Separation of duties (三员分立, issue 21 item 7): the three administrators, every route, in the
+# order of ROWS (one world). An audit administrator changes nothing; a system administrator
+# reads no audit log; the security administrator unlocks accounts and signs checkpoints.
+DUTY_CALLERS = ("sysadmin", "security_admin", "audit_admin")
+# The separated administrators read no member's records (404: outside what they see).
+DUTY_ROWS: dict[tuple[str, str], str] = {
+    ("GET", "/me"): "200 200 200",
+    ("POST", "/me/password"): "403 403 403",
+    ("GET", "/me/assignment"): "403 403 403",
+    ("GET", "/me/roll-calls"): "403 403 403",
+    ("GET", "/policy"): "200 200 200",
+    ("GET", "/villages/locate"): "200 200 200",
+    ("GET", "/villages"): "404 404 404",
+    ("GET", "/villages/{code}"): "404 404 404",
+    ("GET", "/villages/{code}/wifi"): "403 403 403",
+    ("POST", "/villages/{code}/wifi"): "403 403 403",
+    ("POST", "/checkins"): "403 403 403",
+    ("POST", "/checkins/batch"): "403 403 403",
+    ("GET", "/checkins"): "404 404 404",
+    ("POST", "/checkins/{checkin_id}/void"): "403 403 403",
+    ("POST", "/checkins/{checkin_id}/restore"): "403 403 403",
+    ("GET", "/members/{member_id}/presence"): "404 404 404",
+    ("GET", "/presence/on-post"): "403 403 403",
+    ("POST", "/leave-requests"): "403 403 403",
+    ("GET", "/leave-requests"): "404 404 404",
+    ("GET", "/leave-requests/{leave_id}"): "404 404 404",
+    ("POST", "/leave-requests/{leave_id}/approve"): "403 403 403",
+    ("POST", "/leave-requests/{leave_id}/reject"): "403 403 403",
+    ("POST", "/leave-requests/{leave_id}/extend"): "403 403 403",
+    ("POST", "/leave-requests/{leave_id}/return"): "403 403 403",
+    ("POST", "/leave-requests/{leave_id}/cancel"): "403 403 403",
+    ("POST", "/roll-calls"): "403 403 403",
+    ("GET", "/roll-calls"): "403 403 403",
+    ("GET", "/roll-calls/{roll_call_id}"): "403 403 403",
+    ("POST", "/inspections"): "403 403 403",
+    ("GET", "/inspections"): "403 403 403",
+    ("GET", "/inspections/{inspection_id}"): "403 403 403",
+    ("POST", "/events"): "403 403 403",
+    ("GET", "/events"): "404 404 404",
+    ("GET", "/events/{event_id}"): "404 404 404",
+    ("POST", "/events/{event_id}/acknowledge"): "403 403 403",
+    ("POST", "/rectifications"): "403 403 403",
+    ("GET", "/rectifications"): "404 404 404",
+    ("GET", "/rectifications/{rectification_id}"): "404 404 404",
+    ("POST", "/rectifications/{rectification_id}/close"): "403 403 403",
+    ("POST", "/surveys"): "403 403 403",
+    ("GET", "/surveys"): "403 403 403",
+    ("GET", "/surveys/{survey_id}"): "403 403 403",
+    ("GET", "/surveys/{survey_id}/cards"): "403 403 403",
+    ("GET", "/surveys/{survey_id}/results"): "403 403 403",
+    ("POST", "/surveys/{survey_id}/exclusions"): "403 403 403",
+    ("GET", "/compliance/members/{member_id}"): "404 404 404",
+    ("GET", "/compliance/members/{member_id}/rules"): "404 404 404",
+    ("GET", "/compliance/members/{member_id}/annual"): "404 404 404",
+    ("GET", "/compliance"): "403 403 403",
+    ("GET", "/audit/public-keys"): "200 200 200",
+    ("POST", "/audit/checkpoints"): "403 201 403",
+    ("GET", "/audit/checkpoints/latest"): "403 403 200",
+    ("GET", "/audit/actions"): "403 403 200",
+    ("GET", "/reports/presence"): "403 403 403",
+    ("GET", "/reports/compliance"): "403 403 403",
+    ("GET", "/reports/monthly"): "403 403 403",
+    ("GET", "/reports/surveys"): "403 403 403",
+    ("GET", "/reports/receipts/{receipt_id}"): "403 403 403",
+    ("GET", "/dashboard/overview"): "403 403 403",
+    ("GET", "/dashboard/villages/{code}"): "403 403 403",
+    ("POST", "/users/{user_id}/deactivate"): "200 403 403",
+    ("POST", "/users/{user_id}/activate"): "200 403 403",
+    ("POST", "/users/{user_id}/unlock"): "403 200 403",
+    ("GET", "/audit/logins"): "403 403 200",
+    ("POST", "/me/totp"): "200 200 200",
+    ("POST", "/me/totp/confirm"): "422 422 422",
+    ("POST", "/auth/logout"): "204 204 204",
+}
+AUDIT_LOG_READS = {
+    ("GET", "/audit/actions"),
+    ("GET", "/audit/logins"),
+    ("GET", "/audit/checkpoints/latest"),
+}
+# What every account may do to itself.
+SELF_SERVICE = {
+    ("POST", "/me/password"),
+    ("POST", "/me/totp"),
+    ("POST", "/me/totp/confirm"),
+    ("POST", "/auth/logout"),
+}
+
+
+def test_the_separated_administrators_answer_as_the_duty_table_says(world, app):
+    for name in DUTY_CALLERS:
+        world.add_user(name, name, "")
+    world.db.commit()
+    ids = _arrange(world)
+    got: dict[tuple[str, str], str] = {}
+    for (method, template), (path, body, _) in ROWS.items():
+        statuses = []
+        for n, caller in enumerate(DUTY_CALLERS):
+            url = "/api/v1" + _fill(path, ids, 20 + n)
+            kwargs = {} if body is None else {"json": _body(body, ids, 20 + n)}
+            r = world.client.request(method, url, headers=world.headers(caller), **kwargs)
+            statuses.append(str(r.status_code))
+        got[(method, template)] = " ".join(statuses)
+    for key, statuses in got.items():
+        sysadmin, _, audit_admin = statuses.split()
+        if key[0] != "GET" and key not in SELF_SERVICE:
+            assert not audit_admin.startswith("2"), f"audit_admin changed something: {key}"
+        if key in AUDIT_LOG_READS:
+            assert sysadmin == "403", f"sysadmin read an audit log: {key}"
+            assert audit_admin == "200", f"audit_admin could not read {key}"
+    assert got[("POST", "/users/{user_id}/unlock")] == "403 200 403"
+    assert got[("POST", "/users/{user_id}/deactivate")] == "200 403 403"
+    assert set(got) == set(DUTY_ROWS), "every route needs a duty row"
+    wrong = {k: v for k, v in got.items() if v != DUTY_ROWS[k]}
+    assert not wrong, f"(callers: {' '.join(DUTY_CALLERS)}) got {wrong}"

@@ -106,6 +106,17 @@ def test_households_bench(backend):
     assert "annual evaluation of county 430101" in out
 
 
+@pytest.mark.browser
+def test_pages_bench(backend):
+    if backend != "sqlite":
+        pytest.skip(
+            "pages_bench serves the shell from its own SQLite app: run once, in the SQLite half"
+        )
+    out = bench("pages_bench.py", "--smoke")
+    assert "/app from the service worker:" in out
+    assert "smoke run: the targets are not judged" in out
+
+
 @pytest.mark.postgis
 def test_surveys_bench():
     out = bench("surveys_bench.py", "--smoke")

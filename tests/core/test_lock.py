@@ -31,14 +31,14 @@ def test_a_dependency_added_without_relocking_fails_the_check(tmp_path):
     shutil.copy(ROOT / "scripts" / "lockfile.py", tmp_path / "scripts")
     shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    added = pyproject.replace("dependencies = [\n", 'dependencies = [\n    "segno>=1.6",\n', 1)
+    added = pyproject.replace("dependencies = [\n", 'dependencies = [\n    "humanize>=4.0",\n', 1)
     assert added != pyproject
     (tmp_path / "pyproject.toml").write_text(added, encoding="utf-8")
     result = check(tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"requirements/{kind}.txt is stale: pyproject.toml's dependencies changed "
-        "(not in it: segno): run scripts/lock, then commit requirements/"
+        "(not in it: humanize): run scripts/lock, then commit requirements/"
         for kind in ("runtime", "dev")
     ]
 

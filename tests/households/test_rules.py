@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.policy import EvaluationPolicy, Policy
@@ -30,6 +30,8 @@ def test_overdue_spans_count_from_each_visit():
     assert rules.overdue_spans(D0, D0 + timedelta(days=20), [], 30, D0, D0 + timedelta(90)) == []
 
 
+# No deadline or speed health check: the suite runs on two loaded cores.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.integers(0, 200), max_size=12),
     st.integers(1, 90),

@@ -20,7 +20,22 @@
     late_sync: "延迟上传", repeated_fix: "重复坐标", device_change: "更换设备", wrong_village: "他村",
     no_assignment: "无派驻"
   };
+  var ROLES = {
+    township: "乡镇", county: "县（区）", city: "市级", auditor: "审计", admin: "管理员", unit: "派出单位",
+    member: "驻村队员", sysadmin: "系统管理员", security_admin: "安全管理员", audit_admin: "审计管理员"
+  };
+  var LEVELS = { 2: "省", 4: "市", 6: "县（区）", 9: "乡镇", 12: "村" };
   var $ = function (id) { return document.getElementById(id); };
+  // On a phone the panels stack below the map: bring the one just opened into view.
+  function reveal(node) {
+    if (window.matchMedia("(max-width: 900px)").matches) node.scrollIntoView({ block: "start" });
+  }
+  function division(role, scope) {
+    if (!scope) return "全部辖区";
+    if (!/^\d+$/.test(scope)) return scope;
+    var level = ["township", "county", "city"].indexOf(role) >= 0 ? "" : "（" + (LEVELS[scope.length] || "区划") + "）";
+    return "辖区 " + scope + level;
+  }
   var zone = "Asia/Shanghai"; // the deployment's, from GET /policy once signed in
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
@@ -90,7 +105,7 @@
       $("login").hidden = true; $("main").hidden = false;
       api("/policy").then(function (p) { if (p.timezone) zone = p.timezone; })
         .catch(function () {}).then(load);
-      $("who").textContent = (me.full_name || me.username) + "（" + me.role + (me.scope ? " " + me.scope : "") + "）";
+      $("who").textContent = (me.full_name || me.username) + " · " + (ROLES[me.role] || me.role) + "账号 · " + division(me.role, me.scope);
     }).catch(function () { showLogin(); });
   }
 
@@ -217,7 +232,9 @@
   }
 
   function drawTrend(days) {
-    var svg = $("trend"), W = 600, H = 140, L = 34, B = 20, T = 8;
+    // Drawn at the size it is shown, so that its labels stay 11 px on a phone.
+    var svg = $("trend"), W = Math.round(Math.max(svg.getBoundingClientRect().width, 280)), H = 140, L = 34, B = 20, T = 8;
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     [0, 0.5, 1].forEach(function (r) {
       var y = T + (1 - r) * (H - T - B);
@@ -229,8 +246,9 @@
       var x = L + i * step;
       if (d.rate !== null) points.push(x.toFixed(1) + "," + (T + (1 - d.rate) * (H - T - B)).toFixed(1));
       var last = days.length - 1;
-      if (i === last || (i % 7 === 0 && last - i >= 4)) {
-        svg.appendChild(el("text", { x: x - 14, y: H - 4 }, d.date.slice(5)));
+      var every = W < 480 ? 14 : 7;
+      if (i === last || (i % every === 0 && last - i >= every / 2 + 1)) {
+        svg.appendChild(el("text", { x: i === last ? W - 2 : x, y: H - 4, "text-anchor": i === last ? "end" : (i ? "middle" : "start") }, d.date.slice(5)));
       }
     });
     svg.appendChild(el("polyline", { points: points.join(" ") }));
@@ -272,6 +290,7 @@
         });
         table.appendChild(tr);
       });
+      reveal($("village-panel"));
       document.body.setAttribute("data-loaded", "village");
     }).catch(function (e) { status(e.message); });
   }
@@ -290,7 +309,8 @@
     $("day-panel").hidden = false;
     $("day-title").textContent = member.full_name + " · " + day.date + " · " + (STATUS[day.status] || day.status) +
       "（" + fixes.length + " 条定位）";
-    var svg = $("fixes"), W = 400, H = 300;
+    var svg = $("fixes"), W = Math.round(Math.max(svg.getBoundingClientRect().width, 240)), H = Math.round(W * 0.75);
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     // The frame holds the village and every fix with its accuracy circle.
     var extra = fixes.map(function (f) {
@@ -317,6 +337,7 @@
       (f.flags || []).forEach(function (flag) { li.appendChild(html("span", FLAGS[flag] || flag, "flag")); });
       list.appendChild(li);
     });
+    reveal($("day-panel"));
     document.body.setAttribute("data-loaded", "day");
   }
 
