@@ -1,4 +1,10 @@
-"""The `zhucun` command line (docs/operator.md "Command line" lists the commands)."""
+"""The `zhucun` command line (docs/operator.md "Command line" lists the commands).
+
+Imports are lazy, here and in every domain's `commands` module: a module that adds commands
+imports typer and the standard library at the top, and what a command needs (SQLAlchemy,
+settings, models…) inside it. `zhucun --help` then starts in a fraction of a second instead of
+importing the whole service (tests/core/test_cli_startup.py holds it to that).
+"""
 
 from __future__ import annotations
 
@@ -9,30 +15,30 @@ import sys
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
-
-import app.models  # noqa: F401  every mapper must be known before any session is used
-from app.audit.keys import SigningKeyError
-from app.auth.level3 import DutiesNotSeparated
-from app.core.config import get_settings
-from app.core.db import is_sqlite, make_engine, make_session_factory, session_scope
-from app.core.errors import AppError
-from app.core.policy import get_policy
-from app.failures import MIGRATE_FIRST, operator_failure
 
 cli = typer.Typer(
+    rich_markup_mode=None,
     help="Zhucun (驻村): check-ins and presence ledger.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
-policy_cli = typer.Typer(help="The rules in force.", no_args_is_help=True)
+
+
+@cli.callback()
+def _before_any_command() -> None:
+    # Every mapper must be known before any session is used; not needed for --help.
+    import app.models  # noqa: F401
+
+
+db_cli = typer.Typer(rich_markup_mode=None, help="Database schema.", no_args_is_help=True)
+policy_cli = typer.Typer(rich_markup_mode=None, help="The rules in force.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(policy_cli, name="policy")
 
 
 def _database_url() -> str:
+    from app.core.config import get_settings
+
     return get_settings().effective_database_url
 
 
@@ -62,6 +68,8 @@ def db_downgrade(revision: str) -> None:
 @policy_cli.command("show")
 def policy_show() -> None:
     """Print the effective policy (defaults and the ZHUCUN_POLICY file) as JSON."""
+    from app.core.policy import get_policy
+
     typer.echo(json.dumps(get_policy().model_dump(mode="json"), ensure_ascii=False, indent=2))
 
 
@@ -71,8 +79,10 @@ def policy_check() -> None:
     policy in force (policy.security), for an assessor."""
     from pathlib import Path
 
-    from app.audit.keys import read_key_file
+    from app.audit.keys import SigningKeyError, read_key_file
     from app.auth.level3 import report
+    from app.core.config import get_settings
+    from app.core.policy import get_policy
 
     settings = get_settings()
     alg = None
@@ -89,7 +99,6 @@ def policy_check() -> None:
 @cli.command("create-user")
 def create_user(
     username: Annotated[str, typer.Option()],
-    password: Annotated[str, typer.Option()],
     role: Annotated[
         str,
         typer.Option(
@@ -99,13 +108,25 @@ def create_user(
     ],
     scope: Annotated[str | None, typer.Option(help="division prefix, or the unit's name")] = None,
     full_name: Annotated[str, typer.Option()] = "",
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="read the password from the first line of standard input (for scripts); "
+            "without it the password is asked for, twice, and not shown",
+        ),
+    ] = False,
 ) -> None:
     """Create an account (members come from `import-roster`). With separation of duties
-    (policy.security) no account may hold admin."""
+    (policy.security) no account may hold admin. The password is never an argument: arguments
+    are seen by every user of the machine (ps) and kept in shell history."""
     from app.audit import actions as audit_actions
     from app.auth.hardening import complexity_problem
     from app.auth.roles import UNSCOPED_ROLES
     from app.auth.service import create_user as create
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.errors import AppError
+    from app.core.policy import get_policy
 
     if role not in UNSCOPED_ROLES and not scope:
         raise _fail(
@@ -113,6 +134,7 @@ def create_user(
             "audit_admin",
             2,
         )
+    password = _read_password(password_stdin)
     security = get_policy().security
     if security.password_classes:
         problem = complexity_problem(security, password)
@@ -145,6 +167,15 @@ def create_user(
         engine.dispose()
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _fail("--password-stdin: standard input held no password", 2)
+        return password
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 def _port_free(host: str, port: int) -> bool:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -175,7 +206,10 @@ def serve(
     """Run the API. The embedded SQLite database is created and migrated on first start."""
     import uvicorn
 
+    from app.core.config import get_settings
+    from app.core.db import is_sqlite
     from app.core.migrate import behind, upgrade
+    from app.failures import MIGRATE_FIRST
 
     url = _database_url()
     if get_settings().env == "production":
@@ -218,6 +252,8 @@ def _check_separation(url: str) -> None:
     """Under separation of duties a production start refuses while an account holds admin
     (DutiesNotSeparated: one line, app.failures)."""
     from app.auth.level3 import check_separation
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.policy import get_policy
 
     engine = make_engine(url)
     try:
@@ -231,6 +267,8 @@ def default_workers(url: str) -> int:
     """ZHUCUN_WORKERS, else 1 on SQLite (one writer at a time whatever the count) and one per
     CPU core on PostgreSQL: a check-in is mostly Python CPU, and one process runs on one core
     (bench/checkins_bench.py measures one and two)."""
+    from app.core.db import is_sqlite
+
     configured = os.environ.get("ZHUCUN_WORKERS", "").strip()
     if configured:
         try:
@@ -285,19 +323,33 @@ def main() -> None:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
-    except ValidationError as exc:
+    except Exception as exc:
+        _exit_for(exc)
+        raise
+
+
+def _exit_for(exc: Exception) -> None:
+    """Exits with one line when `exc` is the operator's to fix; returns when it is ours."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError
+
+    from app.audit.keys import SigningKeyError
+    from app.auth.level3 import DutiesNotSeparated
+    from app.failures import operator_failure
+
+    if isinstance(exc, ValidationError):
         # The environment's settings (app.core.config) are wrong: say what, in one line each.
         for error in exc.errors(include_url=False):
             where = ".".join(str(p) for p in error["loc"])
             message = str(error["msg"]).removeprefix("Value error, ")
             typer.secho(f"zhucun: {where + ': ' if where else ''}{message}", fg="red", err=True)
         sys.exit(2)
-    except (SigningKeyError, DBAPIError, DutiesNotSeparated) as exc:
+    if isinstance(exc, SigningKeyError | DBAPIError | DutiesNotSeparated):
         # A missing key, a database out of reach or not migrated, an admin account under
         # separation of duties: one line, whichever command.
         reason = operator_failure(exc)
         if reason is None:
-            raise
+            return
         typer.secho(f"zhucun: {reason}", fg="red", err=True)
         sys.exit(2 if isinstance(exc, SigningKeyError | DutiesNotSeparated) else 1)
 

@@ -62,7 +62,7 @@ BOUNDS = {
     "gt": "exclusiveMinimum",
     "lt": "exclusiveMaximum",
 }
-# Codes answered outside the AppError classes (app.core.errors, app.core.router).
+# Codes answered outside the AppError classes (app.core.errors, app.core.router's /readyz).
 OTHER_CODES = ("http_error", "internal_error", "database_unavailable")
 
 
@@ -90,7 +90,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "description": "RFC 9457 problem details (application/problem+json)",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
-        "type": {"type": "string", "description": "a URI naming the problem type"},
+        "type": {
+            "type": "string",
+            "description": "a URI reference naming the problem type: its page on this service, "
+            "`/problems/{code}`",
+        },
         "title": {"type": "string", "description": "short, in the Accept-Language chosen"},
         "status": {"type": "integer", "description": "the HTTP status"},
         "detail": {"type": "string", "description": "what happened, in the language chosen"},
@@ -114,7 +118,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         },
     },
     "example": {
-        "type": "https://zhucun.example/problems/validation_error",
+        "type": "/problems/validation_error",
         "title": "请求内容校验失败",
         "status": 422,
         "detail": "请求中有 1 处错误。",

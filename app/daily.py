@@ -19,7 +19,6 @@ import typer
 from app.audit.commands import sign_checkpoint
 from app.auth.commands import purge_login_log
 from app.checkins.commands import make_partitions_ahead, scan_replayed_tracks
-from app.failures import operator_failure
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
 from app.privacy.commands import purge_raw_fixes
@@ -86,6 +85,8 @@ def daily(
 
 
 def _run_one(job: Job, run: Run) -> bool:
+    from app.failures import operator_failure
+
     try:
         summary = job.run(run)
     except Exception as exc:  # one job's failure must not keep the others from running

@@ -34,16 +34,18 @@ from app.core.security import hash_password
 from app.core.time import today, utcnow
 from app.geo.coords import wgs84_to_gcj02
 from app.households import demo as household_demo
+from app.ledger import calendar
 from app.org import service as org_service
 from app.org.boundaries import bump_boundary_revision
+from app.org.division_names import DEMO_COUNTY, DEMO_TOWNSHIPS
 from app.org.models import Assignment, Village, VillageBoundary
 
 SEED = 20240401
 DEMO_PASSWORD = "demo-password"
 CITY = "4301"
-COUNTY = "430199"
-COUNTY_NAME = "示范县"
-TOWNSHIPS = (("430199001", "东湖镇"), ("430199002", "青山铺镇"), ("430199003", "白沙乡"))
+COUNTY = DEMO_COUNTY[0]
+COUNTY_NAME = DEMO_COUNTY[1]
+TOWNSHIPS = DEMO_TOWNSHIPS
 VILLAGE_NAMES = (
     *("枫林村", "石桥村", "白沙村", "青山村", "柳塘村", "杨梅村"),
     *("金井村", "桃花村", "双河村", "龙泉村", "新华村", "高塘村"),
@@ -51,7 +53,16 @@ VILLAGE_NAMES = (
 UNITS = ("市农业农村局", "市财政局")
 BBOX = (113.05, 28.25, 113.25, 28.40)
 DEFAULT_DOCS_URL = "http://127.0.0.1:8000/docs"
-DEMO_CHECKIN_DAYS = 5  # days of check-ins before today (within the current quarter)
+# The history covers the current quarter up to yesterday. Who does what, by index in
+# demo_members(): most are on post on working days; a few come too rarely (at risk); the first
+# two teams' second members take turns week by week with their first secretaries (轮着来); one
+# comes for lunch and leaves (short visits); one is on approved leave today.
+ROTATING = (1, 9)  # first secretary and team member of the second village
+AT_RISK = (6, 7)
+LUNCH_VISITOR = 5
+VISIT_DAYS = 5  # household visits (app.households.demo) on the last days before today
+ON_LEAVE = 3  # in the first township, whose login approves short leave
+LEAVE_DAYS_BEFORE, LEAVE_DAYS_AFTER = 3, 4  # around today
 # (username, role, scope): one login per role, all with DEMO_PASSWORD.
 LOGINS = (
     ("demo-admin", "admin", ""),
@@ -233,64 +244,126 @@ def _load(session: Session) -> int:
     start = quarter_start(today(policy.zone))
     boundaries = {v.code: v.boundary for v in villages}
     postings: list[tuple[int, MultiPolygon]] = []
+    users: list[User] = []
     households: list[tuple[int, str, MultiPolygon]] = []
     for m in demo_members(villages):
         unit, _ = org_service.get_or_create_unit(session, m.unit)
         member = org_service.create_member(session, m.full_name, m.position, unit.id)
         session.add(Assignment(member_id=member.id, village_code=m.village_code, start_date=start))
-        session.add(
+        users.append(
             _user(m.username, m.full_name, "member", m.village_code, password_hash, member.id)
         )
         postings.append((member.id, boundaries[m.village_code]))
         households.append((member.id, m.village_code, boundaries[m.village_code]))
+    session.add_all(users)
     for username, role, scope in LOGINS:
         session.add(_user(username, username, role, scope, password_hash, None))
     session.flush()
     stored = _seed_checkins(session, policy, postings, start)
-    # Households paired with each member, and visits on the same days (check-ins too).
-    return stored + household_demo.seed(
+    # Households paired with each member, and visits on the last days (check-ins too).
+    stored += household_demo.seed(
         session,
         policy,
         get_settings().secret_key,
         households,
         start,
-        _seeded_days(policy, start),
+        _visit_days(policy, start),
         SEED + 3,
     )
+    _seed_leave(session, policy, [(u.member_id or 0, u.id) for u in users])
+    return stored
 
 
-def _seeded_days(policy: Policy, start: date) -> list[date]:
+def _visit_days(policy: Policy, start: date) -> list[date]:
+    """The days of the demo's household visits: the last few before today, in the quarter."""
     last = today(policy.zone) - timedelta(days=1)
-    days = [last - timedelta(days=n) for n in range(DEMO_CHECKIN_DAYS - 1, -1, -1)]
+    days = [last - timedelta(days=n) for n in range(VISIT_DAYS - 1, -1, -1)]
     return [d for d in days if d >= start]
 
 
 def _seed_checkins(
     session: Session, policy: Policy, postings: list[tuple[int, MultiPolygon]], start: date
 ) -> int:
-    """A few days of plausible phone fixes through the real check-in service (so the ledger
-    follows): most days in the village morning to evening, some a short visit, some absent;
-    half the phones send GCJ-02 as WeChat does."""
+    """Plausible phone fixes over the quarter so far (today's up to now), through the real
+    check-in service (so the ledger follows), one member's history at a time: a day on post is
+    fixes in the morning, at noon and in the evening; a lunch visit is two fixes around noon;
+    half the phones send GCJ-02 as WeChat does. Who does what: ROTATING, AT_RISK, LUNCH_VISITOR,
+    ON_LEAVE."""
     rng = random.Random(SEED + 2)
-    days = _seeded_days(policy, start)
+    local_today = today(policy.zone)
+    # Today too, up to now: the map's "today" shows who has checked in so far.
+    days = [start + timedelta(days=n) for n in range((local_today - start).days + 1)]
+    sent_by = utcnow() - timedelta(minutes=2)
+    leave_from = local_today - timedelta(days=LEAVE_DAYS_BEFORE)
+    times = {"day": [(8, 20), (12, 30), (17, 50)], "lunch": [(11, 40), (13, 5)]}
     stored = 0
-    for member_id, boundary in postings:
+    for index, (member_id, boundary) in enumerate(postings):
         gcj = rng.random() < 0.5
         for day in days:
-            pattern = rng.choices(["day", "visit", "absent"], weights=[7, 2, 1])[0]
-            times = {"day": [(8, 20), (12, 30), (17, 50)], "visit": [(10, 0), (11, 10)]}
+            pattern = _pattern(rng, index, day, policy, leave_from)
             fixes = [
                 _fix(rng, boundary, day, hour, minute, policy, gcj, member_id)
                 for hour, minute in times.get(pattern, [])
             ]
+            fixes = [f for f in fixes if datetime.fromisoformat(f["captured_at"]) < sent_by]
             if not fixes:
                 continue
-            received = datetime.fromisoformat(fixes[-1]["captured_at"]) + timedelta(minutes=3)
+            # Sent a few minutes after the day's last fix, as a phone with signal does.
+            received = min(
+                datetime.fromisoformat(fixes[-1]["captured_at"]) + timedelta(minutes=3), sent_by
+            )
             outcomes = checkin_storing.record_batch(
                 session, policy, member_id, fixes, received.astimezone(UTC)
             )
             stored += sum(o.status == "created" for o in outcomes)
     return stored
+
+
+def _pattern(rng: random.Random, index: int, day: date, policy: Policy, leave_from: date) -> str:
+    """What member `index` did on `day`: "day" (on post), "lunch" or "away"."""
+    workday = calendar.is_workday(day, policy.calendar)
+    if index == ON_LEAVE and day >= leave_from:
+        return "away"
+    if index == LUNCH_VISITOR:
+        return "lunch" if workday and rng.random() < 0.8 else "away"
+    if index in ROTATING:
+        week = day.isocalendar().week
+        mine = (week % 2 == 0) == (index == ROTATING[0])
+        return "day" if mine and workday and rng.random() < 0.95 else "away"
+    if index in AT_RISK:
+        return "day" if workday and rng.random() < 0.7 else "away"
+    if workday:
+        return "day" if rng.random() < 0.96 else "away"
+    return "day" if rng.random() < 0.15 else "away"
+
+
+def _seed_leave(session: Session, policy: Policy, members: list[tuple[int, int]]) -> None:
+    """Member ON_LEAVE asked for leave (an emergency, so from a few days ago) and it was
+    approved, through the leave service so that the actions log holds both steps."""
+    from app.auth.principal import Principal
+    from app.leave import service as leave_service
+
+    member_id, user_id = members[ON_LEAVE]
+    local_today = today(policy.zone)
+    asker = Principal(user_id, "", "member", "", member_id)
+    leave = leave_service.request_leave(
+        session,
+        policy,
+        asker,
+        type="personal",
+        start=local_today - timedelta(days=LEAVE_DAYS_BEFORE),
+        end=local_today + timedelta(days=LEAVE_DAYS_AFTER),
+        reason="家中老人住院",
+        emergency=True,
+        today=local_today,
+    )
+    username, role, scope = next(login for login in LOGINS if login[1] == leave.approver_level)
+    approver = session.scalar(select(User).where(User.username == username))
+    assert approver is not None
+    decider = Principal(approver.id, username, role, scope, None)
+    leave_service.decide(
+        session, policy, decider, leave.id, approve=True, comment="同意", today=local_today
+    )
 
 
 def _fix(
@@ -354,7 +427,7 @@ def try_it_text(docs_url: str = DEFAULT_DOCS_URL, checkins: int | None = None) -
         [
             f"Demo county: {COUNTY_NAME} ({COUNTY}), 3 townships, {len(VILLAGE_NAMES)} villages, "
             f"12 members in 2 dispatching units ({'、'.join(UNITS)})"
-            + (f", {checkins} check-ins over the last days." if checkins is not None else "."),
+            + (f", {checkins} check-ins this quarter." if checkins is not None else "."),
             f"Try it: open {docs_url}, click Authorize and log in as one of these "
             f"(password for all: {DEMO_PASSWORD}):",
             *logins,

@@ -25,11 +25,12 @@ from app.core.db import make_engine, make_session_factory, shown_url
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
-from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.core.middleware import BodySizeLimitMiddleware, NoCorsMiddleware, RequestIdMiddleware
 from app.core.outage import DatabaseOutageMiddleware, watch_engine
 from app.core.policy import Policy, load_policy
+from app.core.problem_pages import router as problem_pages
 from app.core.replica import open_replica
-from app.core.router import health_router, policy_router
+from app.core.router import health_router
 from app.core.scratch import ScratchFolder
 from app.geofence.router import router as geofence_router
 from app.households.router import public_router as households_public_router
@@ -39,6 +40,7 @@ from app.ledger.router import router as ledger_router
 from app.notify.worker import start_notifier
 from app.org.router import router as org_router
 from app.pages.router import router as pages_router
+from app.policy.router import router as policy_router
 from app.privacy.router import router as privacy_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
@@ -162,6 +164,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(dashboard_page)
     app.include_router(pages_router)
+    app.include_router(problem_pages)
 
     if settings.cors_origin_list:
         app.add_middleware(
@@ -171,9 +174,11 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
             allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    else:
+        app.add_middleware(NoCorsMiddleware)
     app.add_middleware(DatabaseOutageMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_body_bytes)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, trusted_proxies=settings.trusted_proxies)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -9,10 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-
-audit_cli = typer.Typer(help="Tamper evidence: keys, chains, checkpoints, receipts.")
+audit_cli = typer.Typer(
+    rich_markup_mode=None, help="Tamper evidence: keys, chains, checkpoints, receipts."
+)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -62,6 +61,8 @@ def sign_checkpoint(out: Path | None = None) -> str:
     when given; its one-line summary."""
     from app.audit import service
     from app.audit.keys import signing_key
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
 
     settings = get_settings()
     key = signing_key(settings)
@@ -124,6 +125,8 @@ def verify_export(
 
 def _verifying_keys(given: str | None) -> dict[str, bytes]:
     from app.audit.keys import key_id_of, public_key_from_text
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
 
     if given is not None:
         text = Path(given).read_text() if Path(given).is_file() else given

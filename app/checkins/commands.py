@@ -11,16 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
-from app.audit.commands import audit_cli
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun audit` group (made by app.audit)."""
+    from app.audit.commands import audit_cli
+
     audit_cli.command("verify")(verify)
     checkins_cli = typer.Typer(
-        help="Check-ins: later findings, monthly partitions", no_args_is_help=True
+        rich_markup_mode=None,
+        help="Check-ins: later findings, monthly partitions",
+        no_args_is_help=True,
     )
     checkins_cli.command("scan-replays")(scan_replays)
     checkins_cli.command("partitions")(partitions_ahead)
@@ -52,6 +52,8 @@ def scan_replayed_tracks(day: date | None = None) -> str:
     from datetime import timedelta
 
     from app.checkins import findings, storing
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
     from app.core.time import today, utcnow
 
@@ -91,6 +93,8 @@ def verify(
     from app.audit.access import verify_access
     from app.audit.actions_verify import verify_actions
     from app.checkins.audit import CheckpointClaim, purge_problems, verify_chains
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
 
     claim = None
     if checkpoint is not None:
@@ -167,6 +171,8 @@ def partitions_ahead() -> None:
 
 def make_partitions_ahead() -> str:
     from app.checkins import partitions
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
     from app.core.time import today
 
@@ -207,6 +213,8 @@ def seal_month(
     """Check an attached month of check-ins row by row and record its runs of chain positions
     (`zhucun daily` seals each month once it is past the upload window)."""
     from app.checkins import partitions
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
     from app.core.time import today
 
@@ -240,6 +248,8 @@ def detach_month(
     row) and detach its partition: it stays as table checkins_YYYY_MM (in `tablespace` if
     named) for `pg_dump -t`; `audit verify` bridges it; `attach` puts it back."""
     from app.checkins import partitions
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
     from app.core.time import today
 
@@ -266,6 +276,8 @@ def detach_month(
 def attach_month(month: Annotated[str, typer.Argument(help="YYYY-MM, detached before")]) -> None:
     """Re-attach a detached month of check-ins (restored first if it was dumped and dropped)."""
     from app.checkins import partitions
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
 
     first = _month_argument(month)
     engine = make_engine(get_settings().effective_database_url)

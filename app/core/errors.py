@@ -22,6 +22,14 @@ from app.core.validation_zh import message_zh
 log = logging.getLogger("zhucun.errors")
 
 PROBLEM_JSON = "application/problem+json"
+# Where each problem code is explained (app.core.problem_pages serves the pages).
+PROBLEMS_PATH = "/problems"
+
+
+def problem_type(code: str) -> str:
+    """A problem's `type`: a URI reference to its page on this service, resolved against the
+    request's URI (RFC 9457 §3.1.1), so that it resolves wherever the service is deployed."""
+    return f"{PROBLEMS_PATH}/{code}"
 
 
 class AppError(Exception):
@@ -155,7 +163,7 @@ def problem_response(
     lang: Language | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": f"https://zhucun.example/problems/{code}",
+        "type": problem_type(code),
         "title": title,
         "status": status,
         "detail": detail,

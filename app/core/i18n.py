@@ -39,13 +39,28 @@ def pick_language(accept_language: str | None) -> Language:
 
 
 # The language of the request being served, for answers (not only errors) that carry text;
-# set once per request by the RequestIdMiddleware.
-_current: ContextVar[Language] = ContextVar("zhucun_language", default=DEFAULT_LANGUAGE)
+# set once per request by the RequestIdMiddleware, which also learns from it whether the answer
+# used it (then the answer says `Content-Language` and `Vary: Accept-Language`).
+class LanguageChoice:
+    __slots__ = ("lang", "used")
+
+    def __init__(self, lang: Language) -> None:
+        self.lang: Language = lang
+        self.used = False
+
+
+_current: ContextVar[LanguageChoice | None] = ContextVar("zhucun_language", default=None)
 
 
 def current_language() -> Language:
-    return _current.get()
+    choice = _current.get()
+    if choice is None:
+        return DEFAULT_LANGUAGE
+    choice.used = True  # a mutation, seen by the middleware through a copied context too
+    return choice.lang
 
 
-def set_language(lang: Language) -> None:
-    _current.set(lang)
+def set_language(lang: Language) -> LanguageChoice:
+    choice = LanguageChoice(lang)
+    _current.set(choice)
+    return choice

@@ -17,8 +17,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PayloadTooLarge, render_app_error
+from app.core.errors import AppError, PayloadTooLarge, render_app_error
 from app.core.i18n import pick_language, set_language
+from app.core.proxies import client_address, parse_networks
 
 access_log = logging.getLogger("zhucun.access")
 
@@ -26,15 +27,16 @@ access_log = logging.getLogger("zhucun.access")
 class RequestIdMiddleware:
     """Gives each request an id (or keeps a sane `X-Request-ID`), logs it, echoes it back."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: str = "") -> None:
         self.app = app
+        self.trusted = parse_networks(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        set_language(pick_language(headers.get(b"accept-language", b"").decode("latin-1")))
+        choice = set_language(pick_language(headers.get(b"accept-language", b"").decode("latin-1")))
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else ""
         request_id = request_id or uuid.uuid4().hex
@@ -48,6 +50,12 @@ class RequestIdMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                said = any(name.lower() == b"content-language" for name, _ in headers)
+                if choice.used and not said:
+                    headers.append((b"content-language", choice.lang.encode()))
+                if said or choice.used:
+                    # The answer was chosen by Accept-Language: caches must key on it.
+                    headers.append((b"vary", b"Accept-Language"))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -65,8 +73,22 @@ class RequestIdMiddleware:
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": state.get("user_id"),
+                    "client": self._client(scope),
                 },
             )
+
+    def _client(self, scope: Scope) -> str | None:
+        peer = scope.get("client")
+        if not peer:
+            return None
+        if not self.trusted:
+            return str(peer[0])
+        forwarded = [
+            value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name.lower() == b"x-forwarded-for"
+        ]
+        return client_address(str(peer[0]), forwarded, self.trusted)
 
 
 # A query parameter whose name holds one of these is logged as `***`: a client may put a
@@ -144,3 +166,38 @@ class _TooLarge(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(status_code=413)
+
+
+class CorsNotConfigured(AppError):
+    status = 403
+    code = "cors_not_configured"
+    title_zh = "未允许跨域访问"
+    title_en = "Cross-origin calls not allowed"
+    detail_zh = (
+        "本服务未配置允许跨域访问的来源（ZHUCUN_CORS_ORIGINS 为空），浏览器中来自 {origin} "
+        "的页面不能调用本接口；请运维人员在 ZHUCUN_CORS_ORIGINS 中加入该来源。"
+    )
+    detail_en = (
+        "This service allows no cross-origin calls (ZHUCUN_CORS_ORIGINS is empty), so a page "
+        "from {origin} cannot call it; the operator adds that origin to ZHUCUN_CORS_ORIGINS."
+    )
+
+
+class NoCorsMiddleware:
+    """Installed when no CORS origins are configured: a browser's preflight (OPTIONS with
+    `Origin` and `Access-Control-Request-Method`) is answered 403 `cors_not_configured`, saying
+    so, where it would otherwise get a puzzling 405 `method_not_allowed`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = dict(scope["headers"])
+            origin = headers.get(b"origin")
+            if origin is not None and b"access-control-request-method" in headers:
+                error = CorsNotConfigured(origin=origin.decode("latin-1")[:200])
+                response = render_app_error(Request(scope, receive), error)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -354,6 +354,24 @@ class VillagePolicy(_Section):
     )
 
 
+class DivisionPolicy(_Section):
+    """Names of the deployment's townships (9-digit codes) and counties (6 digits), shown
+    beside their codes in exports (villages carry their own names from their import)."""
+
+    names: dict[str, str] = Field(
+        default_factory=dict, description='division code → name, e.g. 430121 = "长沙县"'
+    )
+
+    @model_validator(mode="after")
+    def _codes(self) -> DivisionPolicy:
+        for code, name in self.names.items():
+            if not (code.isdigit() and len(code) in (6, 9)):
+                raise ValueError(f"{code!r} is not a 6-digit county or 9-digit township code")
+            if not name.strip() or len(name) > 100:
+                raise ValueError(f"the name of {code} must be 1 to 100 characters")
+        return self
+
+
 class VisitIntervals(_Section):
     """Days between visits a household is due, by its risk tier."""
 
@@ -551,6 +569,8 @@ class Policy(_Section):
     villages: VillagePolicy = VillagePolicy()
     privacy: PrivacyPolicy = PrivacyPolicy()
     feedback: FeedbackPolicy = FeedbackPolicy()
+    divisions: DivisionPolicy = DivisionPolicy()
+
     visits: VisitPolicy = VisitPolicy()
     evaluation: EvaluationPolicy = EvaluationPolicy()
     security: SecurityPolicy = SecurityPolicy()

@@ -1,4 +1,5 @@
-"""Operational endpoints and the effective policy."""
+"""Operational endpoints (`/healthz`, `/readyz`). `GET /policy` is app.policy's: it needs a
+signed-in caller, and app.core imports nothing from the domains above it."""
 
 from __future__ import annotations
 
@@ -9,15 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from app.auth.dependencies import CurrentPrincipal
-from app.auth.errors import InvalidTokenError
-from app.core.deps import PolicyDep
-from app.core.errors import NotAuthenticated, error_responses, problem_response
+from app.core.errors import error_responses, problem_response
 from app.core.outage import RETRY_AFTER_SECONDS, DatabaseUnavailable
-from app.core.policy import Policy
 
 health_router = APIRouter(tags=["operations"])
-policy_router = APIRouter(tags=["policy"])
 
 
 class HealthOut(BaseModel):
@@ -74,15 +70,3 @@ def readyz(request: Request) -> JSONResponse:
             "max_lag_s": replica.max_lag_s,
         }
     return JSONResponse(body)
-
-
-@policy_router.get(
-    "/policy",
-    response_model=Policy,
-    operation_id="getPolicy",
-    responses=error_responses(NotAuthenticated, InvalidTokenError),
-)
-def effective_policy(policy: PolicyDep, _principal: CurrentPrincipal) -> Policy:
-    """The rules in force here (quota, day rule, geofence tolerance, leave tiers, flags).
-    Not a public route (API.md): any signed-in caller."""
-    return policy

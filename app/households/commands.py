@@ -7,9 +7,6 @@ from typing import Annotated
 
 import typer
 
-from app.audit import actions as audit_actions
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
 from app.org.commands import EncodingOption
 
 
@@ -19,6 +16,9 @@ def import_households(
 ) -> None:
     """Import households and their pairings (帮扶责任人) from a CSV file: UTF-8 or GB18030,
     all or nothing with line-numbered errors; importing it again changes nothing."""
+    from app.audit import actions as audit_actions
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
     from app.core.time import utcnow
     from app.households.errors import ImportRefused

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.policy import get_policy
-from app.core.time import today
-
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun` command line."""
-    leave_cli = typer.Typer(help="Leave (请销假).", no_args_is_help=True)
+    leave_cli = typer.Typer(rich_markup_mode=None, help="Leave (请销假).", no_args_is_help=True)
     cli.add_typer(leave_cli, name="leave")
 
     @leave_cli.command("scan-overdue")
@@ -24,6 +19,10 @@ def register(cli: typer.Typer) -> None:
 
 def queue_overdue() -> str:
     """The daily scan for overstayed leave; its one-line summary."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.policy import get_policy
+    from app.core.time import today
     from app.leave.service import record_overdue
 
     policy = get_policy()

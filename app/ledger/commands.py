@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.errors import AppError
-from app.core.policy import get_policy
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -22,7 +18,9 @@ if TYPE_CHECKING:
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun` command line."""
-    ledger_cli = typer.Typer(help="The presence ledger.", no_args_is_help=True)
+    ledger_cli = typer.Typer(
+        rich_markup_mode=None, help="The presence ledger.", no_args_is_help=True
+    )
     cli.add_typer(ledger_cli, name="ledger")
 
     @ledger_cli.command("rebuild")
@@ -32,6 +30,11 @@ def register(cli: typer.Typer) -> None:
         to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
     ) -> None:
         """Recompute the ledger from check-ins, reviews and leave (all of it, or a part)."""
+        from tqdm import tqdm
+
+        from app.core.config import get_settings
+        from app.core.db import make_engine, make_session_factory, session_scope
+        from app.core.policy import get_policy
         from app.ledger.service import rebuild as run
 
         try:
@@ -43,10 +46,26 @@ def register(cli: typer.Typer) -> None:
             raise typer.BadParameter("--to is before --from")
         engine = make_engine(get_settings().effective_database_url)
         began = time.perf_counter()
+        # A bar on a terminal only: logs and pipes get the summary line alone.
+        bar = tqdm(unit="member", file=sys.stderr, disable=None, leave=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
         try:
             with session_scope(make_session_factory(engine)) as session:
-                result = run(session, get_policy(), member, start, end, after_chunk=session.commit)
+                result = run(
+                    session,
+                    get_policy(),
+                    member,
+                    start,
+                    end,
+                    after_chunk=session.commit,
+                    progress=progress,
+                )
         finally:
+            bar.close()
             engine.dispose()
         typer.echo(
             f"rebuilt {result.days} ledger day(s) of {result.members} member(s) "
@@ -58,10 +77,16 @@ def register_assignment(cli: typer.Typer) -> None:
     """`zhucun assignment end|move`: org changes the assignment, the changed days' fixes are
     judged again and the ledger is refreshed from that day, in one transaction
     (app/ledger/assignments.py)."""
-    assignment_cli = typer.Typer(help="End or move a member's assignment.", no_args_is_help=True)
+    assignment_cli = typer.Typer(
+        rich_markup_mode=None, help="End or move a member's assignment.", no_args_is_help=True
+    )
     cli.add_typer(assignment_cli, name="assignment")
 
     def apply(change_of: Callable[[Session, int, date], Change], username: str) -> None:
+        from app.core.config import get_settings
+        from app.core.db import make_engine, make_session_factory, session_scope
+        from app.core.errors import AppError
+        from app.core.policy import get_policy
         from app.core.time import today
         from app.ledger.assignments import apply_change
         from app.org.assignments import NoOpenAssignment, member_of

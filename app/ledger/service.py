@@ -80,6 +80,7 @@ def rebuild(
     end: date | None = None,
     *,
     after_chunk: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RebuildResult:
     """Recompute the ledger from the source records: every member (or one), every day (or a
     range). Set-based: one aggregate query and one bulk insert per chunk of members.
@@ -87,7 +88,9 @@ def rebuild(
     Safe while the service runs: each chunk takes the ledger's lock on its members' rows (the
     one every ledger writer takes) before it deletes and recomputes their days, so a check-in
     or decision arriving meanwhile either waits for the chunk or is read by it.
-    `after_chunk` (the command: commit) releases each chunk's locks as the rebuild goes on.
+    `after_chunk` (the command: commit) releases each chunk's locks as the rebuild goes on;
+    `progress(members done, members in all)` is called once before the first chunk and after
+    each (the command draws a progress bar from it).
     """
     in_range = []
     if start is not None:
@@ -99,7 +102,9 @@ def rebuild(
     if member_id is not None:
         ids_query = ids_query.where(Member.id == member_id)
     member_ids = list(session.scalars(ids_query))
-    written = 0
+    written = done = 0
+    if progress is not None:
+        progress(0, len(member_ids))
     for chunk in _chunks(member_ids, REBUILD_CHUNK):
         lo_id, hi_id = chunk[0], chunk[-1]
         if session.get_bind().dialect.name == "postgresql":
@@ -117,6 +122,9 @@ def rebuild(
         written += len(rows)
         if after_chunk is not None:
             after_chunk()
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(member_ids))
     if member_id is None and session.get_bind().dialect.name == "postgresql":
         # Fresh statistics after a bulk reload, or the planner reads the ledger with stale ones.
         session.execute(text("ANALYZE presence_days"))

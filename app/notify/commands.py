@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.time import utcnow
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun` command line."""
     outbox_cli = typer.Typer(
-        help="Notifications: the outbox and its deliveries.", no_args_is_help=True
+        rich_markup_mode=None,
+        help="Notifications: the outbox and its deliveries.",
+        no_args_is_help=True,
     )
     cli.add_typer(outbox_cli, name="outbox")
 
@@ -26,6 +26,9 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Deliveries per topic and target: pending, delivered, dead, refused, and the age of
         the oldest pending; then the latest dead letters with their last error."""
+        from app.core.config import get_settings
+        from app.core.db import make_session_factory, session_scope
+        from app.core.time import utcnow
         from app.notify.status import age, dead_letters, status_lines
 
         engine = _migrated_engine(get_settings().effective_database_url)
@@ -95,6 +98,8 @@ def register(cli: typer.Typer) -> None:
 
 
 def _deliver(*, retry_failed: bool, retry_dead: bool) -> None:
+    from app.core.config import get_settings
+    from app.core.db import make_session_factory
     from app.notify.delivery import deliver_pending, enabled
 
     settings = get_settings()
@@ -118,6 +123,7 @@ def _deliver(*, retry_failed: bool, retry_dead: bool) -> None:
 
 def _migrated_engine(url: str) -> Engine:
     """The database's engine; a one-line refusal when it lacks this version's migrations."""
+    from app.core.db import make_engine
     from app.core.migrate import behind
 
     lagging = behind(url)
@@ -141,6 +147,8 @@ class DeliveriesFailing(Exception):
 def retry_deliveries() -> str:
     """The daily retry of what failed (dead letters stay dead: `zhucun outbox retry --dead`
     revives them after the operator fixed the target); its one-line summary."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory
     from app.notify.delivery import deliver_pending, enabled
 
     settings = get_settings()

@@ -6,15 +6,12 @@ import hashlib
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from tqdm import tqdm
 
-from app.audit import actions as audit_actions
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.errors import AppError
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 Crs = Literal["wgs84", "gcj02"]
 
@@ -38,6 +35,8 @@ def _sha256(file: Path) -> str:
 
 
 def _progress(total: int, unit: str) -> tqdm[None]:
+    from tqdm import tqdm
+
     # Only on a terminal: logs and pipes get the summary alone.
     return tqdm(total=total, unit=unit, file=sys.stderr, disable=None, leave=False)
 
@@ -58,6 +57,9 @@ def import_villages(
     ] = False,
 ) -> None:
     """Import village boundaries (Polygon/MultiPolygon features); all or nothing."""
+    from app.audit import actions as audit_actions
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
     from app.org.boundaries import lock_boundaries
     from app.org.importers import overlaps as overlap_check
@@ -148,7 +150,11 @@ def import_roster(
     encoding: EncodingOption = None,
 ) -> None:
     """Import members, their accounts and assignments from a CSV roster; all or nothing."""
+    from app.audit import actions as audit_actions
+    from app.core.config import get_settings
     from app.core.csv_text import EncodingProblem, decode_csv
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.errors import AppError
     from app.org.importers import roster as importer
 
     try:
@@ -213,6 +219,7 @@ def demo(
     ] = False,
 ) -> None:
     """Load the generated demo county (villages, units, members, logins)."""
+    from app.core.config import get_settings
     from app.core.db import is_sqlite
     from app.core.migrate import upgrade
     from app.demo import DemoRefused, load_demo

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory
-from app.core.policy import get_policy
-
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun` command line."""
@@ -24,6 +20,9 @@ def register(cli: typer.Typer) -> None:
 
 def purge_raw_fixes() -> str:
     """The daily purge; its one-line summary."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory
+    from app.core.policy import get_policy
     from app.privacy.purge import purge
 
     engine = make_engine(get_settings().effective_database_url)

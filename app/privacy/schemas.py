@@ -40,7 +40,9 @@ class NoticeOut(BaseModel):
 
 
 class NoticeAckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"version": "2026-12"}]}
+    )
 
     version: str = Field(max_length=16, description="the version read (GET /privacy/notice)")
 
@@ -58,7 +60,10 @@ class About(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"kind": "burden", "text": "每周要填三张表，能否合并？"}]},
+    )
 
     kind: FeedbackKind
     text: Text = Field(min_length=1, max_length=2000)
@@ -66,7 +71,9 @@ class FeedbackIn(BaseModel):
 
 
 class FeedbackReplyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": "已合并为一张月报表。"}]}
+    )
 
     text: Text = Field(min_length=1, max_length=2000)
 

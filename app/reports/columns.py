@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-Kind = Literal["text", "int", "number", "date", "bool", "code"]
+# percent: a fraction (0.935) in JSON, shown as a percentage (93.5%) in CSV and XLSX.
+Kind = Literal["text", "int", "number", "percent", "date", "bool", "code"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ _JSON_TYPES: dict[Kind, Any] = {
     "text": str,
     "int": int,
     "number": float,
+    "percent": float,
     "date": date,
     "bool": bool,
     "code": str,

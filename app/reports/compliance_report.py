@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -14,6 +15,8 @@ from app.compliance import rules as compliance_rules
 from app.compliance import scope_list
 from app.core.policy import Policy
 from app.households import findings as household_findings
+from app.org.division_names import DivisionNames
+from app.org.models import Village
 from app.reports.columns import Column
 from app.reports.export import Render, Row
 from app.reports.scope import ReportScope
@@ -42,24 +45,29 @@ VIOLATION_COLUMNS = (
     ("unknown_to_household", "农户不认识（次）"),
 )
 _KNOWN = {code for code, _ in VIOLATION_COLUMNS}
+# Widths keep the 24 columns on one printed A4 width at a readable size (headers wrap).
 COLUMNS = (
-    Column("member_id", "队员编号", "int", 10),
-    Column("full_name", "姓名", "text", 12),
-    Column("unit", "派驻单位", "text", 24),
-    Column("village_code", "村编码", "code", 14, nullable=True),
-    Column("period", "考核期", "code", 10),
-    Column("status", "状态", "code", 10, STATUS_LABELS),
-    Column("required_days", "应驻天数", "int", 10),
-    Column("present_days", "在村天数", "int", 10),
-    Column("needed_days", "尚需天数", "int", 10),
-    Column("absent_workdays", "无假缺勤（工作日）", "int", 18),
-    *(Column(code, label, "int", 14) for code, label in VIOLATION_COLUMNS),
-    Column("other_violations", "其他违规（次）", "int", 14),
+    Column("member_id", "队员编号", "int", 6),
+    Column("full_name", "姓名", "text", 8),
+    Column("unit", "派驻单位", "text", 14),
+    Column("village_code", "村编码", "code", 13, nullable=True),
+    # Names beside the code, for the people who read the printed list.
+    Column("village_name", "村名", "text", 8, nullable=True),
+    Column("township_name", "乡镇", "text", 8, nullable=True),
+    Column("county_name", "县区", "text", 7, nullable=True),
+    Column("period", "考核期", "code", 8),
+    Column("status", "状态", "code", 8, STATUS_LABELS),
+    Column("required_days", "应驻天数", "int", 5),
+    Column("present_days", "在村天数", "int", 5),
+    Column("needed_days", "尚需天数", "int", 5),
+    Column("absent_workdays", "无假缺勤（工作日）", "int", 7),
+    *(Column(code, label, "int", 6) for code, label in VIOLATION_COLUMNS),
+    Column("other_violations", "其他违规（次）", "int", 6),
     # The annual evaluation's rates over the period (null where there is nothing to rate).
-    Column("residence_rate", "住村率", "number", 10, nullable=True),
-    Column("visits_rate", "入户率", "number", 10, nullable=True),
-    Column("satisfaction_rate", "满意度", "number", 10, nullable=True),
-    Column("known_rate", "认识度", "number", 10, nullable=True),
+    Column("residence_rate", "住村率", "percent", 6, nullable=True),
+    Column("visits_rate", "入户率", "percent", 6, nullable=True),
+    Column("satisfaction_rate", "满意度", "percent", 6, nullable=True),
+    Column("known_rate", "认识度", "percent", 6, nullable=True),
 )
 
 
@@ -81,6 +89,7 @@ def rows(
     """Members assigned in the period under the scope, worst first (the compliance list's
     order), after `after` (a page's cursor)."""
     members = scope_list.scope_filter(session, principal, where.prefix or None, where.unit, span)
+    place = Places(session, policy)
     listed = [
         row
         for row in scope_list.scope_rows(session, policy, members, span, today)
@@ -105,6 +114,7 @@ def rows(
                 row.full_name,
                 row.unit,
                 row.village_code,
+                *place.names(row.village_code),
                 span.label,
                 row.status,
                 row.required_days,
@@ -121,7 +131,32 @@ def rows(
         )
 
 
+STATUS_AT = next(i for i, c in enumerate(COLUMNS) if c.key == "status")
+NEEDED_AT = next(i for i, c in enumerate(COLUMNS) if c.key == "needed_days")
+
+
 def order_of(row: Row) -> tuple[int, int, int]:
     """A rendered row's place in the worst-first order (for the next page's cursor)."""
-    status = next(k for k, v in STATUS_LABELS.items() if row[5] in (k, v))
-    return (compliance_rules.STATUS_ORDER.index(status), -int(row[8]), int(row[0]))
+    status = next(k for k, v in STATUS_LABELS.items() if row[STATUS_AT] in (k, v))
+    return (compliance_rules.STATUS_ORDER.index(status), -int(row[NEEDED_AT]), int(row[0]))
+
+
+class Places:
+    """A village code's village, township and county names (each None when unknown)."""
+
+    def __init__(self, session: Session, policy: Policy) -> None:
+        self.session = session
+        self.divisions = DivisionNames(policy)
+        self._villages: dict[str, str] = {}
+
+    def names(self, village_code: str | None) -> tuple[str | None, str | None, str | None]:
+        if not village_code:
+            return (None, None, None)
+        if village_code not in self._villages:
+            name = self.session.scalar(select(Village.name).where(Village.code == village_code))
+            self._villages[village_code] = name or ""
+        return (
+            self._villages[village_code] or None,
+            self.divisions.township(village_code),
+            self.divisions.county(village_code),
+        )

@@ -89,6 +89,8 @@ def _converter(col: Column, fmt: Format) -> Callable[[Any], Any] | None:
         return neutralise if fmt == "csv" else None
     if col.kind == "bool":
         return lambda v: "是" if v else "否"
+    if col.kind == "percent" and fmt == "csv":
+        return lambda v: f"{v * 100:.1f}%"  # XLSX keeps the number, formatted as a percentage
     if col.kind == "code" and col.labels:
         labels = col.labels
         return lambda v: labels.get(v, v)
@@ -141,7 +143,9 @@ def write_xlsx(
     sheet_rows: int = XLSX_MAX_ROWS,
 ) -> int:
     """One table: see `write_xlsx_tables`."""
-    return write_xlsx_tables(path, [Table("", title, columns, rows)], about, sheet_rows)
+    return write_xlsx_tables(
+        path, [Table("", title, columns, rows)], about, sheet_rows, heading=title
+    )
 
 
 def write_xlsx_tables(
@@ -149,10 +153,14 @@ def write_xlsx_tables(
     tables: Sequence[Table],
     about: Sequence[tuple[str, str]],
     sheet_rows: int = XLSX_MAX_ROWS,
+    *,
+    heading: str = "",
 ) -> int:
     """XlsxWriter in constant-memory mode: Chinese headers, a frozen header row, widths, dates
-    as dates; past `sheet_rows` a table continues on further sheets; a last sheet says what
-    the export is (`about`)."""
+    as dates, percentages as percentages; past `sheet_rows` a table continues on further
+    sheets; a last sheet says what the export is (`about`). Every sheet prints: landscape A4,
+    fitted to the page width, the header row repeated on each page, `heading` and the page
+    number in the page header and footer."""
     workbook = xlsxwriter.Workbook(
         str(path),
         {
@@ -164,7 +172,10 @@ def write_xlsx_tables(
             "default_date_format": "yyyy-mm-dd",
         },
     )
-    header_format = workbook.add_format({"bold": True, "bg_color": "#E8EEF4", "border": 1})
+    header_format = workbook.add_format(
+        {"bold": True, "bg_color": "#E8EEF4", "border": 1, "text_wrap": True, "valign": "top"}
+    )
+    percent_format = workbook.add_format({"num_format": "0.0%"})
     count = 0
     for table in tables:
         sheet_no = 0
@@ -177,8 +188,10 @@ def write_xlsx_tables(
             name = table.title if sheet_no == 1 else f"{table.title}（续{sheet_no - 1}）"
             ws = workbook.add_worksheet(name)
             for c, col in enumerate(table.columns):
-                ws.set_column(c, c, col.width)
+                ws.set_column(c, c, col.width, percent_format if col.kind == "percent" else None)
             ws.freeze_panes(1, 0)
+            ws.set_row(0, 15 * _header_lines(table.columns))  # before the row (constant memory)
+            _print_setup(ws, heading or table.title, name)
             ws.write_row(0, 0, [col.header for col in table.columns], header_format)
             return ws
 
@@ -192,12 +205,40 @@ def write_xlsx_tables(
             new_sheet()
     info = workbook.add_worksheet("导出说明")
     info.set_column(0, 0, 16)
-    info.set_column(1, 1, 80)
+    info.set_column(1, 1, 80, workbook.add_format({"text_wrap": True, "valign": "top"}))
+    _print_setup(info, heading, "导出说明", repeat_header=False)
     for i, (name, value) in enumerate(about):
         info.write_string(i, 0, name)
         info.write_string(i, 1, value)
     workbook.close()
     return count
+
+
+A4 = 9  # XlsxWriter's paper size index
+
+
+def _header_lines(columns: Sequence[Column]) -> int:
+    """Lines the tallest wrapped header takes (a CJK character is two widths)."""
+
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+    return max((-(-width(c.header) // max(c.width, 1)) for c in columns), default=1)
+
+
+def _print_setup(ws: Any, heading: str, sheet: str, *, repeat_header: bool = True) -> None:
+    """Landscape A4, one page wide (as many tall as it takes), gridlines printed, the header
+    row on every page, the report's name in the page header, page numbers in the footer."""
+    ws.set_landscape()
+    ws.set_paper(A4)
+    ws.fit_to_pages(1, 0)
+    ws.hide_gridlines(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
+    if repeat_header:
+        ws.repeat_rows(0)
+    title = sheet if not heading or heading == sheet else f"{heading} · {sheet}"
+    ws.set_header("&C&12" + title.replace("&", "&&")[:200])
+    ws.set_footer("&C第 &P 页，共 &N 页")
 
 
 def write_csv_tables(path: Path, tables: Sequence[Table]) -> int:

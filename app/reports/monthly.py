@@ -22,6 +22,7 @@ from app.core.time import as_utc
 from app.leave.models import LeaveRequest
 from app.ledger import rules as ledger_rules
 from app.ledger import service as ledger_service
+from app.org.division_names import DivisionNames
 from app.privacy.models import Feedback
 from app.reports import compliance_report, presence
 from app.reports.columns import Column
@@ -33,10 +34,11 @@ from app.supervision.models import EventReport, Rectification
 DIVISION_COLUMNS = (
     Column("level", "层级", "code", 8, {"county": "县区", "township": "乡镇"}),
     Column("code", "区划代码", "code", 12),
+    Column("name", "名称", "text", 12, nullable=True),
     Column("members", "派驻人数", "int", 10),
     Column("assigned_days", "在派人天", "int", 10),
     Column("present_days", "在村人天", "int", 10),
-    Column("on_post_rate", "在岗率", "number", 10, nullable=True),
+    Column("on_post_rate", "在岗率", "percent", 10, nullable=True),
     Column("absent_workdays", "无假缺勤（工作日）", "int", 18),
     Column("leave_days", "请假人天", "int", 10),
     Column("overstay_days", "超假人天", "int", 10),
@@ -46,7 +48,7 @@ DIVISION_COLUMNS = (
     Column("feedback_overdue", "逾期未答复（件）", "int", 14),
 )
 BELOW_PACE = ("missed", "unattainable", "at_risk")
-BELOW_PACE_COLUMNS = compliance_report.COLUMNS[:9]
+BELOW_PACE_COLUMNS = compliance_report.COLUMNS[:12]
 
 
 @dataclass
@@ -102,12 +104,14 @@ def tables(
                 tallies[key].feedback += 1
                 tallies[key].feedback_overdue += overdue
     render = Render(DIVISION_COLUMNS, fmt)
+    names = DivisionNames(policy)
     divisions = [
         render.part(
             0,
             (
                 level,
                 code,
+                names.name(code),
                 len(t.members),
                 t.assigned,
                 t.present,
@@ -235,6 +239,7 @@ def _below_pace(
     span = compliance_rules.period_of(kind, min(month.end, today))
     members = scope_list.scope_filter(session, principal, where.prefix or None, where.unit, span)
     render = Render(BELOW_PACE_COLUMNS, fmt)
+    place = compliance_report.Places(session, policy)
     return [
         render.part(
             0,
@@ -243,6 +248,7 @@ def _below_pace(
                 r.full_name,
                 r.unit,
                 r.village_code,
+                *place.names(r.village_code),
                 span.label,
                 r.status,
                 r.required_days,

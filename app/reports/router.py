@@ -142,6 +142,7 @@ def presence_report(
         filename=f"驻村考勤明细_{where.label}_{from_.isoformat()}_{to.isoformat()}",
         limit=limit,
         cursor_of=_presence_next,
+        zone=policy.zone,
     )
     return _send(made)
 
@@ -207,6 +208,7 @@ def compliance_export(
         filename=f"驻村考核_{where.label}_{span.label}",
         limit=limit,
         cursor_of=lambda row: encode_cursor(list(compliance_report.order_of(row))),
+        zone=policy.zone,
     )
     return _send(made)
 
@@ -257,6 +259,7 @@ def monthly_bulletin(
         folder=folder,
         title="每月考勤通报",
         filename=f"每月考勤通报_{where.label}_{span.label}",
+        zone=policy.zone,
     )
     return _send(made)
 

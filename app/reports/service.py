@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,7 @@ def produce_tables(
     title: str,
     filename: str,
     folder: ScratchFolder,
+    zone: ZoneInfo | None = None,
 ) -> Export:
     """A report of several tables (CSV blocks, XLSX sheets, JSON members), signed."""
     receipt_id, generated_at = str(uuid.uuid4()), now_seconds()
@@ -49,8 +51,8 @@ def produce_tables(
         if fmt == "csv":
             count = export.write_csv_tables(path, tables)
         elif fmt == "xlsx":
-            about = _about(title, query, generated_at, receipt_id)
-            count = export.write_xlsx_tables(path, tables, about)
+            about = _about(title, query, generated_at, receipt_id, zone)
+            count = export.write_xlsx_tables(path, tables, about, heading=title)
         else:
             count = export.write_json_tables(path, tables)
         receipt = _sign(session, key, path, query, receipt_id, generated_at)
@@ -61,15 +63,26 @@ def produce_tables(
 
 
 def _about(
-    title: str, query: dict[str, Any], generated_at: datetime, receipt_id: str
+    title: str,
+    query: dict[str, Any],
+    generated_at: datetime,
+    receipt_id: str,
+    zone: ZoneInfo | None = None,
 ) -> list[tuple[str, str]]:
     return [
         ("报表", title),
         ("查询", json.dumps(query, ensure_ascii=False, sort_keys=True)),
-        ("生成时间", rfc3339(generated_at)),
+        ("生成时间", local_time(generated_at, zone)),
+        ("生成时间（UTC）", rfc3339(generated_at)),  # as the signed receipt says it
         ("回执编号", receipt_id),
         ("核验", "GET /api/v1/reports/receipts/" + receipt_id),
     ]
+
+
+def local_time(moment: datetime, zone: ZoneInfo | None) -> str:
+    """`2026-12-07 20:15:03（Asia/Shanghai）`: a time as the deployment's people read it."""
+    zone = zone or ZoneInfo("Asia/Shanghai")
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S}（{zone.key}）"
 
 
 def _sign(
@@ -103,6 +116,7 @@ def produce(
     folder: ScratchFolder,
     limit: int = 0,
     cursor_of: Callable[[Row], str] | None = None,
+    zone: ZoneInfo | None = None,
 ) -> Export:
     """Write `rows` in `fmt`, digest the file and sign its receipt. The caller sends the file
     and deletes it."""
@@ -113,7 +127,7 @@ def produce(
         if fmt == "csv":
             count = export.write_csv(path, columns, rows)
         elif fmt == "xlsx":
-            about = _about(title, query, generated_at, receipt_id)
+            about = _about(title, query, generated_at, receipt_id, zone)
             count = export.write_xlsx(path, columns, rows, about, title=title)
         else:
             assert cursor_of is not None

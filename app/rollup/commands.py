@@ -8,9 +8,6 @@ from typing import Annotated
 
 import typer
 
-from app.core.config import get_settings
-from app.core.db import make_engine
-
 
 def register(cli: typer.Typer) -> None:
     rollup_cli = typer.Typer(help="The national rollup (PostgreSQL)", no_args_is_help=True)
@@ -22,6 +19,8 @@ def register(cli: typer.Typer) -> None:
 
 def publish(province: Annotated[str, typer.Argument(help="the province's division code")]) -> None:
     """Publish this province's ledger days (tagged with PROVINCE) for the national rollup."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine
     from app.rollup import service
 
     engine = make_engine(get_settings().effective_database_url)
@@ -41,6 +40,8 @@ def subscribe(
     conninfo: Annotated[str, typer.Argument(help="libpq connection string of the province")],
 ) -> None:
     """Subscribe this national database to a province's rollup publication."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine
     from app.rollup import service
 
     engine = make_engine(get_settings().effective_database_url)
@@ -59,6 +60,8 @@ def on_post(
     day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
 ) -> None:
     """The on-post rate of each province on DAY, from the rollup."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine
     from app.rollup import service
 
     try:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.policy import get_policy
-from app.core.time import today
-
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun` command line."""
-    supervision_cli = typer.Typer(help="Supervision (严督查).", no_args_is_help=True)
+    supervision_cli = typer.Typer(
+        rich_markup_mode=None, help="Supervision (严督查).", no_args_is_help=True
+    )
     cli.add_typer(supervision_cli, name="supervision")
 
     @supervision_cli.command("scan-overdue")
@@ -24,6 +21,10 @@ def register(cli: typer.Typer) -> None:
 
 def queue_overdue_rectifications() -> str:
     """The daily scan for overdue rectifications; its one-line summary."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.policy import get_policy
+    from app.core.time import today
     from app.supervision.overdue import record_overdue_rectifications
 
     policy = get_policy()

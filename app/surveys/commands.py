@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from app.core.config import get_settings
-from app.core.db import make_engine, make_session_factory, session_scope
-from app.core.policy import get_policy
-from app.core.time import utcnow
-
 
 def register(cli: typer.Typer) -> None:
     """Add this domain's commands to the `zhucun` command line."""
-    surveys_cli = typer.Typer(help="Satisfaction waves (满意度测评).", no_args_is_help=True)
+    surveys_cli = typer.Typer(
+        rich_markup_mode=None, help="Satisfaction waves (满意度测评).", no_args_is_help=True
+    )
     cli.add_typer(surveys_cli, name="surveys")
 
     @surveys_cli.command("purge")
@@ -25,6 +22,10 @@ def register(cli: typer.Typer) -> None:
 
 def purge_survey_devices() -> str:
     """The daily purge of survey device hashes; its one-line summary."""
+    from app.core.config import get_settings
+    from app.core.db import make_engine, make_session_factory, session_scope
+    from app.core.policy import get_policy
+    from app.core.time import utcnow
     from app.surveys.purge import purge_devices, purge_hits
 
     engine = make_engine(get_settings().effective_database_url)

@@ -82,8 +82,8 @@ def zhucun(db_url, monkeypatch):
     get_settings.cache_clear()
     runner = CliRunner()
 
-    def run(*args):
-        result = runner.invoke(cli, list(args))
+    def run(*args, input=None):
+        result = runner.invoke(cli, list(args), input=input)
         return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
 
     yield run
@@ -369,12 +369,12 @@ def test_cli_create_user_is_logged_with_the_operator(world, db, zhucun):
         "create-user",
         "--username",
         "newauditor",
-        "--password",
-        "a-long-password-1",
+        "--password-stdin",
         "--role",
         "auditor",
         "--scope",
         "43",
+        input="a-long-password-1\n",
     )
     assert code == 0, out
     (entry,) = _entries(db)

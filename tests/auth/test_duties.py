@@ -32,10 +32,10 @@ def test_a_production_start_refuses_an_admin_account_under_separation_of_duties(
         "create-user",
         "--username",
         "root1",
-        "--password",
-        STRONG,
+        "--password-stdin",
         "--role",
         "admin",
+        input=STRONG + "\n",
     )
     assert made.returncode == 0, made.stderr
     key = tmp_path / "key.pem"
@@ -66,16 +66,18 @@ def test_create_user_refuses_admin_and_weak_passwords_under_dengbao3(db_url, tmp
     admin = run(
         tmp_path,
         env,
-        *("create-user", "--username", "root2", "--password", "Strong-Pass-2026"),
+        *("create-user", "--username", "root2", "--password-stdin"),
         *("--role", "admin"),
+        input="Strong-Pass-2026\n",
     )
     assert admin.returncode == 2
     assert "separation of duties is on" in one_line(admin)
     weak = run(
         tmp_path,
         env,
-        *("create-user", "--username", "sec1", "--password", "lowercaseonly"),
+        *("create-user", "--username", "sec1", "--password-stdin"),
         *("--role", "security_admin"),
+        input="lowercaseonly\n",
     )
     assert weak.returncode == 2
     assert "3 of" in one_line(weak)
@@ -83,8 +85,9 @@ def test_create_user_refuses_admin_and_weak_passwords_under_dengbao3(db_url, tmp
         made = run(
             tmp_path,
             env,
-            *("create-user", "--username", f"{role}-1", "--password", "Strong-Pass-2026"),
+            *("create-user", "--username", f"{role}-1", "--password-stdin"),
             *("--role", role),
+            input="Strong-Pass-2026\n",
         )
         assert made.returncode == 0, made.stderr
 

@@ -124,7 +124,8 @@ def test_schemas_use_json_schema_bounds_and_typed_items(spec):
         "#/components/schemas/MultiPolygon",
     }
     assert set(schemas["Role"]["enum"]) == {
-        "member", "township", "county", "city", "unit", "auditor", "admin"
+        "member", "township", "county", "city", "unit", "auditor", "admin",
+        "sysadmin", "security_admin", "audit_admin",  # 三员分立 (separation of duties)
     }  # fmt: skip
     grant_type = schemas["LoginForm"]["properties"]["grant_type"]  # optional, never null
     assert (grant_type["type"], grant_type["enum"]) == ("string", ["password"])

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 STRONG = "k" * 40
 
 
-def run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, env: dict[str, str], *args: str, input: str = "p" * 12 + "\n"
+) -> subprocess.CompletedProcess[str]:
     """`zhucun ARGS` in a fresh process started in `cwd`, with only `env` of ours set."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ZHUCUN_", "DATABASE_"))}
     return subprocess.run(
@@ -28,6 +30,7 @@ def run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProce
         env={**base, "PYTHONPATH": str(ROOT), **env},
         capture_output=True,
         text=True,
+        input=input,
         cwd=cwd,
         timeout=120,
         check=False,
@@ -74,7 +77,7 @@ def test_production_without_a_signing_key_is_one_line_before_anything_starts(tmp
     [
         ["import-villages", str(ROOT / "examples" / "villages.geojson")],
         ["leave", "scan-overdue"],
-        ["create-user", "--username", "admin1", "--password", "p" * 12, "--role", "admin"],
+        ["create-user", "--username", "admin1", "--password-stdin", "--role", "admin"],
     ],
 )
 def test_commands_on_an_unmigrated_database_say_to_upgrade(tmp_path, command):

@@ -24,7 +24,9 @@ YUNLIN_COUNTY = "710900"
 YUNLIN_TOWNSHIPS = {"710900011", "710900012", "710900014", "710900015"}
 
 
-def zhucun(db_url: str, *args: str, policy_file: Path | None = None) -> Result:
+def zhucun(
+    db_url: str, *args: str, policy_file: Path | None = None, input: str | None = None
+) -> Result:
     """`zhucun ARGS` with DATABASE_URL pointing at the test database (and ZHUCUN_POLICY at
     `policy_file`, if given)."""
     env = {"DATABASE_URL": db_url, "ZHUCUN_POLICY": str(policy_file) if policy_file else None}
@@ -32,7 +34,7 @@ def zhucun(db_url: str, *args: str, policy_file: Path | None = None) -> Result:
     get_settings.cache_clear()
     get_policy.cache_clear()
     try:
-        return CliRunner().invoke(cli, list(args), env=env)
+        return CliRunner().invoke(cli, list(args), env=env, input=input)
     finally:
         get_settings.cache_clear()
         get_policy.cache_clear()

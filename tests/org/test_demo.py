@@ -11,8 +11,10 @@ from app.auth.models import User
 from app.checkins.models import CheckIn
 from app.core.time import today
 from app.demo import (
-    DEMO_CHECKIN_DAYS,
     DEMO_PASSWORD,
+    LUNCH_VISITOR,
+    ON_LEAVE,
+    ROTATING,
     demo_members,
     demo_villages,
     load_demo_if_empty,
@@ -59,11 +61,8 @@ def test_demo_loads_into_an_empty_database_once(db_url, db, client, policy, caps
     assert "/docs" in out
     assert (count(db, Village), count(db, Member), count(db, Assignment)) == (12, 12, 12)
     local_today = today(policy.zone)
-    seeded_days = [
-        d
-        for d in (local_today - timedelta(days=n) for n in range(1, DEMO_CHECKIN_DAYS + 1))
-        if d >= quarter_start(local_today)
-    ]
+    start = quarter_start(local_today)
+    seeded_days = [start + timedelta(days=n) for n in range((local_today - start).days + 1)]
     if seeded_days:  # none on the first day of a quarter
         checkins = db.scalars(select(CheckIn)).all()
         db.commit()
@@ -73,6 +72,7 @@ def test_demo_loads_into_an_empty_database_once(db_url, db, client, policy, caps
         assert {c.coord_system for c in checkins} == {"wgs84", "gcj02"}
     users = count(db, User)
     assert load_demo_if_empty(db_url) is False
+    _a_believable_mix(client, local_today, start)
     assert (count(db, Village), count(db, User)) == (12, users)
 
     county = client.get("/api/v1/villages", headers=bearer(client, "demo-county"))
@@ -103,3 +103,28 @@ def test_demo_command_refuses_a_database_with_villages_unless_forced(world, db_u
     again = zhucun(db_url, "demo", "--force")
     assert again.exit_code == 1
     assert "already loaded" in again.stderr
+
+
+def _a_believable_mix(client, local_today, start):
+    """Over the quarter so far: most on track, the rotating team and the lunch visitor found
+    out, one member on approved leave today."""
+    county = bearer(client, "demo-county")
+    members = client.get("/api/v1/compliance", headers=county).json()["items"]
+    assert len(members) == 12
+    order = sorted(m["member_id"] for m in members)  # created in demo_members() order
+    by_index = {order.index(m["member_id"]): m for m in members}
+    leave = client.get(
+        "/api/v1/leave-requests",
+        params={"member_id": order[ON_LEAVE]},
+        headers=county,
+    ).json()["items"]
+    assert [(x["status"], x["start_date"] <= local_today.isoformat() <= x["end_date"])
+            for x in leave] == [("approved", True)]  # fmt: skip
+    if (local_today - start).days < 28:
+        return  # too early in the quarter for weeks of turns and a pace to fall behind
+    statuses = [m["status"] for m in members]
+    assert statuses.count("on_track") + statuses.count("met") >= 6
+    assert {"at_risk", "unattainable"} & set(statuses)
+    for index in ROTATING:
+        assert by_index[index]["violations"].get("rotation", 0) >= 1
+    assert by_index[LUNCH_VISITOR]["violations"].get("short_visits", 0) >= 1

@@ -152,10 +152,11 @@ def test_create_user_refuses_a_name_no_column_can_hold(db_url, db, full_name, re
         db_url,
         "create-user",
         "--username=county1",
-        "--password=county-pass-1",
+        "--password-stdin",
         "--role=county",
         "--scope=430121",
         f"--full-name={full_name}",
+        input="county-pass-1\n",
     )
     assert result.exit_code == 2, result.output
     assert reason in result.stderr

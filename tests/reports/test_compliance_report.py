@@ -43,8 +43,11 @@ def test_rows_agree_with_the_compliance_list(story):
             assert row.get(code, row["other_violations"]) >= n
     csv_answer = world.get("county", "/reports/compliance", params={"period": period})
     table = list(csv.reader(io.StringIO(csv_answer.content[3:].decode(), newline="")))
-    assert table[0][:6] == ["队员编号", "姓名", "派驻单位", "村编码", "考核期", "状态"]
-    assert {r[5] for r in table[1:]} <= set(STATUS_LABELS.values())
+    assert table[0][:9] == [
+        *("队员编号", "姓名", "派驻单位", "村编码", "村名", "乡镇", "县区", "考核期", "状态")
+    ]
+    assert {r[8] for r in table[1:]} <= set(STATUS_LABELS.values())
+    assert {r[4] for r in table[1:]} <= {"东山村", "西山村", "南湖村", "北岭村"}
     assert len(table) == 1 + len(rows)
 
 

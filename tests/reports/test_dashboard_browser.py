@@ -134,6 +134,7 @@ def test_county_map_colours_opens_a_village_and_a_member_day(world, live_url, sh
                 path = page.locator(f'#map path[data-code="{village["code"]}"]')
                 assert path.get_attribute("data-state") == village["state"]
             assert "进度" in page.inner_text("#legend")
+            assert "—" not in page.inner_text("#legend")  # no entry for "all on leave"
             page.screenshot(path=str(shots / "4-compliance.png"), full_page=True)
             assert errors == []
         finally:

@@ -63,7 +63,7 @@ def test_csv_has_two_blocks_and_xlsx_two_sheets(story, tmp_path):
     assert csv_answer.status_code == 200
     text = csv_answer.content.decode("utf-8-sig")
     blocks = text.split("\r\n\r\n")
-    assert blocks[0].startswith("县乡汇总\r\n层级,区划代码,派驻人数")
+    assert blocks[0].startswith("县乡汇总\r\n层级,区划代码,名称,派驻人数")
     assert blocks[1].startswith("进度落后名单\r\n队员编号,姓名")
     assert "430122" not in text  # the other county is outside the caller's scope
     xlsx = world.get("county", "/reports/monthly", params={"month": month, "format": "xlsx"})

@@ -9,7 +9,8 @@
     good: ["#2e9d4e", "在岗良好"], fair: ["#f0b429", "部分在岗"], poor: ["#d64545", "在岗不足"],
     leave: ["#5b8def", "全员请假"], empty: ["#cbd2d9", "无派驻"]
   };
-  var PERIOD_LABELS = { good: "进度正常", fair: "部分落后", poor: "多数落后", leave: "—", empty: "无派驻" };
+  // Coloured by compliance, a village is never "all on leave": no legend entry for it.
+  var PERIOD_LABELS = { good: "进度正常", fair: "部分落后", poor: "多数落后", leave: null, empty: "无派驻" };
   var COMPLIANCE = { at_risk: "进度落后", unattainable: "无法达标", missed: "未达标" };
   var STATUS = {
     present: "在岗", partial: "不足", leave: "请假", absent: "缺勤", pending: "待定", unassigned: "未派驻"
@@ -204,11 +205,12 @@
     var list = $("legend");
     list.textContent = "";
     Object.keys(STATES).forEach(function (k) {
+      var label = colourBy === "compliance" ? PERIOD_LABELS[k] : STATES[k][1];
+      if (!label) return;
       var li = html("li");
       var swatch = html("i");
       swatch.style.background = STATES[k][0];
       li.appendChild(swatch);
-      var label = colourBy === "compliance" ? PERIOD_LABELS[k] : STATES[k][1];
       li.appendChild(document.createTextNode(label + " " + (counts[k] || 0)));
       list.appendChild(li);
     });
