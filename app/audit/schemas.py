@@ -200,9 +200,12 @@ class HouseholdImportPayload(TypedDict):
 
 
 HouseholdPairPayload = TypedDict(
-    "HouseholdPairPayload", {"household_code": str, "member_id": int, "from": date}
+    "HouseholdPairPayload", {"household_code": str, "member_id": int | None, "from": date}
 )
-HouseholdPairPayload.__doc__ = "`household.pair`: a new pairing (帮扶责任人) from the day `from`"
+HouseholdPairPayload.__doc__ = (
+    "`household.pair`: a new pairing (帮扶责任人) from the day `from`; member_id null: the "
+    "household's pairing ended the day before (it left the programme)"
+)
 
 
 class AssignmentEndPayload(TypedDict):

@@ -22,6 +22,30 @@ def open_pairing(session: Session, household_id: int) -> HouseholdPairing | None
     )
 
 
+def end(session: Session, household: Household, start: date, actor: str, now: datetime) -> None:
+    """End the household's open pairing the day before `start`, with no successor: the
+    household leaves the programme (its phone is purged later, app.households.retention)."""
+    current = open_pairing(session, household.id)
+    if current is None:
+        raise InvalidPairing(reason="the household has no pairing to end")
+    if start <= current.from_date:
+        raise InvalidPairing(
+            reason=f"the pairing can end only after its start ({current.from_date.isoformat()})"
+        )
+    current.to_date = start - timedelta(days=1)
+    household.member_id = None
+    household.paired_from = None
+    household.updated_at = now
+    session.flush()
+    audit_actions.record(
+        session,
+        actor=actor,
+        action="household.pair",
+        subject=f"household:{household.id}",
+        payload={"household_code": household.household_code, "member_id": None, "from": start},
+    )
+
+
 def pair(
     session: Session,
     household: Household,

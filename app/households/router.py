@@ -281,13 +281,15 @@ def pair_household(
     policy: PolicyDep,
 ) -> HouseholdOut:
     """Pair the household with a member from a day (township and up): a new pairing row; the
-    current one ends the day before."""
+    current one ends the day before. `member_id: null` only ends the current one."""
     household = service.get_visible(session, principal, household_id)
     session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
-    get_visible_member(session, principal, body.member_id)
-    pairings.pair(
-        session, household, body.member_id, body.from_, f"user:{principal.user_id}", utcnow()
-    )
+    actor = f"user:{principal.user_id}"
+    if body.member_id is None:
+        pairings.end(session, household, body.from_, actor, utcnow())
+    else:
+        get_visible_member(session, principal, body.member_id)
+        pairings.pair(session, household, body.member_id, body.from_, actor, utcnow())
     return service.outs(session, principal, policy, [household], today(policy.zone))[0]
 
 

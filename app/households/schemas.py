@@ -214,7 +214,11 @@ class PairingIn(BaseModel):
         json_schema_extra={"examples": [{"member_id": 3, "from": "2026-12-01"}]},
     )
 
-    member_id: MemberIdIn
+    member_id: MemberIdIn | None = Field(
+        description="the new 帮扶责任人; null ends the current pairing the day before `from` "
+        "(the household leaves the programme; its phone is purged "
+        "policy.privacy.household_phone_days later)"
+    )
     from_: Day = Field(alias="from")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.types import String
 
 from app.auth.models import User
 from app.checkins.models import CheckIn
+from app.households.models import Visit
 from app.leave.models import LeaveRequest
 from app.ledger.models import PresenceDay
 from app.org.models import Assignment, Member
@@ -53,6 +54,13 @@ def rows(session: Session, prefix: str, first: date, last: date) -> list[BurdenR
         .group_by(CheckIn.member_id, CheckIn.local_date)
     ):
         add("checkins", member_id, day, n)
+    # A visit is stored as a check-in too (one tap): counted apart, not added to the actions.
+    for member_id, n in session.execute(
+        select(Visit.member_id, func.count())
+        .where(Visit.member_id.in_(ids), Visit.local_date.between(first, last))
+        .group_by(Visit.member_id)
+    ):
+        counts["visits"][member_id] = n
     for member_id, created in session.execute(
         select(LeaveRequest.member_id, LeaveRequest.created_at).where(
             LeaveRequest.member_id.in_(ids)
@@ -117,7 +125,7 @@ def rows(session: Session, prefix: str, first: date, last: date) -> list[BurdenR
                 full_name=m.full_name,
                 village_code=m.village,
                 checkins=counts["checkins"][m.id],
-                visits=0,
+                visits=counts["visits"][m.id],
                 roll_calls=counts["roll_calls"][m.id],
                 roll_calls_answered=counts["answered"][m.id],
                 forms=counts["forms"][m.id],

@@ -16,6 +16,7 @@ from app.privacy import notice
 from app.privacy.feedback import due_after
 from app.privacy.models import Feedback
 from tests.checkins.helpers import fix
+from tests.households.support import csv_of, households_by_code, import_csv, row, visit
 
 
 def test_the_notice_is_acknowledged_once_per_version(world, db, monkeypatch):
@@ -193,13 +194,19 @@ def test_the_burden_report_counts_what_was_asked(world, db):
         json={"scope": "430121001", "message": "在岗", "window_minutes": 60},
     )
     world.post("alice", "/feedback", json={"kind": "burden", "text": "表格太多"})
+    # A visit to a paired household: one tap, stored as a check-in too, counted apart.
+    paired = date.today() - timedelta(days=30)
+    assert import_csv(world, csv_of(row("H0", 0, "alice", paired))).status_code == 200
+    household = households_by_code(world)["H0"]
+    assert world.post("alice", "/visits", json=visit(household)).status_code == 201
     month = date.today().strftime("%Y-%m")
     report = world.get("township1", "/reports/burden", params={"month": month})
     assert report.status_code == 200, report.text
     rows = {r["member_id"]: r for r in report.json()["items"]}
     assert set(rows) == {alice, world.members["bob"].id}
     mine = rows[alice]
-    assert mine["checkins"] == 2
+    assert mine["checkins"] == 3  # the visit is a check-in too
+    assert mine["visits"] == 1
     assert mine["roll_calls"] == 1
     assert mine["forms"] == 1
     assert mine["action_days"] >= 1
