@@ -29,6 +29,7 @@ def test_login_issues_a_working_bearer_token(world, client):
         "role": "county",
         "scope": "430121",
         "member_id": None,
+        "notice_version": None,  # the privacy notice not acknowledged yet
     }
 
 
