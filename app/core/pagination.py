@@ -67,6 +67,11 @@ def cursor_id(cursor: str | None, maximum: int = MAX_ID) -> int | None:
     return _id(key[0], maximum)
 
 
+def next_id_cursor(ids: list[int], limit: int) -> str | None:
+    """The `[id]` cursor of the next page, when `ids` (fetched with `limit + 1`) has one."""
+    return encode_cursor([ids[limit - 1]]) if len(ids) > limit else None
+
+
 def cursor_text(cursor: str | None) -> str | None:
     """The text of a `[text]` cursor."""
     key = decode_cursor(cursor)

@@ -35,8 +35,8 @@ from app.core.pagination import (
     InvalidCursor,
     LimitQuery,
     Page,
-    decode_cursor,
-    encode_cursor,
+    cursor_id,
+    next_id_cursor,
 )
 from app.core.schema_ref import schema_ref
 from app.core.time import today, utcnow
@@ -134,19 +134,6 @@ _CSV_BODY = {
 }
 
 
-def _after(cursor: str | None) -> int | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    if len(key) != 1 or not isinstance(key[0], int):
-        raise InvalidCursor()
-    return key[0]
-
-
-def _next(ids: list[int], limit: int) -> str | None:
-    return encode_cursor([ids[limit - 1]]) if len(ids) > limit else None
-
-
 def _prefix(session: SessionDep, principal: Principal, scope: str | None) -> str | None:
     """The division prefix to filter by (None: the caller's own visibility alone)."""
     if principal.division_prefix is None and not scope:
@@ -207,12 +194,12 @@ def list_households(
         query = query.where(Household.member_id == member_id)
     if overdue is not None:
         query = query.where(service.overdue_filter(policy, day, overdue))
-    after = _after(cursor)
+    after = cursor_id(cursor)
     if after is not None:
         query = query.where(Household.id > after)
     rows = list(session.scalars(query.order_by(Household.id).limit(limit + 1)))
     items = service.outs(session, principal, policy, rows[:limit], day)
-    page = Page[HouseholdOut](items=items, next_cursor=_next([h.id for h in rows], limit))
+    page = Page[HouseholdOut](items=items, next_cursor=next_id_cursor([h.id for h in rows], limit))
     # Serialised by Pydantic directly: FastAPI's response_model pass would validate it again.
     return Response(page.model_dump_json(by_alias=True), media_type="application/json")
 
@@ -481,11 +468,12 @@ def list_callbacks(
 ) -> Page[CallbackOut]:
     """Call-backs in your scope, newest first."""
     prefix = prefix_for(session, principal, scope)
-    rows = callbacks.list_callbacks(session, prefix, status, _after(cursor), limit + 1)
+    rows = callbacks.list_callbacks(session, prefix, status, cursor_id(cursor), limit + 1)
     if rows[:limit]:  # each call-back shows its household's full phone (app.audit.access)
         log_read(session, principal, what=f"callbacks.phones:{len(rows[:limit])}")
     return Page(
-        items=callbacks.outs(session, rows[:limit]), next_cursor=_next([r.id for r in rows], limit)
+        items=callbacks.outs(session, rows[:limit]),
+        next_cursor=next_id_cursor([r.id for r in rows], limit),
     )
 
 

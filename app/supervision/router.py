@@ -17,8 +17,8 @@ from app.core.pagination import (
     InvalidCursor,
     LimitQuery,
     Page,
-    decode_cursor,
-    encode_cursor,
+    cursor_id,
+    next_id_cursor,
 )
 from app.core.time import today, utcnow
 from app.org.errors import InvalidScope, MemberNotFound, ScopeNotFound, VillageNotFound
@@ -75,19 +75,6 @@ ReaderPrincipal = Annotated[Principal, Depends(require_roles(*DIVISION_READERS))
 ReviewerPrincipal = Annotated[Principal, Depends(require_roles("township", "county", "city"))]
 
 
-def _after(cursor: str | None) -> int | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    if len(key) != 1 or not isinstance(key[0], int):
-        raise InvalidCursor()
-    return key[0]
-
-
-def _next(ids: list[int], limit: int) -> str | None:
-    return encode_cursor([ids[limit - 1]]) if len(ids) > limit else None
-
-
 # --------------------------------------------------------------------------------- roll calls
 
 
@@ -121,8 +108,8 @@ def list_roll_calls(
 ) -> Page[RollCallSummary]:
     """Roll calls issued under the scope, newest first."""
     prefix = prefix_for(session, principal, scope)
-    rows = roll_calls.list_calls(session, principal, prefix, _after(cursor), limit + 1)
-    return Page(items=rows[:limit], next_cursor=_next([r.id for r in rows], limit))
+    rows = roll_calls.list_calls(session, principal, prefix, cursor_id(cursor), limit + 1)
+    return Page(items=rows[:limit], next_cursor=next_id_cursor([r.id for r in rows], limit))
 
 
 @router.get(
@@ -153,9 +140,9 @@ def my_roll_calls(
     """Open roll calls that include you: answer with a check-in carrying `roll_call_id`."""
     assert principal.member_id is not None
     rows = roll_calls.open_for_member(
-        session, principal.member_id, utcnow(), _after(cursor), limit + 1
+        session, principal.member_id, utcnow(), cursor_id(cursor), limit + 1
     )
-    return Page(items=rows[:limit], next_cursor=_next([r.id for r in rows], limit))
+    return Page(items=rows[:limit], next_cursor=next_id_cursor([r.id for r in rows], limit))
 
 
 # -------------------------------------------------------------------------------- inspections
@@ -193,8 +180,8 @@ def list_inspections(
 ) -> Page[InspectionSummary]:
     """Inspections of villages under the scope, newest first."""
     prefix = prefix_for(session, principal, scope)
-    rows = inspections.list_inspections(session, prefix, from_, to, _after(cursor), limit + 1)
-    return Page(items=rows[:limit], next_cursor=_next([r.id for r in rows], limit))
+    rows = inspections.list_inspections(session, prefix, from_, to, cursor_id(cursor), limit + 1)
+    return Page(items=rows[:limit], next_cursor=next_id_cursor([r.id for r in rows], limit))
 
 
 @router.get(
@@ -246,10 +233,10 @@ def list_events(
     prefix = prefix_for(session, principal, scope) if scope else None
     now = utcnow()
     rows = events.list_events(
-        session, policy, principal, prefix, overdue, now, _after(cursor), limit + 1
+        session, policy, principal, prefix, overdue, now, cursor_id(cursor), limit + 1
     )
     items = [events.out(e, policy, now) for e in rows[:limit]]
-    return Page(items=items, next_cursor=_next([e.id for e in rows], limit))
+    return Page(items=items, next_cursor=next_id_cursor([e.id for e in rows], limit))
 
 
 @router.get(
@@ -329,10 +316,10 @@ def list_rectifications(
     prefix = prefix_for(session, principal, scope) if scope else None
     day = today(policy.zone)
     rows = rectifications.list_items(
-        session, principal, prefix, status, overdue, day, _after(cursor), limit + 1
+        session, principal, prefix, status, overdue, day, cursor_id(cursor), limit + 1
     )
     items = rectifications.outs(session, policy, rows[:limit], day)
-    return Page(items=items, next_cursor=_next([r.id for r in rows], limit))
+    return Page(items=items, next_cursor=next_id_cursor([r.id for r in rows], limit))
 
 
 @router.get(
