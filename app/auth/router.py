@@ -64,7 +64,7 @@ from app.core.pagination import (
     LimitQuery,
     Page,
     cursor_id,
-    encode_cursor,
+    next_id_cursor,
 )
 from app.core.policy import Policy
 from app.core.proxies import parse_networks
@@ -558,5 +558,5 @@ def list_logins(
             )
             for a in page
         ],
-        next_cursor=encode_cursor([page[-1].id]) if len(rows) > limit else None,
+        next_cursor=next_id_cursor([r.id for r in rows], limit),
     )

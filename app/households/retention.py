@@ -14,18 +14,13 @@ from app.households.models import Household, HouseholdPairing
 
 
 def purge_phones(session: Session, policy: Policy, today: date) -> int:
-    """Null the phone of every unpaired household whose last pairing ended before the cutoff;
-    returns how many."""
+    """Null the phone of every unpaired household (`member_id` null: no open pairing) whose
+    last pairing ended before the cutoff; returns how many."""
     cutoff = today - timedelta(days=policy.privacy.household_phone_days)
     last_end = (
         select(HouseholdPairing.household_id, func.max(HouseholdPairing.to_date).label("ended"))
         .group_by(HouseholdPairing.household_id)
         .subquery()
-    )
-    still_open = (
-        select(HouseholdPairing.id)
-        .where(HouseholdPairing.household_id == Household.id, HouseholdPairing.to_date.is_(None))
-        .exists()
     )
     ids = list(
         session.scalars(
@@ -35,7 +30,6 @@ def purge_phones(session: Session, policy: Policy, today: date) -> int:
                 Household.member_id.is_(None),
                 Household.phone.is_not(None),
                 last_end.c.ended < cutoff,
-                ~still_open,
             )
             .with_for_update(of=Household)
         )

@@ -26,7 +26,7 @@ from app.core.pagination import (
     LimitQuery,
     Page,
     cursor_id,
-    encode_cursor,
+    next_id_cursor,
 )
 from app.core.time import today, utcnow
 from app.org.divisions import PROVINCE_CODE_LENGTH, is_prefix
@@ -76,7 +76,7 @@ def _page(
     page = rows[:limit]
     return Page[AccessEntryOut](
         items=[export.access_out(e) for e in page],
-        next_cursor=encode_cursor([page[-1].seq]) if len(rows) > limit else None,
+        next_cursor=next_id_cursor([e.seq for e in rows], limit),
     )
 
 
@@ -262,7 +262,7 @@ def _feedback_page(
     page = rows[:limit]
     return Page[FeedbackOut](
         items=[feedback.out(f, day) for f in page],
-        next_cursor=encode_cursor([page[-1].id]) if len(rows) > limit else None,
+        next_cursor=next_id_cursor([f.id for f in rows], limit),
     )
 
 

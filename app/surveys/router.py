@@ -22,7 +22,7 @@ from app.core.pagination import (
     LimitQuery,
     Page,
     cursor_id,
-    encode_cursor,
+    next_id_cursor,
 )
 from app.core.time import utcnow
 from app.org.divisions import is_prefix
@@ -129,7 +129,7 @@ def list_surveys(
     count = waves.counts(session, [s.id for s in page])
     return Page(
         items=[waves.survey_out(s, count[s.id], now) for s in page],
-        next_cursor=encode_cursor([page[-1].id]) if len(rows) > limit else None,
+        next_cursor=next_id_cursor([s.id for s in rows], limit),
     )
 
 
