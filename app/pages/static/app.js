@@ -9,7 +9,7 @@
   var GEO_TIMEOUT_MS = 15000;
   var $ = function (id) { return document.getElementById(id); };
   var store = window.localStorage;
-  var state = { me: null, assignment: null, policy: null, here: null, syncing: null, refreshing: null };
+  var state = { me: null, assignment: null, policy: null, here: null, syncing: null, again: null, refreshing: null };
 
   var ROLE = { member: "驻村队员" };
   var STATUS = {
@@ -217,8 +217,13 @@
 
   // Replays pending items in capture order; stops at the first network failure (still offline)
   // or server trouble (5xx, 429), so order is kept. One replay at a time.
+  // A sync asked for while one runs (say, `online` firing while the offline try is still
+  // failing) runs again when that one ends, so the request is never swallowed.
   function sync() {
-    if (state.syncing) return state.syncing;
+    if (state.syncing) {
+      if (!state.again) state.again = state.syncing.then(function () { state.again = null; return sync(); });
+      return state.again;
+    }
     if (!state.me) return Promise.resolve();
     state.syncing = allItems().then(function (items) {
       var pending = items.filter(function (i) { return i.status === "pending"; });
@@ -248,6 +253,9 @@
     }).then(showQueue, showQueue).then(function () { state.syncing = null; }, function () { state.syncing = null; });
     return state.syncing;
   }
+  // A fix left pending by a 5xx, a 429 or a dropped connection is tried again every minute
+  // while the page is open and online, not only at the next `online` or return to the page.
+  setInterval(function () { if (navigator.onLine && document.visibilityState === "visible") sync(); }, 60000);
 
   function showQueue() {
     return allItems().then(function (items) {
