@@ -259,7 +259,7 @@ def detach(
         for fk in connection.execute(
             text(
                 "SELECT conname FROM pg_constraint "
-                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' AND conparentid = 0"
             ),
             {"t": findings},
         ).scalars():
