@@ -38,9 +38,10 @@ from app.checkins.storing import window_error
 from app.checkins.surroundings import Span, lock_devices
 from app.checkins.trips import FirstTrip, queue_save
 from app.core.config import Settings
+from app.core.db import pooled_by_transaction
 from app.core.errors import AppError
 from app.core.policy import Policy
-from app.core.roundtrip import GENERIC_PLANS, Answer, RoundTrip
+from app.core.roundtrip import GENERIC_PLANS, Answer, RoundTrip, mark_unprepared
 from app.core.security import TokenClaims
 from app.geofence.cache import cached_index_of
 
@@ -285,16 +286,23 @@ async def open_uploads(engine: Engine, settings: Settings, policy: Policy) -> Up
         min_size=settings.upload_connections,
         max_size=settings.upload_connections,
         max_lifetime=3600.0,  # as the engine's pool_recycle: statements planned anew hourly
-        kwargs={
-            "autocommit": True,
-            "prepare_threshold": None,
-            "connect_timeout": 5,
-            "options": GENERIC_PLANS,
-        },
+        kwargs=_connect_kwargs(),
+        configure=_never_prepare if pooled_by_transaction() else None,
         open=False,
     )
     await pool.open(wait=False)
     return Uploads(pool, engine, policy, settings)
+
+
+def _connect_kwargs() -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": None, "connect_timeout": 5}
+    if not pooled_by_transaction():  # PgBouncer refuses startup options (app.core.db)
+        kwargs["options"] = GENERIC_PLANS
+    return kwargs
+
+
+async def _never_prepare(connection: psycopg.AsyncConnection[Any]) -> None:
+    mark_unprepared(connection)
 
 
 def libpq_conninfo(engine: Engine) -> str:

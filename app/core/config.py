@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # each alone. 1 worker, 32 connections: 16 did 2,166/s at p99 24 ms, 1 did 1,541/s at
     # p99 33 ms (bench/checkins_bench.py).
     upload_group: int = Field(default=16, ge=1, le=256, alias="ZHUCUN_UPLOAD_GROUP")
+    # "transaction": the database URL is PgBouncer's in transaction mode, where consecutive
+    # transactions may run on different server connections: nothing is prepared, and no
+    # startup `options` are sent (app.core.db.make_engine reads it; docs/SCALING.md §4).
+    db_pooler: Literal["none", "transaction"] = Field(default="none", alias="ZHUCUN_DB_POOLER")
     # A streaming replica that reports read on (app.core.replica), and the lag past which
     # they read on the primary instead.
     reports_database_url: str | None = Field(default=None, alias="ZHUCUN_REPORTS_DATABASE_URL")

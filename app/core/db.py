@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from app.core.roundtrip import GENERIC_PLANS
+from app.core.roundtrip import GENERIC_PLANS, UNPREPARED
 
 # Stable constraint names, so that migrations can name what they alter or drop.
 NAMING_CONVENTION = {
@@ -59,11 +60,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # psycopg's own automatic prepared statements are off: it deallocates every prepared
     # statement of the connection on any rollback, the check-in path's too (app.core.roundtrip
     # prepares the statements it runs on every request itself, with generic plans).
-    kwargs.setdefault(
-        "connect_args",
-        {"connect_timeout": 5, "prepare_threshold": None, "options": GENERIC_PLANS},
-    )
-    return create_engine(url, pool_size=40, max_overflow=8, pool_recycle=3600, **kwargs)
+    # Behind PgBouncer in transaction mode (`pooled_by_transaction`) nothing is prepared and no
+    # `options` go in the startup packet (PgBouncer refuses them): generic plans are then the
+    # role's setting (docs/SCALING.md §4).
+    pooled = pooled_by_transaction()
+    connect_args: dict[str, Any] = {"connect_timeout": 5, "prepare_threshold": None}
+    if not pooled:
+        connect_args["options"] = GENERIC_PLANS
+    kwargs.setdefault("connect_args", connect_args)
+    engine = create_engine(url, pool_size=40, max_overflow=8, pool_recycle=3600, **kwargs)
+    if pooled:
+        event.listen(engine, "connect", _never_prepare)
+    return engine
+
+
+def pooled_by_transaction() -> bool:
+    """Whether the PostgreSQL URL is PgBouncer's in transaction mode (`ZHUCUN_DB_POOLER`,
+    app.core.config; read here because every engine of the process must agree)."""
+    mode = os.environ.get("ZHUCUN_DB_POOLER", "none")
+    if mode not in ("none", "transaction"):
+        raise ValueError(f"ZHUCUN_DB_POOLER must be none or transaction, not {mode!r}")
+    return mode == "transaction"
+
+
+def _never_prepare(_dbapi_conn: Any, record: Any) -> None:
+    record.info[UNPREPARED] = True
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

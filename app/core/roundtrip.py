@@ -108,7 +108,7 @@ class RoundTrip:
         queued, self._queued = self._queued, []
         raw = self._connection
         assert raw is not None
-        prepared = _ASYNC_PREPARED.setdefault(raw, set())
+        prepared = None if raw in _ASYNC_UNPREPARED else _ASYNC_PREPARED.setdefault(raw, set())
         message = _Message(raw, self._dialect, prepared, queued, commit)
         try:
             async with raw.cursor() as cursor:
@@ -122,7 +122,8 @@ class RoundTrip:
             if message.preparing:  # which PREPAREs ran is unknown: forget the connection
                 await raw.close()
             raise
-        prepared.update(message.preparing)
+        if prepared is not None:
+            prepared.update(message.preparing)
 
     def run(self, *, commit: bool = False) -> None:
         """Run what was queued (and COMMIT, when asked), then empty the queue."""
@@ -151,7 +152,9 @@ def _run_together(connection: Connection, queued: list[_Queued], commit: bool) -
     the transaction itself: BEGIN travels with the statements, COMMIT with the last trip's."""
     raw = connection.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
-    prepared: set[str] = connection.info.setdefault(_PREPARED, set())
+    prepared: set[str] | None = (
+        None if connection.info.get(UNPREPARED) else connection.info.setdefault(_PREPARED, set())
+    )
     message = _Message(raw, connection.dialect, prepared, queued, commit)
     own_transaction, answers, preparing = raw.autocommit, message.answers, message.preparing
     fresh = outage.take_fresh(connection)
@@ -179,10 +182,24 @@ def _run_together(connection: Connection, queued: list[_Queued], commit: bool) -
             # the connection is discarded rather than guessed about.
             connection.invalidate()
         raise
-    prepared.update(preparing)
+    if prepared is not None:
+        prepared.update(preparing)
 
 
 _PREPARED = "zhucun_prepared"
+
+# Connection info key: the connection goes through a pooler in transaction mode (PgBouncer,
+# `ZHUCUN_DB_POOLER=transaction`), where the next transaction may run on another server
+# connection: a statement prepared on one would not exist there, so trips send their SQL
+# unprepared (`mark_unprepared`), parameters bound client-side as before.
+UNPREPARED = "zhucun_unprepared"
+_ASYNC_UNPREPARED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def mark_unprepared(connection: psycopg.AsyncConnection[Any]) -> None:
+    """An async connection (the upload pool's) that must never prepare (see UNPREPARED)."""
+    _ASYNC_UNPREPARED.add(connection)
+
 
 # Connection option for every PostgreSQL connection that runs trips: a prepared statement keeps
 # its generic plan. The hot statements are lookups by member on indexes made for them; left
@@ -200,10 +217,12 @@ class _Message:
         self,
         raw: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
         dialect: Dialect,
-        prepared: set[str],
+        prepared: set[str] | None,
         queued: list[_Queued],
         commit: bool,
     ) -> None:
+        """`prepared`: the names the connection has prepared, or None where nothing may be
+        prepared (behind PgBouncer in transaction mode: `UNPREPARED`)."""
         own_transaction = raw.autocommit
         binder = _Binder(raw)
         self.preparing: list[str] = []
@@ -215,7 +234,8 @@ class _Message:
         for item in queued:
             compiled = _compiled(item.statement, dialect)
             if (
-                compiled.name
+                prepared is not None
+                and compiled.name
                 and compiled.name not in prepared
                 and compiled.name not in self.preparing
             ):
@@ -223,7 +243,8 @@ class _Message:
                 self.answers.append(None)
                 self.preparing.append(compiled.name)
             for params in item.params if item.many else [item.params]:
-                parts.append(compiled.text(binder, _bind(params, compiled)))
+                bound = _bind(params, compiled)
+                parts.append(compiled.text(binder, bound, prepared=prepared is not None))
                 self.answers.append(None if item.many else item.answer)
         if commit and own_transaction:
             parts.append("COMMIT")
@@ -260,9 +281,10 @@ class _Compiled:
     uses: int = 0
     name: str | None = None  # the prepared statement's, once the statement is seen again
 
-    def text(self, binder: _Binder, params: dict[str, Any]) -> str:
-        """The statement as sent: EXECUTE of the prepared one, or the SQL itself."""
-        if self.name is None:
+    def text(self, binder: _Binder, params: dict[str, Any], *, prepared: bool = True) -> str:
+        """The statement as sent: EXECUTE of the prepared one, or the SQL itself (always,
+        with `prepared` False: a connection behind a transaction-mode pooler)."""
+        if self.name is None or not prepared:
             return str(binder.cursor.mogrify(self.sql, params))
         if not self.names:
             return f"EXECUTE {self.name}"

@@ -4,6 +4,7 @@ built per call is never prepared."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -23,6 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from app.checkins.fast_path import open_uploads
+from app.core.config import Settings
+from app.core.db import make_engine, make_session_factory
+from app.core.policy import Policy
 from app.core.roundtrip import RoundTrip
 
 pytestmark = pytest.mark.postgis
@@ -108,3 +113,63 @@ def test_a_statement_is_prepared_when_used_again_and_one_built_per_call_never(db
         assert answer.scalar() == i + 1
     assert len(_prepared(db) - before) == 1
     db.rollback()
+
+
+_AGAIN = select(cast(bindparam("v", type_=Integer()), Integer()) * 2)
+
+
+def test_behind_a_transaction_pooler_nothing_is_prepared(db_url, monkeypatch):
+    """ZHUCUN_DB_POOLER=transaction (PgBouncer in transaction mode): the statements that would
+    be prepared go as SQL every time, values intact, and the connection holds no prepared
+    statement. tests/deploy/test_pgbouncer.py runs the service so, through PgBouncer."""
+    monkeypatch.setenv("ZHUCUN_DB_POOLER", "transaction")
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            session.execute(text("SELECT 1"))
+            assert session.execute(text("SHOW plan_cache_mode")).scalar() == "auto"  # no options
+            for statement, values in CASES:
+                if statement is _INT:
+                    # psycopg's client-side binding writes -2**31 as ` -2147483648::INTEGER`,
+                    # which PostgreSQL reads as -(2147483648::INTEGER): out of range. No id,
+                    # count or seq of ours is negative; the prepared path binds it exactly.
+                    values = [v for v in values if v != -(2**31)]
+                for _ in range(3):  # the second and third would EXECUTE a prepared one
+                    trip = RoundTrip(session)
+                    answers = [trip.add(statement, {"v": value}) for value in [*values, None]]
+                    trip.run()
+                    assert [answer.scalar() for answer in answers] == [*values, None]
+            for i in range(3):
+                trip = RoundTrip(session)
+                answer = trip.add(_AGAIN, {"v": i})
+                trip.run()
+                assert answer.scalar() == 2 * i
+            assert _prepared(session) == set()
+            session.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_the_upload_pool_prepares_nothing_behind_a_transaction_pooler(db_url, monkeypatch):
+    monkeypatch.setenv("ZHUCUN_DB_POOLER", "transaction")
+    engine = make_engine(db_url)
+
+    async def run() -> set[str]:
+        uploads = await open_uploads(engine, Settings(upload_connections=1), Policy())
+        assert uploads is not None
+        try:
+            async with uploads.pool.connection() as conn:
+                for i in range(3):
+                    trip = RoundTrip.on_connection(conn, engine.dialect)
+                    answer = trip.add(_AGAIN, {"v": i})
+                    await trip.run_async(commit=True)
+                    assert answer.scalar() == 2 * i
+                cur = await conn.execute("SELECT name FROM pg_prepared_statements")
+                return {row[0] for row in await cur.fetchall()}
+        finally:
+            await uploads.pool.close()
+
+    try:
+        assert asyncio.run(run()) == set()
+    finally:
+        engine.dispose()

@@ -36,15 +36,19 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], seconds: float = 90) -> 
 
 @contextmanager
 def serve_processes(
-    db_url: str, key_file: Path, log_dir: Path, count: int
+    db_url: str, key_file: Path, log_dir: Path, count: int, extra_env: dict[str, str] | None = None
 ) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
-    env = os.environ | {
-        "DATABASE_URL": db_url,
-        "ZHUCUN_SECRET_KEY": TEST_SECRET,
-        "ZHUCUN_SIGNING_KEY_FILE": str(key_file),
-        "ZHUCUN_LOG_LEVEL": "WARNING",
-        "ZHUCUN_TRUSTED_PROXIES": "127.0.0.1/32",
-    }
+    env = (
+        os.environ
+        | (extra_env or {})
+        | {
+            "DATABASE_URL": db_url,
+            "ZHUCUN_SECRET_KEY": TEST_SECRET,
+            "ZHUCUN_SIGNING_KEY_FILE": str(key_file),
+            "ZHUCUN_LOG_LEVEL": "WARNING",
+            "ZHUCUN_TRUSTED_PROXIES": "127.0.0.1/32",
+        }
+    )
     started: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
         for i in range(count):
