@@ -10,7 +10,7 @@ real HTTP stack:
 
 - POST /roll-calls over the whole city (target <= 1 s): one INSERT … SELECT calls everyone;
 - GET /roll-calls/{id} for that call once 70 % answered in time from inside, 5 % from outside,
-  3 % with a mock fix and the rest not at all (target <= 500 ms).
+  3 % with a mock fix and the rest not at all (target <= 300 ms, issue 24; issue 7 asked 500).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text
 
 from app.core.config import Settings
-from app.core.policy import Policy
+from app.core.policy import Policy, SupervisionPolicy
 from bench.seed import SECRET, insert_users, insert_villages, scratch_database, sign_in
 
 VILLAGES = 2500  # 10 counties x 10 townships x 25 villages under city 4301
@@ -162,7 +162,10 @@ def measure(url: str, members: int, runs: int) -> None:
     from app.main import create_app
 
     settings = Settings(DATABASE_URL=url, ZHUCUN_SECRET_KEY=SECRET, ZHUCUN_LOG_LEVEL="WARNING")
-    app = create_app(settings, Policy())
+    # The monthly cap per member (policy.supervision, for the members' sake) would refuse the
+    # bench's repeated city-wide calls: raised here to let every timed run through.
+    policy = Policy(supervision=SupervisionPolicy(max_roll_calls_per_member_month=runs + 1))
+    app = create_app(settings, policy)
     engine = create_engine(url)
     with engine.begin() as conn:
         headers = {"Authorization": f"Bearer {sign_in(conn)['city']}"}
@@ -192,7 +195,7 @@ def measure(url: str, members: int, runs: int) -> None:
         page = timed(status_page, 3 * runs)
     print(f"load average before measuring: {os.getloadavg()[0]:.1f} (cores: {os.cpu_count()})")
     print(line(f"POST /roll-calls over {members:,} members", issuing, 1000))
-    print(line("GET /roll-calls/{id}", page, 500))
+    print(line("GET /roll-calls/{id}", page, 300))  # issue 24's (issue 7 asked 500)
     print(f"status page counts: {counts}")
 
 
