@@ -68,6 +68,9 @@ class AccessEntry(Base):
 
     __tablename__ = "audit_access"
 
+    # PostgreSQL: partitioned by month of `at` (app.checkins.partitions), so the primary key
+    # there is (seq, at); seq stays unique as every append takes the lock on audit_access_head
+    # and numbers its entries after the head's seq.
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     viewer_id: Mapped[int] = mapped_column(Integer)

@@ -163,9 +163,10 @@ def _latest_document(session: Any) -> dict[str, Any] | None:
 
 
 def partitions_ahead() -> None:
-    """Make this month's check-in partition and the next three where missing, and seal the
-    months no fix can arrive for any more (checked row by row; `audit verify --since` then
-    skips them). The daily job, which `zhucun daily` runs. Nothing to do on SQLite."""
+    """Make this month's check-in partition and the next three where missing (their findings'
+    too, and the access log's months), and seal the months no fix can arrive for any more
+    (checked row by row; `audit verify --since` then skips them). The daily job, which
+    `zhucun daily` runs. Nothing to do on SQLite."""
     typer.echo(make_partitions_ahead())
 
 
@@ -174,7 +175,7 @@ def make_partitions_ahead() -> str:
     from app.core.config import get_settings
     from app.core.db import make_engine, make_session_factory, session_scope
     from app.core.policy import get_policy
-    from app.core.time import today
+    from app.core.time import today, utcnow
 
     engine = make_engine(get_settings().effective_database_url)
     try:
@@ -185,15 +186,17 @@ def make_partitions_ahead() -> str:
             day = today(policy.zone)
             made = partitions.ensure_months(connection, day)
             attached = partitions.attached_months(connection)
+            access = partitions.ensure_access_months(connection, utcnow().date())
         with session_scope(make_session_factory(engine)) as session:
             sealed = partitions.seal_past_months(session, day, policy.flags.max_age_days)
     finally:
         engine.dispose()
     shown = ", ".join(f"{m:%Y-%m}" for m in made) or "none"
     closed = ", ".join(f"{m:%Y-%m}" for m in sealed) or "none"
+    logged = ", ".join(f"{m:%Y-%m}" for m in access) or "none"
     return (
         f"{len(attached)} month(s) attached up to {attached[-1]:%Y-%m}; made: {shown}; "
-        f"sealed: {closed}"
+        f"sealed: {closed}; access log months made: {logged}"
     )
 
 

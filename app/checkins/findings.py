@@ -90,34 +90,44 @@ def scan_member_days(
                     "matched_date": other,
                     "evidence": evidence,
                     "found_at": found_at,
+                    "local_date": day,
                 }
                 for r in mine[match.start : match.start + match.length]
             ]
             break
     if not found:
         return 0
-    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = session.execute(
-        make(findings_table)
-        .on_conflict_do_nothing(index_elements=[f.checkin_id, f.code])
-        .returning(f.id),
-        found,
-    )
+    statement: Any
+    if session.get_bind().dialect.name == "postgresql":
+        # Partitioned: the unique key holds the check-in's local date (models.CheckInFinding).
+        statement = postgresql.insert(findings_table).on_conflict_do_nothing(
+            index_elements=[f.checkin_id, f.code, f.local_date]
+        )
+    else:
+        statement = sqlite.insert(findings_table).on_conflict_do_nothing(
+            index_elements=[f.checkin_id, f.code]
+        )
+    result = session.execute(statement.returning(f.id), found)
     return len(result.all())
 
 
-def findings_for(session: Session, checkin_ids: Iterable[int]) -> dict[int, list[Any]]:
+def findings_for(
+    session: Session, checkin_ids: Iterable[int], days: Iterable[date] = ()
+) -> dict[int, list[Any]]:
     """The findings of these check-ins, oldest first, as rows (code, matched_date, evidence,
-    found_at)."""
+    found_at). `days`: the check-ins' local dates when known, which bound the read to their
+    months (PostgreSQL reads only those partitions)."""
     ids = list(checkin_ids)
     out: dict[int, list[Any]] = {}
     if not ids:
         return out
-    rows = session.execute(
-        select(f.checkin_id, f.code, f.matched_date, f.evidence, f.found_at)
-        .where(f.checkin_id.in_(ids))
-        .order_by(f.id)
+    query = select(f.checkin_id, f.code, f.matched_date, f.evidence, f.found_at).where(
+        f.checkin_id.in_(ids)
     )
+    known = list(days)
+    if known:
+        query = query.where(f.local_date.between(min(known), max(known)))
+    rows = session.execute(query.order_by(f.id))
     for row in rows:
         out.setdefault(row.checkin_id, []).append(row)
     return out

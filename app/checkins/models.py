@@ -164,12 +164,28 @@ class CheckInFinding(Base):
     matched_date: Mapped[date | None] = mapped_column(Date)  # the day it repeats
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)  # the numbers behind it
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The check-in's local date, copied from it by every writer: on PostgreSQL the findings
+    # are partitioned by it like the check-ins (app.checkins.partitions), so that a month's
+    # findings are read, detached and attached with the month's check-ins.
+    local_date: Mapped[date] = mapped_column(Date)
 
     __table_args__ = (
-        UniqueConstraint("checkin_id", "code", name="uq_checkin_findings_checkin_code"),
-        # To a check-in: a foreign key on SQLite only (a partitioned table's rows are not
-        # referenced by id alone; check-ins are never deleted).
+        # SQLite: one finding of a code per check-in, and the check-in by id. PostgreSQL: a
+        # unique key of a partitioned table must hold local_date, so the key is (checkin_id,
+        # code, local_date) - the same guarantee, as the foreign key to the check-in's
+        # (id, local_date) (its primary key) makes local_date the check-in's one date.
+        UniqueConstraint("checkin_id", "code", name="uq_checkin_findings_checkin_code").ddl_if(
+            dialect="sqlite"
+        ),
         ForeignKeyConstraint(["checkin_id"], ["checkins.id"]).ddl_if(dialect="sqlite"),
+        UniqueConstraint(
+            "checkin_id", "code", "local_date", name="uq_checkin_findings_checkin_code_day"
+        ).ddl_if(dialect="postgresql"),
+        ForeignKeyConstraint(
+            ["checkin_id", "local_date"],
+            ["checkins.id", "checkins.local_date"],
+            name="fk_checkin_findings_checkin_day_checkins",
+        ).ddl_if(dialect="postgresql"),
     )
 
 

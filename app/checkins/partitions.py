@@ -16,6 +16,19 @@ it holds: its first seq and the hash before it, its last seq and hash, after che
 row's hash and link inside the run) in `checkin_sealed_runs`, then detaches the partition (to
 a cold tablespace if named; `pg_dump -t checkins_YYYY_MM` takes it further). `audit verify`
 bridges a chain's gap with the sealed runs; `attach` puts the month back and drops its seals.
+
+Two more append-only histories that grow with the check-ins are partitioned the same way
+(migration 0023), each with its DEFAULT partition and its months made ahead by the same job:
+
+- `checkin_findings`, by the check-in's `local_date` (copied into the finding), in the very
+  months of `checkins`: a month's findings are made, detached and attached with its check-ins
+  (`checkin_findings_YYYY_MM`). Its unique key is (checkin_id, code, local_date), and a foreign
+  key to the check-in's (id, local_date) makes local_date the check-in's own date: one finding
+  of a code per check-in, as before. The foreign key is why a month moves in this order:
+  findings out before check-ins, check-ins in before findings.
+- `audit_access`, by `at`, in UTC months (`audit_access_YYYY_MM`: an instant has no local
+  day, and the bounds then name the same instants whatever the server's zone). Its months are
+  only made; none is detached (`audit verify` walks the whole access chain in seq order).
 """
 
 from __future__ import annotations
@@ -32,7 +45,37 @@ from app.checkins import hashing
 
 MONTHS_AHEAD = 3
 DEFAULT_PARTITION = "checkins_default"
-_NAME = re.compile(r"^checkins_(\d{4})_(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A table in monthly range partitions: `{table}_YYYY_MM` and `{table}_default`."""
+
+    table: str
+    key: str  # the partition key's column
+    instant: bool = False  # the key is a timestamptz (months in UTC), not a date
+
+    @property
+    def default(self) -> str:
+        return f"{self.table}_default"
+
+    def name(self, month: date) -> str:
+        return f"{self.table}_{month.year:04d}_{month.month:02d}"
+
+    def bound(self, day: date) -> str:
+        """A SQL literal of the partition key at the start of `day`."""
+        return f"TIMESTAMPTZ '{day} 00:00:00+00'" if self.instant else f"DATE '{day}'"
+
+    def month_of_key(self) -> str:
+        """SQL: the month of a row's key, as a date."""
+        if self.instant:
+            return f"date_trunc('month', {self.key} AT TIME ZONE 'UTC')::date"
+        return f"date_trunc('month', {self.key})::date"
+
+
+CHECKINS = Family("checkins", "local_date")
+FINDINGS = Family("checkin_findings", "local_date")
+ACCESS = Family("audit_access", "at", instant=True)
 
 
 def month_start(day: date) -> date:
@@ -53,79 +96,125 @@ def parse_month(value: str) -> date:
     return date(int(year), int(month), 1)
 
 
-def is_partitioned(connection: Connection) -> bool:
+def is_partitioned(connection: Connection, family: Family = CHECKINS) -> bool:
     if connection.dialect.name != "postgresql":
         return False
     kind = connection.execute(
-        text("SELECT relkind FROM pg_class WHERE oid = to_regclass('checkins')")
+        text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"), {"t": family.table}
     ).scalar()
     return kind == "p"
 
 
-def attached_months(connection: Connection) -> list[date]:
-    """The months attached to `checkins`, oldest first."""
+def attached_months(connection: Connection, family: Family = CHECKINS) -> list[date]:
+    """The months attached to the family's table, oldest first."""
     names = connection.execute(
         text(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'checkins'::regclass"
-        )
+            "WHERE i.inhparent = CAST(:t AS regclass)"
+        ),
+        {"t": family.table},
     ).scalars()
+    pattern = re.compile(rf"^{family.table}_(\d{{4}})_(\d{{2}})$")
     months = []
     for name in names:
-        match = _NAME.match(name)
+        match = pattern.match(name)
         if match:
             months.append(date(int(match[1]), int(match[2]), 1))
     return sorted(months)
 
 
-def ensure_month(connection: Connection, month: date) -> bool:
-    """Make the month's partition unless attached; True when made. Rows of the month held by
-    the DEFAULT partition move into it (in this transaction)."""
-    month = month_start(month)
-    if month in attached_months(connection):
-        return False
-    name, lo, hi = partition_name(month), month, next_month(month)
-    # No fix of the month may land in the DEFAULT partition between the move and the attach.
-    connection.execute(text(f"LOCK TABLE {DEFAULT_PARTITION} IN SHARE MODE"))
-    # A table, filled from the DEFAULT partition, then attached: CREATE … PARTITION OF would
-    # fail while the DEFAULT partition holds a row of the month.
-    connection.execute(text(f"CREATE TABLE {name} (LIKE checkins INCLUDING DEFAULTS)"))
-    bounds = {"lo": lo, "hi": hi}
+def _fill(connection: Connection, family: Family, month: date) -> str:
+    """A table for the month, filled with the month's rows moved out of the DEFAULT
+    partition (to be attached by `_attach`): CREATE … PARTITION OF would fail while the
+    DEFAULT partition holds a row of the month."""
+    name, lo, hi = family.name(month), family.bound(month), family.bound(next_month(month))
+    connection.execute(text(f"CREATE TABLE {name} (LIKE {family.table} INCLUDING DEFAULTS)"))
     connection.execute(
         text(
-            f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} "
-            "WHERE local_date >= :lo AND local_date < :hi RETURNING *) "
+            f"WITH moved AS (DELETE FROM {family.default} "
+            f"WHERE {family.key} >= {lo} AND {family.key} < {hi} RETURNING *) "
             f"INSERT INTO {name} SELECT * FROM moved"
-        ),
-        bounds,
+        )
     )
+    return name
+
+
+def _attach(connection: Connection, family: Family, month: date) -> None:
+    name, lo, hi = family.name(month), family.bound(month), family.bound(next_month(month))
     # The constraint lets ATTACH skip its scan of the new table.
     connection.execute(
         text(
             f"ALTER TABLE {name} ADD CONSTRAINT {name}_bounds "
-            f"CHECK (local_date >= DATE '{lo}' AND local_date < DATE '{hi}')"
+            f"CHECK ({family.key} >= {lo} AND {family.key} < {hi})"
         )
     )
     connection.execute(
-        text(f"ALTER TABLE checkins ATTACH PARTITION {name} FOR VALUES FROM ('{lo}') TO ('{hi}')")
+        text(f"ALTER TABLE {family.table} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})")
     )
     connection.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {name}_bounds"))
+
+
+def ensure_month(connection: Connection, month: date) -> bool:
+    """Make the month's partition of check-ins, and of their findings, unless attached; True
+    when one was made. Rows of the month held by a DEFAULT partition move into it (in this
+    transaction)."""
+    month = month_start(month)
+    families = [CHECKINS]
+    if is_partitioned(connection, FINDINGS):
+        families.append(FINDINGS)
+    todo = [fam for fam in families if month not in attached_months(connection, fam)]
+    if not todo:
+        return False
+    # No row of the month may land in a DEFAULT partition between the move and the attach.
+    for family in todo:
+        connection.execute(text(f"LOCK TABLE {family.default} IN SHARE MODE"))
+    # Findings out of the DEFAULT partition before their check-ins (their foreign key),
+    # check-ins attached before their findings.
+    for family in reversed(todo):
+        _fill(connection, family, month)
+    for family in todo:
+        _attach(connection, family, month)
     return True
 
 
-def ensure_months(connection: Connection, today: date, ahead: int = MONTHS_AHEAD) -> list[date]:
-    """This month and `ahead` more, and every month the DEFAULT partition holds rows of (a
-    late fix, a back-filled history), made where missing (the daily job). Returns those
-    made."""
+def _wanted(connection: Connection, family: Family, today: date, ahead: int) -> set[date]:
     wanted, month = set(), month_start(today)
     for _ in range(ahead + 1):
         wanted.add(month)
         month = next_month(month)
     stray = connection.execute(
-        text(f"SELECT DISTINCT date_trunc('month', local_date)::date FROM {DEFAULT_PARTITION}")
+        text(f"SELECT DISTINCT {family.month_of_key()} FROM {family.default}")
     ).scalars()
     wanted.update(stray)
+    return wanted
+
+
+def ensure_months(connection: Connection, today: date, ahead: int = MONTHS_AHEAD) -> list[date]:
+    """This month and `ahead` more, and every month the DEFAULT partition holds rows of (a
+    late fix, a back-filled history), made where missing for the check-ins and their findings
+    (the daily job). Returns those made."""
+    wanted = _wanted(connection, CHECKINS, today, ahead)
+    if is_partitioned(connection, FINDINGS):
+        wanted |= _wanted(connection, FINDINGS, today, ahead)
     return [m for m in sorted(wanted) if ensure_month(connection, m)]
+
+
+def ensure_access_months(
+    connection: Connection, today_utc: date, ahead: int = MONTHS_AHEAD
+) -> list[date]:
+    """The access log's months (UTC), as `ensure_months` the check-ins'. Returns those made;
+    nothing before migration 0023."""
+    if not is_partitioned(connection, ACCESS):
+        return []
+    made = []
+    for month in sorted(_wanted(connection, ACCESS, today_utc, ahead)):
+        if month in attached_months(connection, ACCESS):
+            continue
+        connection.execute(text(f"LOCK TABLE {ACCESS.default} IN SHARE MODE"))
+        _fill(connection, ACCESS, month)
+        _attach(connection, ACCESS, month)
+        made.append(month)
+    return made
 
 
 # --- detaching and re-attaching an old month ------------------------------------------------
@@ -161,9 +250,25 @@ def detach(
             f"{name} is within the upload window ({max_age_days} days): fixes can still arrive"
         )
     runs = seal(session, month, today, max_age_days)
+    names = [name]
+    # The month's findings leave with it (first: their foreign key refers to its rows). The
+    # detached table keeps a copy of the key, which would hold the check-ins' month back.
+    findings = FINDINGS.name(month)
+    if month in attached_months(connection, FINDINGS):
+        connection.execute(text(f"ALTER TABLE checkin_findings DETACH PARTITION {findings}"))
+        for fk in connection.execute(
+            text(
+                "SELECT conname FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' AND conparentid = 0"
+            ),
+            {"t": findings},
+        ).scalars():
+            connection.execute(text(f'ALTER TABLE {findings} DROP CONSTRAINT "{fk}"'))
+        names.append(findings)
     connection.execute(text(f"ALTER TABLE checkins DETACH PARTITION {name}"))
     if tablespace:
-        connection.execute(text(f'ALTER TABLE {name} SET TABLESPACE "{tablespace}"'))
+        for table in names:
+            connection.execute(text(f'ALTER TABLE {table} SET TABLESPACE "{tablespace}"'))
     return runs
 
 
@@ -228,12 +333,27 @@ def attach(session: Session, month: date) -> None:
     name = partition_name(month)
     if month in attached_months(connection):
         raise PartitionRefused(f"{name} is attached already")
-    if connection.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar() is None:
-        raise PartitionRefused(f"no table {name}: restore it first (pg_restore -t {name})")
+    findings = FINDINGS.name(month)
+    tables = [name]
+    with_findings = is_partitioned(connection, FINDINGS)
+    if with_findings and month not in attached_months(connection, FINDINGS):
+        tables.append(findings)
+    for table in tables:
+        if connection.execute(text("SELECT to_regclass(:n)"), {"n": table}).scalar() is None:
+            restore = " ".join(f"-t {t}" for t in tables)
+            raise PartitionRefused(f"no table {table}: restore it first (pg_restore {restore})")
     lo, hi = month, next_month(month)
     connection.execute(
         text(f"ALTER TABLE checkins ATTACH PARTITION {name} FOR VALUES FROM ('{lo}') TO ('{hi}')")
     )
+    if findings in tables:
+        # After the check-ins: attaching re-makes the foreign key, checked against them.
+        connection.execute(
+            text(
+                f"ALTER TABLE checkin_findings ATTACH PARTITION {findings} "
+                f"FOR VALUES FROM ('{lo}') TO ('{hi}')"
+            )
+        )
     connection.execute(text("DELETE FROM checkin_sealed_runs WHERE month = :m"), {"m": month})
 
 

@@ -73,7 +73,7 @@ def stored_out(
     rows = list(rows)
     ids = [row.id for row in rows]
     reviews = reviews_of(session, ids)
-    later = findings_service.findings_for(session, ids)
+    later = findings_service.findings_for(session, ids, [row.local_date for row in rows])
     return {row.id: out_row(row, reviews.get(row.id), later.get(row.id), named) for row in rows}
 
 
@@ -195,5 +195,7 @@ def list_checkins(
         query = query.where(c.local_date <= at.astimezone(UTC).date() + timedelta(days=1))
     rows = session.execute(query.order_by(c.captured_at.desc(), c.id.desc()).limit(limit)).all()
     reviews = reviews_of(session, [r.id for r in rows])
-    later = findings_service.findings_for(session, [r.id for r in rows])
+    later = findings_service.findings_for(
+        session, [r.id for r in rows], [r.local_date for r in rows]
+    )
     return [out_row(r, reviews.get(r.id), later.get(r.id), named) for r in rows]

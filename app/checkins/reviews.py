@@ -60,7 +60,7 @@ def review(
         about=audit_actions.About(row.member_id, row.local_date),
     )
     on_days_changed(session, policy, row.member_id, [row.local_date])
-    later = findings_service.findings_for(session, [row.id]).get(row.id)
+    later = findings_service.findings_for(session, [row.id], [row.local_date]).get(row.id)
     return out_row(row, reviews_of(session, [row.id]).get(row.id), later, named=True)
 
 

@@ -259,7 +259,9 @@ def _save(
     if tracks and findings_service.scan_member_days(
         session, policy, member_id, tracks, received_at
     ):
-        found = findings_service.findings_for(session, ids.values())
+        found = findings_service.findings_for(
+            session, ids.values(), [row["local_date"] for row in rows]
+        )
     return {
         row["client_id"]: out(row, ids[row["client_id"]], [], found.get(ids[row["client_id"]]))
         for row in rows

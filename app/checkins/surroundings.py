@@ -76,6 +76,7 @@ class DeviceUse:
     full_name: str
     checkin_id: int
     captured_at: datetime
+    local_date: date  # the fix's (its findings are partitioned by it)
 
 
 @dataclass
@@ -139,6 +140,7 @@ class Surroundings:
                     "matched_date": day,
                     "evidence": evidence,
                     "found_at": at,
+                    "local_date": use.local_date,
                 },
             )
 
@@ -244,10 +246,10 @@ class _Loading:
             None,
         )
         uses: dict[str, list[DeviceUse]] = {}
-        for device, member, name, checkin_id, at in sorted(
+        for device, member, name, checkin_id, at, day in sorted(
             self.devices.rows if self.devices else (), key=lambda row: (row[4], row[3])
         ):
-            uses.setdefault(device, []).append(DeviceUse(member, name, checkin_id, as_utc(at)))
+            uses.setdefault(device, []).append(DeviceUse(member, name, checkin_id, as_utc(at), day))
         # Before, between and after never overlap; ties in time keep the id order.
         fixes = sorted((as_utc(at), k, lat, lon, acc) for at, k, lat, lon, acc in self.around.rows)
         candidates = self.candidates.rows if self.candidates else []
@@ -352,7 +354,7 @@ def _device_uses(devices: Any) -> Any:
 
     def side(other: Any) -> Any:
         return (
-            select(c.device_id, c.member_id, Member.full_name, c.id, c.captured_at)
+            select(c.device_id, c.member_id, Member.full_name, c.id, c.captured_at, c.local_date)
             .join(Member, Member.id == c.member_id)
             .where(devices, other, c.captured_at.between(t0, t1))
             .limit(_MAX_DEVICE_USES)

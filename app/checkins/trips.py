@@ -121,12 +121,12 @@ _INSERT_JSON = text(
 _INSERT_MANY = insert(checkins).returning(c.id, c.client_id, sort_by_parameter_order=True)
 
 
-_FINDING_NAMES = ("checkin_id", "code", "matched_date", "evidence", "found_at")
+_FINDING_NAMES = ("checkin_id", "code", "matched_date", "evidence", "found_at", "local_date")
 # A fix already found (by another revealing fix, or a third member) keeps its first finding.
 _INSERT_FINDINGS_JSON = text(
     "INSERT INTO checkin_findings ({names}) SELECT {names} FROM "
     "json_populate_recordset(NULL::checkin_findings, CAST(:rows AS json)) "
-    "ON CONFLICT (checkin_id, code) DO NOTHING".format(names=", ".join(_FINDING_NAMES))
+    "ON CONFLICT (checkin_id, code, local_date) DO NOTHING".format(names=", ".join(_FINDING_NAMES))
 )
 _INSERT_FINDINGS = sqlite.insert(findings_table).on_conflict_do_nothing(
     index_elements=["checkin_id", "code"]

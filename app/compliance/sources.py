@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    and_,
     bindparam,
     case,
     exists,
@@ -89,9 +90,11 @@ def suspicious_checkins(
             flagged,
         )
     )
+    # The findings of the period's fixes: bounded by their local dates (the partitions of
+    # the period's months on PostgreSQL).
     later_fixes = (
-        select(CheckInFinding.checkin_id)
-        .where(CheckInFinding.code.in_(serious))
+        select(CheckInFinding.checkin_id, CheckInFinding.local_date)
+        .where(CheckInFinding.code.in_(serious), CheckInFinding.local_date.between(start, end))
         .distinct()
         .subquery()
     )
@@ -103,7 +106,13 @@ def suspicious_checkins(
             func.max(CheckIn.local_date),
         )
         .select_from(fixes)
-        .join(later_fixes, later_fixes.c.checkin_id == CheckIn.id)
+        .join(
+            later_fixes,
+            and_(
+                later_fixes.c.checkin_id == CheckIn.id,
+                later_fixes.c.local_date == CheckIn.local_date,
+            ),
+        )
         .where(
             member_in(session, CheckIn.member_id, member_ids),
             CheckIn.local_date.between(start, end),
@@ -126,10 +135,17 @@ def suspicious_checkins(
         # been found later): read only for the members found at all.
         for m, code in session.execute(
             select(CheckIn.member_id, CheckInFinding.code)
-            .join(CheckIn, CheckIn.id == CheckInFinding.checkin_id)
+            .join(
+                CheckIn,
+                and_(
+                    CheckIn.id == CheckInFinding.checkin_id,
+                    CheckIn.local_date == CheckInFinding.local_date,
+                ),
+            )
             .where(
                 member_in(session, CheckIn.member_id, list(counts)),
                 CheckIn.local_date.between(start, end),
+                CheckInFinding.local_date.between(start, end),
                 CheckInFinding.code.in_(serious),
             )
             .distinct()

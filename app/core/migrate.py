@@ -6,6 +6,7 @@ package (a wheel, the Docker image) migrates without the source tree.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,15 @@ def include_object(
 ) -> bool:
     """Autogenerate filter: GeoAlchemy2's, and skip objects limited to another dialect by
     `ddl_if` (Alembic does not honour it), such as the GiST index that only PostGIS has."""
+    # A foreign key to a partitioned table (checkin_findings → checkins) shows, beside itself,
+    # the server's own copies to each partition (`checkins_YYYY_MM`, `…_default`).
+    if (
+        type_ == "foreign_key_constraint"
+        and reflected
+        and compare_to is None
+        and _PARTITION.search(obj.referred_table.name)
+    ):
+        return False
     ddl_if = getattr(obj, "_ddl_if", None)
     dialect = getattr(ddl_if, "dialect", None)
     if dialect is not None and _current_dialect and dialect != _current_dialect[-1]:
@@ -72,6 +82,7 @@ def include_object(
     return included
 
 
+_PARTITION = re.compile(r"_(\d{4}_\d{2}|default)$")
 # The dialect being compared, set by `comparing` (Alembic's hook has no access to it).
 _current_dialect: list[str] = []
 

@@ -3,7 +3,7 @@ complaints and suggestions, and the burden report."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
 from app.core.i18n import current_language
-from app.core.inputs import MAX_BIG_ID, MAX_ID, DivisionPrefix
+from app.core.inputs import MAX_BIG_ID, MAX_ID, Day, DivisionPrefix
 from app.core.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -28,6 +28,7 @@ from app.core.pagination import (
     cursor_id,
     next_id_cursor,
 )
+from app.core.policy import Policy
 from app.core.time import today, utcnow
 from app.org.divisions import PROVINCE_CODE_LENGTH, is_prefix
 from app.org.errors import ScopeNotFound
@@ -65,6 +66,21 @@ BurdenReader = Annotated[
 WHOLE_LOG_ROLES = ("admin", "audit_admin")
 
 
+def _period(policy: Policy, start: date | None, end: date | None) -> ColumnElement[bool]:
+    """Entries made on the local days `start` to `end` (either open): a bound on `at`, by
+    which PostgreSQL reads only those months' partitions of the access log."""
+    bounds: list[ColumnElement[bool]] = []
+    if start is not None:
+        bounds.append(AccessEntry.at >= _local_midnight(policy, start))
+    if end is not None:
+        bounds.append(AccessEntry.at < _local_midnight(policy, end + timedelta(days=1)))
+    return and_(true(), *bounds)
+
+
+def _local_midnight(policy: Policy, day: date) -> datetime:
+    return datetime.combine(day, time(), policy.zone).astimezone(UTC)
+
+
 def _page(
     session: SessionDep, where: ColumnElement[bool], cursor: str | None, limit: int
 ) -> Page[AccessEntryOut]:
@@ -88,11 +104,16 @@ def _page(
 def my_access_log(
     principal: MemberOnly,
     session: SessionDep,
+    policy: PolicyDep,
+    from_: Annotated[Day | None, Query(alias="from", description="first local date")] = None,
+    to: Annotated[Day | None, Query(description="last local date")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[AccessEntryOut]:
-    """Who looked at my positions (谁看了我的位置), newest first. My own reads are not logged."""
-    return _page(session, AccessEntry.subject_member_id == principal.member_id, cursor, limit)
+    """Who looked at my positions (谁看了我的位置), newest first (of the local days `from`
+    to `to` when given). My own reads are not logged."""
+    where = and_(AccessEntry.subject_member_id == principal.member_id, _period(policy, from_, to))
+    return _page(session, where, cursor, limit)
 
 
 def readable_access(principal: Principal) -> ColumnElement[bool]:
@@ -119,17 +140,20 @@ def readable_access(principal: Principal) -> ColumnElement[bool]:
 def access_log(
     principal: AccessLogReader,
     session: SessionDep,
+    policy: PolicyDep,
     scope: Annotated[
         DivisionPrefix | None, Query(max_length=12, description="division prefix")
     ] = None,
     viewer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     subject_member_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="first local date")] = None,
+    to: Annotated[Day | None, Query(description="last local date")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[AccessEntryOut]:
     """The access log (auditors within their scope, `audit_admin` and admins all), newest
-    first: who read whose positions, when."""
-    where = readable_access(principal)
+    first: who read whose positions, when (on the local days `from` to `to` when given)."""
+    where = and_(readable_access(principal), _period(policy, from_, to))
     if scope is not None:
         own = principal.division_prefix
         outside = principal.role not in WHOLE_LOG_ROLES and (

@@ -126,15 +126,16 @@ def test_a_flag_found_later_is_named_and_each_fix_counted_once(world, app):
         fix(EAST, at_local(date(2025, 11, 7), 9)),
     ]
     r = world.post("sun", "/checkins/batch", json={"items": fixes})
-    mock, plain, _ = (x["checkin"]["id"] for x in r.json()["results"])
-    for checkin_id in (mock, plain):
+    mock, plain, _ = (x["checkin"] for x in r.json()["results"])
+    for checkin in (mock, plain):
         world.db.add(
             CheckInFinding(
-                checkin_id=checkin_id,
+                checkin_id=checkin["id"],
                 code="replayed_track",
                 matched_date=date(2025, 10, 1),
                 evidence={},
                 found_at=datetime.now(UTC),
+                local_date=date.fromisoformat(checkin["local_date"]),
             )
         )
     world.db.commit()
