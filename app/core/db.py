@@ -11,7 +11,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from app.core.roundtrip import GENERIC_PLANS, UNPREPARED
+from app.core.roundtrip import UNPREPARED
 
 # Stable constraint names, so that migrations can name what they alter or drop.
 NAMING_CONVENTION = {
@@ -59,15 +59,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A server that is down must fail a request fast (503), not hang it on connect.
     # psycopg's own automatic prepared statements are off: it deallocates every prepared
     # statement of the connection on any rollback, the check-in path's too (app.core.roundtrip
-    # prepares the statements it runs on every request itself, with generic plans).
-    # Behind PgBouncer in transaction mode (`pooled_by_transaction`) nothing is prepared and no
-    # `options` go in the startup packet (PgBouncer refuses them): generic plans are then the
-    # role's setting (docs/SCALING.md §4).
+    # prepares the statements it runs on every request itself, and sets generic plans for
+    # their transaction only: GENERIC_PLANS_HERE).
+    # Behind PgBouncer in transaction mode (`pooled_by_transaction`) nothing is prepared
+    # (docs/SCALING.md §4).
     pooled = pooled_by_transaction()
-    connect_args: dict[str, Any] = {"connect_timeout": 5, "prepare_threshold": None}
-    if not pooled:
-        connect_args["options"] = GENERIC_PLANS
-    kwargs.setdefault("connect_args", connect_args)
+    kwargs.setdefault("connect_args", {"connect_timeout": 5, "prepare_threshold": None})
     engine = create_engine(url, pool_size=40, max_overflow=8, pool_recycle=3600, **kwargs)
     if pooled:
         event.listen(engine, "connect", _never_prepare)

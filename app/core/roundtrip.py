@@ -155,7 +155,7 @@ def _run_together(connection: Connection, queued: list[_Queued], commit: bool) -
     prepared: set[str] | None = (
         None if connection.info.get(UNPREPARED) else connection.info.setdefault(_PREPARED, set())
     )
-    message = _Message(raw, connection.dialect, prepared, queued, commit)
+    message = _Message(raw, connection.dialect, prepared, queued, commit, generic_here=True)
     own_transaction, answers, preparing = raw.autocommit, message.answers, message.preparing
     fresh = outage.take_fresh(connection)
     try:
@@ -201,13 +201,21 @@ def mark_unprepared(connection: psycopg.AsyncConnection[Any]) -> None:
     _ASYNC_UNPREPARED.add(connection)
 
 
-# Connection option for every PostgreSQL connection that runs trips: a prepared statement keeps
-# its generic plan. The hot statements are lookups by member on indexes made for them; left
-# to choose, the server judged a plan for the parameters of each EXECUTE cheaper once the
-# tables had statistics and planned every execution anew - half of the database's CPU per
-# check-in (bench/checkins_bench.py). A plan made before a table had statistics lasts as
-# long as its connection (an hour at most: the pools recycle them), while the table is small.
+# A prepared statement of a trip keeps its generic plan. The hot statements are lookups by
+# member on indexes made for them; left to choose, the server judged a plan for the
+# parameters of each EXECUTE cheaper once the tables had statistics and planned every
+# execution anew - half of the database's CPU per check-in (bench/checkins_bench.py). A plan
+# made before a table had statistics lasts as long as its connection (an hour at most: the
+# pools recycle them), while the table is small.
+#
+# The upload pool's connections run nothing but trips: the setting is theirs from connect
+# (GENERIC_PLANS). The engines' connections serve every other query too, and a generic plan
+# there is blind to the values (the size of a member array, a date range, `flags <> ''` of a
+# partial index): set at connect, it made the city-wide compliance list 3-4 times slower
+# (bench/compliance_bench.py). There a trip with prepared statements sets it for its own
+# transaction (GENERIC_PLANS_HERE).
 GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+GENERIC_PLANS_HERE = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 class _Message:
@@ -220,9 +228,13 @@ class _Message:
         prepared: set[str] | None,
         queued: list[_Queued],
         commit: bool,
+        *,
+        generic_here: bool = False,
     ) -> None:
         """`prepared`: the names the connection has prepared, or None where nothing may be
-        prepared (behind PgBouncer in transaction mode: `UNPREPARED`)."""
+        prepared (behind PgBouncer in transaction mode: `UNPREPARED`). `generic_here`: the
+        connection does not keep generic plans by itself (an engine's): a trip that runs
+        prepared statements sets them for its transaction (GENERIC_PLANS_HERE)."""
         own_transaction = raw.autocommit
         binder = _Binder(raw)
         self.preparing: list[str] = []
@@ -231,8 +243,11 @@ class _Message:
         if own_transaction and raw.info.transaction_status == _IDLE:
             parts.append("BEGIN")
             self.answers.append(None)
-        for item in queued:
-            compiled = _compiled(item.statement, dialect)
+        compiled_items = [(_compiled(item.statement, dialect), item) for item in queued]
+        if generic_here and prepared is not None and any(c.name for c, _ in compiled_items):
+            parts.append(GENERIC_PLANS_HERE)
+            self.answers.append(None)
+        for compiled, item in compiled_items:
             if (
                 prepared is not None
                 and compiled.name

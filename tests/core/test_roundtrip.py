@@ -173,3 +173,22 @@ def test_the_upload_pool_prepares_nothing_behind_a_transaction_pooler(db_url, mo
         assert asyncio.run(run()) == set()
     finally:
         engine.dispose()
+
+
+_TWICE = select(cast(bindparam("v", type_=Integer()), Integer()) - 1)
+
+
+def test_generic_plans_hold_for_a_trips_transaction_only(db):
+    """A trip that runs prepared statements keeps their generic plans for its transaction;
+    every other query of an engine's connection is planned for its values (a generic plan
+    cannot use a partial index on `flags <> ''` nor size an array of members)."""
+    assert db.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+    for i in range(2):  # the second run uses it again: prepared, EXECUTEd
+        trip = RoundTrip(db)
+        answer = trip.add(_TWICE, {"v": i})
+        trip.run()
+        assert answer.scalar() == i - 1
+    assert db.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
+    db.rollback()
+    assert db.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+    db.rollback()
