@@ -15,9 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     and_,
-    bindparam,
     case,
     exists,
     func,
@@ -25,7 +23,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from app.checkins import reading as checkin_reading
@@ -33,6 +30,7 @@ from app.checkins import rules as checkin_rules
 from app.checkins.counting import latest_review_action
 from app.checkins.models import CheckIn, CheckInFinding
 from app.compliance.violations import FindingLike, Violation
+from app.core.db import ids_in
 from app.core.policy import Policy
 from app.core.time import today as local_today
 from app.households import findings as household_findings
@@ -47,13 +45,7 @@ Source = Callable[[Session, Policy, Sequence[int], date, date], Mapping[int, Seq
 
 def member_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """`column IN ids`, as one array parameter on PostgreSQL (a city is ten thousand ids)."""
-    if _is_pg(session):
-        test: ColumnElement[bool] = column == func.any(
-            bindparam("member_ids", list(ids), type_=ARRAY(Integer))
-        )
-    else:
-        test = column.in_(ids)
-    return test
+    return ids_in(session, column, ids)
 
 
 def suspicious_checkins(

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    MetaData,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    make_url,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -69,6 +80,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if pooled:
         event.listen(engine, "connect", _never_prepare)
     return engine
+
+
+def ids_in(session: Session, column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN ids`, as one array parameter on PostgreSQL: a city is ten thousand ids, which
+    as as many bound parameters cost more to send and parse than the query takes to run."""
+    wanted = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        test: ColumnElement[bool] = column == func.any(
+            bindparam(None, wanted, type_=ARRAY(Integer))
+        )
+        return test
+    return cast(ColumnElement[bool], column.in_(wanted))
 
 
 def pooled_by_transaction() -> bool:

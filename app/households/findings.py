@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from app.core.db import ids_in
 from app.core.policy import Policy
 from app.core.time import today as local_today
 from app.households import rules
@@ -57,7 +58,7 @@ def _pairings(
         )
         .join(Household, Household.id == HouseholdPairing.household_id)
         .where(
-            HouseholdPairing.member_id.in_(list(member_ids)),
+            ids_in(session, HouseholdPairing.member_id, member_ids),
             HouseholdPairing.from_date <= end,
             (HouseholdPairing.to_date.is_(None)) | (HouseholdPairing.to_date >= start),
         )
@@ -75,7 +76,7 @@ def _credited_visits(
         return out
     for m, h, d in session.execute(
         select(Visit.member_id, Visit.household_id, Visit.local_date).where(
-            Visit.member_id.in_(list(member_ids)),
+            ids_in(session, Visit.member_id, member_ids),
             Visit.local_date.between(start, end),
             Visit.credited.is_(True),
             Visit.confirmation != "denied",
@@ -206,14 +207,16 @@ def _answers(
     for m, d, v in session.execute(
         select(Visit.member_id, Visit.local_date, Visit.id)
         .join(Countersign, Countersign.visit_id == Visit.id)
-        .where(Visit.member_id.in_(member_ids), Visit.local_date.between(start, end), test)
+        .where(
+            ids_in(session, Visit.member_id, member_ids), Visit.local_date.between(start, end), test
+        )
     ):
         rows.append((m, d, v, "countersign"))
     cb_test = Callback.visit_confirmed == "no" if denied else Callback.knows_member.is_(False)
     for m, vd, rd, cv in session.execute(
         select(Callback.member_id, Visit.local_date, Callback.recorded_on, Callback.visit_id)
         .outerjoin(Visit, Visit.id == Callback.visit_id)
-        .where(Callback.member_id.in_(member_ids), Callback.status == "done", cb_test)
+        .where(ids_in(session, Callback.member_id, member_ids), Callback.status == "done", cb_test)
     ):
         day = vd or rd
         if day is not None and start <= day <= end:
@@ -305,7 +308,7 @@ def period_rates(
         select(Visit.member_id, Countersign.knows_member, Countersign.satisfaction)
         .join(Visit, Visit.id == Countersign.visit_id)
         .where(
-            Visit.member_id.in_(ids),
+            ids_in(session, Visit.member_id, ids),
             Visit.local_date.between(start, end),
             Countersign.answered_at.is_not(None),
         )
@@ -313,7 +316,7 @@ def period_rates(
         answers.setdefault(m, []).append((knows, score))
     for m, knows, score in session.execute(
         select(Callback.member_id, Callback.knows_member, Callback.satisfaction).where(
-            Callback.member_id.in_(ids),
+            ids_in(session, Callback.member_id, ids),
             Callback.status == "done",
             Callback.reached.is_(True),
             Callback.recorded_on.between(start, end),
