@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import Connection
 
 from app.auth.dependencies import require_roles
 from app.auth.errors import RoleRequired
@@ -24,6 +23,7 @@ from app.core.inputs import Day, DivisionPrefix
 from app.core.time import today
 from app.org.errors import ScopeNotFound
 from app.rollup import service
+from app.rollup.access import READERS, configured, prefix
 from app.rollup.errors import RollupNotConfigured
 from app.rollup.schemas import (
     RollupComplianceOut,
@@ -34,27 +34,11 @@ from app.rollup.schemas import (
 
 router = APIRouter(prefix="/rollup", tags=["rollup"])
 
-READERS = ("township", "county", "city", "auditor", "admin")
 RollupPrincipal = Annotated[Principal, Depends(require_roles(*READERS))]
 ScopeQuery = Annotated[
     DivisionPrefix | None,
     Query(max_length=12, description="division prefix (within the caller's own)"),
 ]
-
-
-def _prefix(principal: Principal, scope: str | None) -> str:
-    own = principal.division_prefix or ""
-    if scope is None:
-        return own
-    if not scope.startswith(own):
-        raise ScopeNotFound(scope=scope)
-    return scope
-
-
-def _configured(connection: Connection) -> Connection:
-    if not service.configured(connection):
-        raise RollupNotConfigured()
-    return connection
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -76,12 +60,12 @@ def get_rollup_on_post(
     """The on-post rate of a day per province, from the provinces' published ledger days (a
     check-in shows within seconds) and their members' assigned days (as of each province's
     last compliance refresh)."""
-    prefix = _prefix(principal, scope)
-    connection = _configured(session.connection())
+    within = prefix(principal, scope)
+    connection = configured(session.connection())
     when = day or today(policy.zone)
     return RollupOnPostOut(
         date=when,
-        scope=prefix,
+        scope=within,
         items=[
             RollupOnPostRow(
                 province=row.province,
@@ -91,7 +75,7 @@ def get_rollup_on_post(
                 on_post_rate=_rate(row.present, row.assigned),
                 on_post_rate_excluding_leave=_rate(row.present, row.assigned - row.on_leave),
             )
-            for row in service.on_post(connection, when, prefix)
+            for row in service.on_post(connection, when, within)
         ],
     )
 
@@ -113,11 +97,11 @@ def get_rollup_compliance(
     span = compliance_rules.parse_period(period)
     if span is None:
         raise InvalidPeriod(period=period, allowed="2026Q4, 2026-11, 2026")
-    prefix = _prefix(principal, scope)
-    connection = _configured(session.connection())
+    within = prefix(principal, scope)
+    connection = configured(session.connection())
     return RollupComplianceOut(
         period=span.label,
-        scope=prefix,
+        scope=within,
         items=[
             RollupComplianceRow(
                 province=row.province,
@@ -127,6 +111,6 @@ def get_rollup_compliance(
                 summary=row.summary,
                 as_of=row.as_of,
             )
-            for row in service.compliance(connection, span.label, prefix)
+            for row in service.compliance(connection, span.label, within)
         ],
     )

@@ -431,6 +431,11 @@ ROWS: dict[tuple[str, str], Row] = {
         None,
         f"403 403 {ROLLUP} 404 {ROLLUP} 404 {ROLLUP} 403 {ROLLUP} {ROLLUP}",
     ),
+    ("GET", "/reports/rollup-compliance"): (
+        "/reports/rollup-compliance?scope=430121001&period={quarter}",
+        None,
+        f"403 403 {ROLLUP} 404 {ROLLUP} 404 {ROLLUP} 403 {ROLLUP} {ROLLUP}",
+    ),
     ("POST", "/users/{user_id}/deactivate"): (
         "/users/{target}/deactivate",
         {},
@@ -815,6 +820,7 @@ DUTY_ROWS: dict[tuple[str, str], str] = {
     ("GET", "/dashboard/villages/{code}"): "403 403 403",
     ("GET", "/rollup/on-post"): "403 403 403",
     ("GET", "/rollup/compliance"): "403 403 403",
+    ("GET", "/reports/rollup-compliance"): "403 403 403",
     ("POST", "/users/{user_id}/deactivate"): "200 403 403",
     ("POST", "/users/{user_id}/activate"): "200 403 403",
     ("POST", "/users/{user_id}/unlock"): "403 200 403",

@@ -6,6 +6,8 @@ SQLite has no rollup: the routes answer 409 rollup_not_configured."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -108,6 +110,27 @@ def test_a_province_publishes_and_the_national_routes_read_its_figures(world, db
         assert row["members"] == sum(summary.values()) == 4
         assert row["compliant"] == summary.get("met", 0)
         assert row["as_of"] == str(today())
+    # The same as a signed export (CSV, and JSON with the same figures).
+    exported = world.get(
+        "auditor", "/reports/rollup-compliance", params={"period": _quarter(), "format": "json"}
+    )
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["zhucun-receipt"]
+    (item,) = exported.json()["items"]
+    shown = world.get("auditor", f"/rollup/compliance?period={_quarter()}").json()["items"][0]
+    assert (item["province"], item["members"], item["compliant"]) == (
+        "43",
+        shown["members"],
+        shown["compliant"],
+    )
+    assert {k: item[k] for k in shown["summary"]} == shown["summary"]
+    sheet = world.get("auditor", "/reports/rollup-compliance", params={"period": _quarter()})
+    table = list(csv.reader(io.StringIO(sheet.content[3:].decode(), newline="")))
+    assert table[0][:4] == ["省份代码", "考核期", "考核人数", "达标人数"]
+    assert [r[:3] for r in table[1:]] == [["43", _quarter(), str(shown["members"])]]
+    receipt = world.get("auditor", f"/reports/receipts/{sheet.headers['zhucun-receipt']}")
+    assert receipt.json()["query"]["report"] == "rollup_compliance"
+
     # A member's row: the counts and the reasons, no position.
     line = db.execute(
         text(
@@ -163,12 +186,18 @@ def test_the_rollup_shows_each_caller_the_provinces_within_their_scope(world, db
     assert (wrong.status_code, wrong.json()["code"]) == (422, "invalid_period")
     empty = world.get("admin", "/rollup/compliance?period=2001Q1")
     assert (empty.status_code, empty.json()["items"]) == (200, [])
+    narrower = world.get("auditor", "/reports/rollup-compliance?period=2026Q4&scope=52")
+    assert (narrower.status_code, narrower.json()["code"]) == (404, "scope_not_found")
 
 
 def test_without_the_rollup_tables_the_routes_answer_a_problem(world, db_url, backend):
     if backend == "postgis":
         pytest.skip("PostgreSQL has the rollup tables (the test above)")
-    for path in ("/rollup/on-post", f"/rollup/compliance?period={_quarter()}"):
+    for path in (
+        "/rollup/on-post",
+        f"/rollup/compliance?period={_quarter()}",
+        f"/reports/rollup-compliance?period={_quarter()}",
+    ):
         r = world.get("admin", path)
         assert r.status_code == 409, r.text
         assert r.json()["code"] == "rollup_not_configured"
