@@ -6,8 +6,9 @@
 Seeds a quarter as bench/compliance_bench.py does (2026Q3: check-ins, the ledger rebuilt,
 leave, members starting mid-quarter) in a fresh database (dropped at the end), then measures:
 
-- `publish` (copy of the ledger days, trigger, publication) with its first `refresh` (every
-  member judged over the previous and the current quarter of today, every row written),
+- `publish` (copy of the ledger days under the ledger's lock, trigger, publication),
+- the first `refresh` (every member judged over the previous and the current quarter of
+  today, every row written),
 - a second `refresh` the same day (every member judged again, no row changed: nothing sent),
 - the size of rollup_compliance per member-period.
 """
@@ -39,10 +40,11 @@ def measure(url: str) -> None:
         t0 = time.perf_counter()
         with engine.begin() as connection:
             copied = service.publish(connection, "43")
-            with Session(bind=connection) as session:
-                first = service.refresh(session, policy, today(policy.zone))
-        took = time.perf_counter() - t0
-        print(f"publish: {copied:,} ledger day(s) copied; {first.summary()}: {took:.1f} s")
+        print(f"publish: {copied:,} ledger day(s) copied: {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        with engine.begin() as connection, Session(bind=connection) as session:
+            first = service.refresh(session, policy, today(policy.zone))
+        print(f"first refresh: {first.summary()}: {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
         with engine.begin() as connection, Session(bind=connection) as session:
             again = service.refresh(session, policy, today(policy.zone))

@@ -34,8 +34,10 @@ def publish(province: Annotated[str, typer.Argument(help="the province's divisio
     try:
         with engine.begin() as connection:
             copied = service.publish(connection, province)
-            with Session(bind=connection) as session:  # in the same transaction
-                judged = service.refresh(session, policy, today(policy.zone))
+        # Then the first results, apart: publish's lock on the ledger is already released, so
+        # check-ins are not kept waiting while a province is judged.
+        with engine.begin() as connection, Session(bind=connection) as session:
+            judged = service.refresh(session, policy, today(policy.zone))
     except service.RollupRefused as exc:
         typer.secho(f"refused: {exc}", fg="red", err=True)
         raise typer.Exit(1) from None
