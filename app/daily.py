@@ -22,6 +22,7 @@ from app.checkins.commands import make_partitions_ahead, scan_replayed_tracks
 from app.leave.commands import queue_overdue
 from app.notify.commands import retry_deliveries
 from app.privacy.commands import purge_raw_fixes
+from app.rollup.commands import refresh_results
 from app.supervision.commands import queue_overdue_rectifications
 from app.surveys.commands import purge_survey_devices
 
@@ -55,6 +56,8 @@ JOBS: tuple[Job, ...] = (
     Job("auth purge-login-log", lambda run: purge_login_log()),
     # After the replay scan (which reads yesterday's positions); before the checkpoint.
     Job("privacy purge", lambda run: purge_raw_fixes()),
+    # The rollup's compliance results as of today (statuses move with the calendar).
+    Job("rollup refresh", lambda run: refresh_results()),
     # Last: the checkpoint signs what the jobs before it wrote.
     Job("audit checkpoint", lambda run: sign_checkpoint(run.checkpoint_file())),
 )
@@ -72,8 +75,8 @@ def daily(
 ) -> None:
     """Run every daily job in order (overdue leave and rectifications, the replay scan, survey
     device hashes past their days, a retry of failed notifications, the purge of old raw
-    positions, then a signed checkpoint), one summary line each; exit 1 if any failed (the
-    others still run)."""
+    positions, the national rollup's compliance results, then a signed checkpoint), one
+    summary line each; exit 1 if any failed (the others still run)."""
     from app.core.policy import get_policy
     from app.core.time import today
 

@@ -45,6 +45,7 @@ from app.privacy.router import router as privacy_router
 from app.reports.dashboard_router import api_router as dashboard_router
 from app.reports.dashboard_router import page_router as dashboard_page
 from app.reports.router import router as reports_router
+from app.rollup.router import router as rollup_router
 from app.supervision import roll_calls
 from app.supervision.router import router as supervision_router
 from app.surveys.router import public_router as public_surveys_router
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, policy: Policy | None = None) -
         reports_router,
         dashboard_router,
         privacy_router,
+        rollup_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(dashboard_page)

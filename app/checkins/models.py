@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.audit.models import ChainHead as ChainHead  # chain heads live in the audit package
@@ -255,4 +256,25 @@ rollup_days = Table(
     Column("counted_checkins", Integer, nullable=False),
     Column("present", Boolean, nullable=False),
     Column("leave_id", Integer),
+)
+# Its compliance results (migration 0024): a member's quota period, judged, no positions.
+rollup_compliance = Table(
+    "rollup_compliance",
+    pg_only,
+    Column("province", String(12), primary_key=True),
+    Column("member_id", Integer, primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("required_days", Integer, nullable=False),
+    Column("present_days", Integer, nullable=False),
+    Column("credited_days", Integer, nullable=False),
+    Column("leave_days", Integer, nullable=False),
+    Column("absent_workdays", Integer, nullable=False),
+    Column("needed_days", Integer, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("compliant", Boolean, nullable=False),
+    Column("violations", JSONB, nullable=False),
+    Column("day_line", String(366), nullable=False),
+    Column("as_of", Date, nullable=False),
 )

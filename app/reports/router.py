@@ -21,13 +21,13 @@ from app.compliance import rules as compliance_rules
 from app.compliance.errors import InvalidPeriod as InvalidCompliancePeriod
 from app.core.deps import PolicyDep, SessionDep
 from app.core.errors import error_responses
-from app.core.inputs import Day
+from app.core.inputs import Day, DivisionPrefix
 from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.core.schema_ref import schema_ref
 from app.core.time import today
 from app.ledger.errors import InvalidPeriod
 from app.org.errors import ScopeNotFound
-from app.reports import compliance_report, monthly, presence, service, surveys_report
+from app.reports import compliance_report, monthly, presence, rollup_report, service, surveys_report
 from app.reports.dependencies import ExportFolderDep, ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture
 from app.reports.export import Render, Row, disposition
@@ -35,9 +35,12 @@ from app.reports.schemas import (
     ComplianceReportPage,
     MonthlyBulletin,
     PresenceReportPage,
+    RollupComplianceReportPage,
     SurveyReport,
 )
 from app.reports.scope import covers_receipt, resolve
+from app.rollup import access as rollup_access
+from app.rollup.errors import RollupNotConfigured
 from app.surveys import waves as survey_waves
 from app.surveys.errors import SurveyNotFound
 
@@ -259,6 +262,67 @@ def monthly_bulletin(
         folder=folder,
         title="每月考勤通报",
         filename=f"每月考勤通报_{where.label}_{span.label}",
+        zone=policy.zone,
+    )
+    return _send(made)
+
+
+RollupReaderPrincipal = Annotated[Principal, Depends(require_roles(*rollup_access.READERS))]
+
+
+@router.get(
+    "/rollup-compliance",
+    response_class=FileResponse,
+    responses={
+        **export_responses(RollupComplianceReportPage),
+        **error_responses(
+            RoleRequired, ScopeNotFound, InvalidCompliancePeriod, RollupNotConfigured
+        ),
+    },
+)
+def rollup_compliance_export(
+    principal: RollupReaderPrincipal,
+    session: SessionDep,
+    read: ReadSessionDep,
+    policy: PolicyDep,
+    key: SigningKeyDep,
+    folder: ExportFolderDep,
+    period: Annotated[str, Query(max_length=10, description="2026Q4, 2026-11 or 2026")],
+    format: FormatQuery = "csv",
+    scope: Annotated[
+        DivisionPrefix | None, Query(max_length=12, description="division prefix")
+    ] = None,
+) -> FileResponse:
+    """The national compliance report (全国考核汇总), on the national database: per province
+    whose code is under the caller's scope, members judged over the period, compliant, the
+    rate, a count per status and the day of the oldest judgement (GET /rollup/compliance as a
+    file). Without the rollup's tables: 409 rollup_not_configured. Signed."""
+    span = compliance_rules.parse_period(period)
+    if span is None:
+        raise InvalidCompliancePeriod(period=period, allowed="2026Q4, 2026-11, 2026")
+    within = rollup_access.prefix(principal, scope)
+    connection = rollup_access.configured(read.connection())
+    query: dict[str, Any] = {
+        "report": "rollup_compliance",
+        "period": span.label,
+        "scope": within or "all",
+        "format": format,
+        "requested_by": principal.username,
+    }
+    made = service.produce(
+        session,
+        key,
+        query=query,
+        columns=rollup_report.COLUMNS,
+        rows=rollup_report.rows(
+            connection, span.label, within, Render(rollup_report.COLUMNS, format)
+        ),
+        fmt=format,
+        folder=folder,
+        title="全国考核汇总",
+        filename=f"全国考核汇总_{within or 'all'}_{span.label}",
+        limit=REPORT_PAGE_MAX,
+        cursor_of=lambda row: encode_cursor([row[0]]),
         zone=policy.zone,
     )
     return _send(made)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.core.geojson import Geometry
 from app.ledger.schemas import DayStatus
-from app.reports import compliance_report, monthly, presence, surveys_report
+from app.reports import compliance_report, monthly, presence, rollup_report, surveys_report
 from app.reports.columns import row_model
 from app.reports.rules import VillageState
 
@@ -64,6 +64,20 @@ class ComplianceReportPage(BaseModel):
 
     items: list[ComplianceReportRow]  # type: ignore[valid-type]
     next_cursor: str | None = Field(description="the next page's `cursor`; null on the last")
+
+
+RollupComplianceReportRow = row_model(
+    "RollupComplianceReportRow",
+    "A province's members judged over the period (全国考核汇总), from the national rollup.",
+    rollup_report.COLUMNS,
+)
+
+
+class RollupComplianceReportPage(BaseModel):
+    """`format=json`: the national compliance report (one page: a row per province)."""
+
+    items: list[RollupComplianceReportRow]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(description="always null: every province on one page")
 
 
 class MonthlyBulletin(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any
 from app.org.models import Assignment, Member
 from app.privacy.notice import VERSION as NOTICE_VERSION
 from tests.checkins.helpers import fix
+from tests.conftest import BACKEND
 from tests.world import PASSWORD, World
 
 # member (own data), other member, township A, township B, county, other county, city, unit,
@@ -41,6 +42,8 @@ PUBLIC = {
     "/api/v1/public/surveys/{code}",
 }
 VILLAGE = "430121001001"
+# The national rollup's tables are PostgreSQL's: SQLite answers 409 rollup_not_configured.
+ROLLUP = "200" if BACKEND == "postgis" else "409"
 
 
 def _days(n: int) -> str:
@@ -417,6 +420,21 @@ ROWS: dict[tuple[str, str], Row] = {
         f"/dashboard/villages/{VILLAGE}",
         None,
         "403 403 200 404 200 404 200 403 200 200",
+    ),
+    ("GET", "/rollup/on-post"): (
+        "/rollup/on-post?scope=430121001",
+        None,
+        f"403 403 {ROLLUP} 404 {ROLLUP} 404 {ROLLUP} 403 {ROLLUP} {ROLLUP}",
+    ),
+    ("GET", "/rollup/compliance"): (
+        "/rollup/compliance?scope=430121001&period={quarter}",
+        None,
+        f"403 403 {ROLLUP} 404 {ROLLUP} 404 {ROLLUP} 403 {ROLLUP} {ROLLUP}",
+    ),
+    ("GET", "/reports/rollup-compliance"): (
+        "/reports/rollup-compliance?scope=430121001&period={quarter}",
+        None,
+        f"403 403 {ROLLUP} 404 {ROLLUP} 404 {ROLLUP} 403 {ROLLUP} {ROLLUP}",
     ),
     ("POST", "/users/{user_id}/deactivate"): (
         "/users/{target}/deactivate",
@@ -800,6 +818,9 @@ DUTY_ROWS: dict[tuple[str, str], str] = {
     ("GET", "/reports/receipts/{receipt_id}"): "403 403 403",
     ("GET", "/dashboard/overview"): "403 403 403",
     ("GET", "/dashboard/villages/{code}"): "403 403 403",
+    ("GET", "/rollup/on-post"): "403 403 403",
+    ("GET", "/rollup/compliance"): "403 403 403",
+    ("GET", "/reports/rollup-compliance"): "403 403 403",
     ("POST", "/users/{user_id}/deactivate"): "200 403 403",
     ("POST", "/users/{user_id}/activate"): "200 403 403",
     ("POST", "/users/{user_id}/unlock"): "403 200 403",

@@ -67,6 +67,7 @@ def test_daily_runs_every_job_in_order_one_line_each(world, db, db_url, tmp_path
     assert said["outbox retry"] == "no notification target is configured (ZHUCUN_WEBHOOKS)"
     assert said["auth purge-login-log"] == "0 login attempt(s) older than 180 days deleted"
     assert said["privacy purge"].startswith("0 fix(es) captured before ")
+    assert said["rollup refresh"] == "this database publishes no province: nothing to refresh"
     assert said["audit checkpoint"].startswith("checkpoint ")
     assert lines[-1].startswith("audit checkpoint: "), "last: it signs what the others wrote"
     written = json.loads((tmp_path / "cp" / f"{today()}.json").read_text())
