@@ -11,6 +11,7 @@ from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.core.db import ids_in
 from app.core.inputs import MIN_INSTANT
 from app.core.outbox import emit
 from app.core.policy import Policy
@@ -190,7 +191,7 @@ def member_events(
         session.scalars(
             select(EventReport)
             .where(
-                EventReport.member_id.in_(member_ids),
+                ids_in(session, EventReport.member_id, member_ids),
                 EventReport.occurred_at >= first,
                 EventReport.occurred_at < after_last,
             )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.checkins.counting import counts
 from app.checkins.models import CheckIn
+from app.core.db import ids_in
 from app.core.inputs import MIN_INSTANT
 from app.core.policy import Policy
 from app.core.time import as_utc, local_date
@@ -171,7 +172,7 @@ def contradictions(
     if inspection_ids is not None:
         query = query.where(Inspection.id.in_(inspection_ids))
     if member_ids is not None:
-        query = query.where(InspectionMember.member_id.in_(member_ids))
+        query = query.where(ids_in(session, InspectionMember.member_id, member_ids))
     if start is not None:
         query = query.where(Inspection.visit_date >= start)
     if end is not None:
@@ -189,7 +190,7 @@ def contradictions(
     for member_id, checkin_id, captured_at in session.execute(
         select(CheckIn.member_id, CheckIn.id, CheckIn.captured_at)
         .where(
-            CheckIn.member_id.in_({m for _, m, _, _, _ in absences}),
+            ids_in(session, CheckIn.member_id, {m for _, m, _, _, _ in absences}),
             CheckIn.local_date.in_(_days_between(min(days), max(days))),
             counts(),
         )

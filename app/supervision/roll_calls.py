@@ -22,6 +22,7 @@ from app.checkins import reading as checkin_reading
 from app.checkins.counting import is_voided
 from app.checkins.models import CheckIn
 from app.checkins.schemas import CheckInOut, RollCallStatus
+from app.core.db import ids_in
 from app.core.outbox import emit
 from app.core.policy import Policy
 from app.core.time import as_utc, local_date
@@ -205,7 +206,7 @@ def _answers_by_member(
     ).select_from(checkin_reading.JUDGED_FROM)
     query = query.where(CheckIn.roll_call_id.in_([str(i) for i in call_ids]))
     if member_ids is not None:
-        query = query.where(CheckIn.member_id.in_(member_ids))
+        query = query.where(ids_in(session, CheckIn.member_id, member_ids))
     out: dict[tuple[int, int], list[rules.Answer]] = {}
     for (
         text_id,
@@ -325,7 +326,7 @@ def member_record(
             select(RollCall, RollCallMember.member_id)
             .join(RollCallMember, RollCallMember.roll_call_id == RollCall.id)
             .where(
-                RollCallMember.member_id.in_(member_ids),
+                ids_in(session, RollCallMember.member_id, member_ids),
                 RollCall.call_date.between(start_date, end_date),
             )
         )
@@ -341,7 +342,7 @@ def member_record(
             .join(RollCall, RollCall.id == RollCallMember.roll_call_id)
             .where(
                 RollCallMember.roll_call_id.in_(call_ids),
-                RollCallMember.member_id.in_(member_ids),
+                ids_in(session, RollCallMember.member_id, member_ids),
                 exists().where(
                     PresenceDay.member_id == RollCallMember.member_id,
                     PresenceDay.day == RollCall.call_date,

@@ -30,10 +30,12 @@ def seed_story(world, policy: Policy | None = None) -> date:
         add_fix(db, policy, alice, at_local(day, 17), village="430121001001")
     add_fix(db, policy, dave, at_local(now - timedelta(days=1), 8), village="430122001001")
     add_fix(db, policy, dave, at_local(now - timedelta(days=1), 18), village="430122001001")
-    # Today: two counted fixes a few minutes ago (whatever the hour, before now).
+    # Today: two counted fixes between local midnight and now, whatever the hour (at 00:15
+    # in Shanghai "half an hour ago" was yesterday).
     moment = datetime.now(UTC)
-    add_fix(db, policy, alice, moment - timedelta(minutes=30), village="430121001001")
-    add_fix(db, policy, alice, moment - timedelta(minutes=5), village="430121001001")
+    since_midnight = moment - at_local(now, 0)
+    for share in (1 / 3, 2 / 3):
+        add_fix(db, policy, alice, moment - since_midnight * share, village="430121001001")
     leave = LeaveRequest(
         member_id=bob,
         type="personal",
