@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -540,7 +540,8 @@ def list_logins(
     if result:
         query = query.where(LoginAttempt.result == result)
     if from_ is not None:
-        since = datetime.combine(from_, datetime.min.time(), policy.zone)
+        # In UTC: SQLite compares the stored UTC text, and would read a +08:00 bound as UTC.
+        since = datetime.combine(from_, datetime.min.time(), policy.zone).astimezone(UTC)
         query = query.where(LoginAttempt.at >= since)
     rows = list(session.scalars(query))
     page = rows[:limit]

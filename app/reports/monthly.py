@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -145,8 +145,9 @@ def _late_events(
     reported late (supervision's rule), one entry per event. Only the bulletin's own members:
     a unit user's bulletin counts nobody else's events."""
     zone = policy.zone
-    begin = datetime.combine(start, time(), zone)
-    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    # In UTC: SQLite compares the stored UTC text, and would read a +08:00 bound as UTC.
+    begin = datetime.combine(start, time(), zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
     rows = session.execute(
         select(EventReport.member_id, EventReport.village_code, EventReport.occurred_at,
                EventReport.reported_at)
@@ -169,8 +170,8 @@ def _feedback(
 ) -> list[tuple[str, bool]]:
     """(village, overdue) of each complaint or suggestion (投诉建议) filed in the month from one
     of the bulletin's villages; overdue: still unanswered past its due date."""
-    begin = datetime.combine(month.start, time(), policy.zone)
-    end = datetime.combine(month.end + timedelta(days=1), time(), policy.zone)
+    begin = datetime.combine(month.start, time(), policy.zone).astimezone(UTC)
+    end = datetime.combine(month.end + timedelta(days=1), time(), policy.zone).astimezone(UTC)
     rows = session.execute(
         select(Feedback.division_code, Feedback.due_date, Feedback.replied_at).where(
             Feedback.created_at >= begin, Feedback.created_at < end

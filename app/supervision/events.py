@@ -4,7 +4,7 @@ from the stored times and the policy when read, never stored."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, or_, select, true
@@ -185,8 +185,9 @@ def member_events(
 ) -> list[EventReport]:
     """The members' events that occurred (local date) in [start, end]; one statement."""
     zone = policy.zone
-    first = datetime.combine(start, time(), tzinfo=zone)
-    after_last = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
+    # In UTC: SQLite compares the stored UTC text, and would read a +08:00 bound as UTC.
+    first = datetime.combine(start, time(), tzinfo=zone).astimezone(UTC)
+    after_last = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
     return list(
         session.scalars(
             select(EventReport)

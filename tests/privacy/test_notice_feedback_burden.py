@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from app.audit.models import ActionEntry
 from app.core.outbox import OutboxEvent
 from app.core.policy import Policy
+from app.core.time import local_date
 from app.privacy import notice
 from app.privacy.feedback import due_after
 from app.privacy.models import Feedback
@@ -96,7 +97,10 @@ def test_a_complaint_answered_and_one_overdue(world, db):
     assert not first["overdue"]
     assert first["division_code"] == "430121001001"
     assert first["due_date"] == str(
-        due_after(date.fromisoformat(first["created_at"][:10]), 15, Policy())
+        # 15 working days from the local day it was filed (after 16:00 UTC, tomorrow's in UTC)
+        due_after(
+            local_date(datetime.fromisoformat(first["created_at"]), Policy().zone), 15, Policy()
+        )
     )
     other = world.post("bob", "/feedback", json={"kind": "burden", "text": "一天要报三次"}).json()
     events = db.scalars(select(OutboxEvent).where(OutboxEvent.topic == "feedback.received")).all()

@@ -71,10 +71,12 @@ async function signedIn<T>(call: () => Promise<Answer<T>>): Promise<T> {
 const latitude = Number(env("ZHUCUN_LAT"));
 const longitude = Number(env("ZHUCUN_LON"));
 
-function fix(minutesAgo: number): CheckInCreate {
+// Seconds apart, not minutes: the three must share the deployment's local day, which at
+// 00:20 in Shanghai "half an hour ago" does not.
+function fix(secondsAgo: number): CheckInCreate {
   return {
     client_id: crypto.randomUUID(), // made once, kept with the fix in the offline queue
-    captured_at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+    captured_at: new Date(Date.now() - secondsAgo * 1_000).toISOString(),
     latitude,
     longitude,
     coord_system: "wgs84",
