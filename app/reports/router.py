@@ -26,7 +26,7 @@ from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.core.schema_ref import schema_ref
 from app.core.time import today
 from app.ledger.errors import InvalidPeriod
-from app.org.errors import ScopeNotFound
+from app.org.errors import InvalidScope, ScopeNotFound
 from app.reports import compliance_report, monthly, presence, rollup_report, service, surveys_report
 from app.reports.dependencies import ExportFolderDep, ReadSessionDep, ReportPrincipal
 from app.reports.errors import PeriodInFuture
@@ -276,7 +276,7 @@ RollupReaderPrincipal = Annotated[Principal, Depends(require_roles(*rollup_acces
     responses={
         **export_responses(RollupComplianceReportPage),
         **error_responses(
-            RoleRequired, ScopeNotFound, InvalidCompliancePeriod, RollupNotConfigured
+            RoleRequired, InvalidScope, ScopeNotFound, InvalidCompliancePeriod, RollupNotConfigured
         ),
     },
 )

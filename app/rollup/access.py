@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from app.auth.principal import Principal
-from app.org.errors import ScopeNotFound
+from app.org.divisions import is_prefix
+from app.org.errors import InvalidScope, ScopeNotFound
 from app.rollup import service
 from app.rollup.errors import RollupNotConfigured
 
@@ -16,10 +17,13 @@ READERS = ("township", "county", "city", "auditor", "admin")
 
 
 def prefix(principal: Principal, scope: str | None) -> str:
-    """The caller's prefix narrowed to `scope`; a scope outside it is 404 scope_not_found."""
+    """The caller's prefix narrowed to `scope`; not digits is 422 invalid_scope, a scope
+    outside the caller's own 404 scope_not_found."""
     own = principal.division_prefix or ""
-    if scope is None:
+    if not scope:
         return own
+    if not is_prefix(scope):
+        raise InvalidScope()
     if not scope.startswith(own):
         raise ScopeNotFound(scope=scope)
     return scope

@@ -21,7 +21,7 @@ from app.core.deps import PolicyDep, ReportsSessionDep
 from app.core.errors import error_responses
 from app.core.inputs import Day, DivisionPrefix
 from app.core.time import today
-from app.org.errors import ScopeNotFound
+from app.org.errors import InvalidScope, ScopeNotFound
 from app.rollup import service
 from app.rollup.access import READERS, configured, prefix
 from app.rollup.errors import RollupNotConfigured
@@ -48,7 +48,7 @@ def _rate(part: int, whole: int) -> float | None:
 @router.get(
     "/on-post",
     response_model=RollupOnPostOut,
-    responses=error_responses(RoleRequired, ScopeNotFound, RollupNotConfigured),
+    responses=error_responses(RoleRequired, InvalidScope, ScopeNotFound, RollupNotConfigured),
 )
 def get_rollup_on_post(
     principal: RollupPrincipal,
@@ -83,7 +83,9 @@ def get_rollup_on_post(
 @router.get(
     "/compliance",
     response_model=RollupComplianceOut,
-    responses=error_responses(RoleRequired, ScopeNotFound, InvalidPeriod, RollupNotConfigured),
+    responses=error_responses(
+        RoleRequired, InvalidScope, ScopeNotFound, InvalidPeriod, RollupNotConfigured
+    ),
 )
 def get_rollup_compliance(
     principal: RollupPrincipal,

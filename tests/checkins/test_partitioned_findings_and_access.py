@@ -24,7 +24,7 @@ from app.checkins.models import CheckIn, CheckInFinding
 from app.checkins.schemas import CheckInCreate
 from app.core.migrate import downgrade, upgrade
 from app.core.policy import FlagPolicy, Policy
-from app.core.time import today
+from app.core.time import local_date, today
 from app.privacy import router as privacy_router
 from tests.checkins.helpers import fix
 from tests.org.helpers import zhucun
@@ -272,7 +272,7 @@ def test_reads_with_a_date_bound_read_only_their_months(world, db, engine, polic
         access.append(db, [access._Pending(at, 1, "county", alice, None, "checkins.list", None)])
         db.commit()
     assert access.verify_access(db, None).intact
-    middle = (now - timedelta(days=31)).date()
+    middle = local_date(now - timedelta(days=31), policy.zone)  # from/to are local days
     principal = Principal(1, "", "admin", "", None)
     with _statements(engine, "audit_access") as sent:
         page = privacy_router.access_log(

@@ -19,7 +19,7 @@ from app.checkins.audit import chains_statement, verify_chains
 from app.checkins.schemas import CheckInCreate
 from app.core.migrate import downgrade, upgrade
 from app.core.policy import Policy
-from app.core.time import today
+from app.core.time import local_date, today
 from app.ledger.refresh import _DAY_FIXES
 from tests.checkins.helpers import fix
 from tests.org.helpers import zhucun
@@ -152,7 +152,7 @@ def test_the_ledger_refresh_and_the_members_list_read_only_their_months(world, d
         _record(db, policy, alice, now - timedelta(days=d), n=2)
     attached = partitions.attached_months(db.connection())
     assert len(attached) >= 6
-    day = (now - timedelta(days=35)).date()
+    day = local_date(now - timedelta(days=35), policy.zone)  # the fixes' own local day
     own = {partitions.partition_name(partitions.month_start(day))}
 
     # The ledger refresh of a day reads that day's month alone.

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from app.core.policy import Policy
 from tests.loopback import chromium_path, serving
 from tests.pages.support import (
     PHONE,
@@ -271,7 +272,7 @@ def test_roll_call_answer_leave_an_event_and_a_single_refresh(world, app):
             page.wait_for_timeout(200)
 
             # An approved leave that has begun: 续假 (extend), then 销假 (report back).
-            today = date.today()
+            today = datetime.now(Policy().zone).date()  # the deployment's day, not UTC's
             asked = world.post(
                 "bob",
                 "/leave-requests",
