@@ -253,9 +253,6 @@
     }).then(showQueue, showQueue).then(function () { state.syncing = null; }, function () { state.syncing = null; });
     return state.syncing;
   }
-  // A fix left pending by a 5xx, a 429 or a dropped connection is tried again every minute
-  // while the page is open and online, not only at the next `online` or return to the page.
-  setInterval(function () { if (navigator.onLine && document.visibilityState === "visible") sync(); }, 60000);
 
   function showQueue() {
     return allItems().then(function (items) {
