@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     and_,
     case,
     exists,
@@ -41,11 +39,6 @@ from app.org.models import Assignment
 from app.supervision import findings as supervision_findings
 
 Source = Callable[[Session, Policy, Sequence[int], date, date], Mapping[int, Sequence[FindingLike]]]
-
-
-def member_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
-    """`column IN ids`, as one array parameter on PostgreSQL (a city is ten thousand ids)."""
-    return ids_in(session, column, ids)
 
 
 def suspicious_checkins(
@@ -76,7 +69,7 @@ def suspicious_checkins(
         )
         .select_from(fixes)
         .where(
-            member_in(session, CheckIn.member_id, member_ids),
+            ids_in(session, CheckIn.member_id, member_ids),
             flags != "",
             CheckIn.local_date.between(start, end),
             flagged,
@@ -106,7 +99,7 @@ def suspicious_checkins(
             ),
         )
         .where(
-            member_in(session, CheckIn.member_id, member_ids),
+            ids_in(session, CheckIn.member_id, member_ids),
             CheckIn.local_date.between(start, end),
             not_(flagged),  # counted on arrival already
         )
@@ -135,7 +128,7 @@ def suspicious_checkins(
                 ),
             )
             .where(
-                member_in(session, CheckIn.member_id, list(counts)),
+                ids_in(session, CheckIn.member_id, list(counts)),
                 CheckIn.local_date.between(start, end),
                 CheckInFinding.local_date.between(start, end),
                 CheckInFinding.code.in_(serious),
@@ -219,7 +212,7 @@ def leave_overstays(
             LeaveRequest.returned_on,
             back_on,
         ).where(
-            member_in(session, LeaveRequest.member_id, member_ids),
+            ids_in(session, LeaveRequest.member_id, member_ids),
             LeaveRequest.status.in_(ledger_rules.COVERING_STATUSES),
             LeaveRequest.end_date >= start - timedelta(days=1) - _LONGEST_LOOKBACK,
             LeaveRequest.end_date < min(end, today - timedelta(days=1)),
@@ -279,7 +272,7 @@ def recalled_to_unit(
     for member_id, day in session.execute(
         select(CheckIn.member_id, CheckIn.local_date)
         .where(
-            member_in(session, CheckIn.member_id, member_ids),
+            ids_in(session, CheckIn.member_id, member_ids),
             CheckIn.flags != "",  # the partial index of flagged fixes
             CheckIn.local_date.between(start, end),
             padded.contains(",at_home_unit,"),
